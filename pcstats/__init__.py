@@ -1,0 +1,57 @@
+"""pcstats: seasonal CO2 flux statistics for northern permafrost regions.
+
+data -> specs -> engines -> one Results type -> export / plots / cli.
+
+>>> import pcstats as pc
+>>> monthly = pc.read_table("fixtures/inversions/inversions_monthly.parquet")
+>>> seasonal = pc.seasonalize(pc.convert_units(monthly))
+>>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("source", "region", "season")), seasonal)
+"""
+
+__version__ = "0.1.0"
+
+from .data import (  # noqa: E402
+    SEASONS,
+    aggregate,
+    cell_attributes,
+    classify,
+    convert_units,
+    ensemble,
+    read_table,
+    seasonalize,
+    ter_residual,
+    validate,
+    write_table,
+)
+from .engines import fit  # noqa: E402
+from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
+from .results import Results, compare  # noqa: E402
+from .second_stage import difference_test, trend_gradient  # noqa: E402
+from .specs import TrendSpec, load_spec, save_spec  # noqa: E402
+
+__all__ = [
+    "SEASONS",
+    "ContractError",
+    "EngineError",
+    "FormulaError",
+    "PcstatsError",
+    "Results",
+    "SpecError",
+    "TrendSpec",
+    "aggregate",
+    "cell_attributes",
+    "classify",
+    "compare",
+    "convert_units",
+    "difference_test",
+    "ensemble",
+    "fit",
+    "load_spec",
+    "read_table",
+    "save_spec",
+    "seasonalize",
+    "ter_residual",
+    "trend_gradient",
+    "validate",
+    "write_table",
+]

@@ -1,0 +1,68 @@
+"""Reading and writing long tables (CSV or Parquet), always through the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ContractError
+from .contract import validate
+
+__all__ = ["read_table", "write_table"]
+
+_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+def read_table(
+    path: str | Path,
+    *,
+    seasons: Collection[str] | None = None,
+    variables: Collection[str] | None = None,
+    na_values: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Read a long table from CSV or Parquet and validate it.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` or ``.parquet`` file.
+    seasons, variables
+        Extra season and variable names to accept (see :func:`pcstats.validate`).
+    na_values
+        Extra strings that mean missing in a CSV (besides pandas' defaults such as ``NA``).
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("fixtures/inversions/inversions_monthly.parquet")
+    >>> sorted(t["source"].unique())[:2]
+    ['CAMS', 'CT2019B']
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise ContractError(f"read_table({str(path)!r}): unknown file type {suffix!r}; use one of {', '.join(_SUFFIXES)}.")
+    if not path.exists():
+        raise FileNotFoundError(f"read_table: no file at {str(path)!r} (working directory: {Path.cwd()}).")
+    if suffix == ".csv":
+        table = pd.read_csv(path, na_values=list(na_values or ()))
+    else:
+        table = pd.read_parquet(path)
+    return validate(table, seasons=seasons, variables=variables, origin=str(path))
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Validate and write a long table as CSV or Parquet (by suffix); returns the path."""
+    path = Path(path)
+    if path.suffix.lower() not in _SUFFIXES:
+        raise ContractError(f"write_table({str(path)!r}): use a .csv or .parquet file name.")
+    seasons = set(table["season"]) if "season" in table.columns else None
+    valid = validate(table, seasons=seasons, variables=set(table["variable"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        valid.to_csv(path, index=False)
+    else:
+        valid.to_parquet(path, index=False)
+    return path

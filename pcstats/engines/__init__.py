@@ -1,0 +1,86 @@
+"""The engine registry and ``fit``.
+
+An engine is a plain function ``(spec, prepared) -> Results`` registered below under
+(family, engine name). Each family has one preparation step and one rule for ``engine="auto"``.
+Heavy backends are imported inside their engine module, which is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import pandas as pd
+
+from ..errors import EngineError, did_you_mean
+from ..results import Results
+from .prepare import Prepared, prepare
+
+__all__ = ["ENGINES", "fit", "resolve_engine"]
+
+#: (family, engine) -> "module:function" of the engine, imported when first used
+ENGINES: dict[tuple[str, str], str] = {
+    ("trend", "statsmodels"): "pcstats.engines.trend_statsmodels:fit",
+    ("trend", "closed_form"): "pcstats.engines.trend_closed_form:fit",
+    ("trend", "mannkendall"): "pcstats.engines.trend_mannkendall:fit",
+}
+
+
+def _load(target: str) -> Callable:
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _prepare_trend(spec, table: pd.DataFrame) -> Prepared:
+    return prepare(table, spec.formula, spec.by, spec.where, spec.min_years)
+
+
+def _auto_trend(spec, prepared: Prepared) -> str:
+    from .trend_closed_form import supports
+
+    if spec.method == "sen":
+        return "mannkendall"
+    return "closed_form" if supports(spec, prepared) is None else "statsmodels"
+
+
+_FAMILIES: dict[str, tuple[Callable, Callable]] = {"trend": (_prepare_trend, _auto_trend)}
+
+
+def resolve_engine(spec, prepared: Prepared) -> str:
+    """The engine name ``fit`` will use for this spec and these rows."""
+    family = type(spec).family
+    if spec.engine != "auto":
+        return spec.engine
+    return _FAMILIES[family][1](spec, prepared)
+
+
+def fit(spec, table: pd.DataFrame) -> Results:
+    """Fit a spec to a long table with the engine the spec names.
+
+    Parameters
+    ----------
+    spec
+        A frozen spec (e.g. :class:`pcstats.TrendSpec`).
+    table
+        A long table (see :mod:`pcstats.data.contract`). It is not modified.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("fixtures/reference/trend_input.csv")
+    >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("region", "season")), t)
+    >>> res.engine
+    'closed_form'
+    """
+    family = getattr(type(spec), "family", None)
+    if family not in _FAMILIES:
+        raise EngineError(f"fit(): {type(spec).__name__} is not a spec pcstats knows (families: {sorted(_FAMILIES)}).")
+    prepared = _FAMILIES[family][0](spec, table)
+    engine = resolve_engine(spec, prepared)
+    target = ENGINES.get((family, engine))
+    if target is None:
+        names = [e for f, e in ENGINES if f == family]
+        raise EngineError(
+            f"No engine {engine!r} for {family!r} specs.{did_you_mean(engine, names)} Engines: {', '.join(names + ['auto'])}."
+        )
+    return _load(target)(spec, prepared)

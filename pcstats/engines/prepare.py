@@ -1,0 +1,184 @@
+"""From a long table and a spec to the rows each group fits, counting everything removed.
+
+Steps, each reported:
+
+1. the formula's names are resolved: key columns (``year``, ``region``, ...) or ``variable``
+   values, which are pivoted to columns on the key columns;
+2. ``where`` filters rows (counted in ``Prepared.removed``);
+3. rows with NaN in a formula column are dropped (counted per group and variable in ``glance()``);
+4. groups with fewer than ``min_years`` distinct years are kept in ``glance()`` but not fitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..data.contract import key_columns, validate
+from ..errors import ContractError, FormulaError, SpecError, did_you_mean
+from ..specs.formula import evaluate_where, parse_formula, where_names
+
+__all__ = ["Prepared", "prepare", "group_frame", "data_hash"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Rows ready to fit, grouped.
+
+    ``frame`` holds the kept rows sorted by group then year, with an integer ``_group`` column;
+    ``groups`` has one row per group (by-key values, ``nobs``, ``n_dropped``, ``dropped_why``,
+    ``fit``), indexed by the same integer; ``removed`` counts rows removed before grouping.
+    """
+
+    frame: pd.DataFrame
+    groups: pd.DataFrame
+    by: tuple[str, ...]
+    response: str
+    columns: tuple[str, ...]
+    units: dict[str, str]
+    removed: pd.DataFrame
+    data_hash: str
+
+
+def data_hash(table: pd.DataFrame) -> str:
+    """SHA-256 of the table's contents (row order included), for provenance."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    digest.update(",".join(map(str, table.columns)).encode())
+    return digest.hexdigest()
+
+
+def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | None, min_years: int) -> Prepared:
+    """Resolve names, pivot, filter, drop NaN and group; see the module docstring."""
+    seasons = set(table["season"]) if "season" in table.columns else None
+    variables = set(table["variable"]) if "variable" in table.columns else None
+    table = validate(table, seasons=seasons, variables=variables)
+    digest = data_hash(table)
+    parsed = parse_formula(formula)
+    keys = [k for k in key_columns(table) if k != "variable"]
+    present = list(dict.fromkeys(table["variable"]))
+    for b in by:
+        if b not in keys:
+            raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.")
+    filter_names = where_names(where) if where else set()
+    for name in list(parsed.names) + sorted(filter_names - set(parsed.names)):
+        if name not in keys and name not in present:
+            raise FormulaError(
+                f"{'formula' if name in parsed.names else 'where'} names {name!r}, which is neither a key column nor a "
+                f"variable in the table.{did_you_mean(name, keys + present)} Variables present: {', '.join(present)}; "
+                f"key columns: {', '.join(keys)}."
+            )
+    if parsed.response not in present:
+        raise FormulaError(f"formula {formula!r}: the response {parsed.response!r} must be a variable of the table ({', '.join(present)}).")
+    needed = [n for n in dict.fromkeys(list(parsed.names) + sorted(filter_names)) if n in present and n not in keys]
+
+    removed = []
+    long = table[table["variable"].isin(needed)]
+    units = _units(long, needed)
+    if where and filter_names <= set(keys):
+        keep = evaluate_where(where, long)
+        removed.append(("where", f"rows not matching where={where!r}", int((~keep).sum()), len(long)))
+        long = long[keep]
+    wide = _pivot(long, keys, needed)
+    if where and not filter_names <= set(keys):
+        keep = evaluate_where(where, wide)
+        removed.append(("where", f"observations not matching where={where!r}", int((~keep).sum()), len(wide)))
+        wide = wide[keep]
+    if wide.empty:
+        raise ContractError(_empty_message(table, where, filter_names, keys))
+
+    return group_frame(wide, parsed.names, needed, by, min_years, removed, units, digest, parsed.response)
+
+
+def group_frame(
+    wide: pd.DataFrame,
+    columns: Sequence[str],
+    check_nan: Sequence[str],
+    by: Sequence[str],
+    min_years: int,
+    removed: Sequence[tuple] = (),
+    units: dict[str, str] | None = None,
+    digest: str = "",
+    response: str | None = None,
+) -> Prepared:
+    """Group a wide frame, drop rows with NaN in ``check_nan`` columns, flag short groups.
+
+    Without a ``year`` column, ``min_years`` counts observations.
+    """
+    columns = tuple(dict.fromkeys(columns))
+    codes = wide.groupby(list(by), sort=True, dropna=False).ngroup() if by else pd.Series(0, index=wide.index)
+    wide = wide.assign(_group=codes.to_numpy())
+    groups = wide.groupby("_group", sort=True).agg(n_rows=("_group", "size"), **{b: (b, "first") for b in by})
+    nan_any = np.zeros(len(wide), dtype=bool)
+    reasons = pd.DataFrame(index=groups.index)
+    for col in check_nan:
+        if col in columns:
+            isnan = wide[col].isna().to_numpy()
+            nan_any |= isnan
+            reasons[col] = pd.Series(isnan).groupby(wide["_group"].to_numpy()).sum()
+    kept = wide[~nan_any]
+    has_year = "year" in kept.columns
+    n_years = kept.groupby("_group")["year"].nunique() if has_year else kept.groupby("_group").size()
+    groups["nobs"] = kept.groupby("_group").size().reindex(groups.index, fill_value=0)
+    years = n_years.reindex(groups.index, fill_value=0)
+    why = []
+    for g in groups.index:
+        parts = [f"{int(reasons.at[g, c])} NaN in {c}" for c in reasons.columns if reasons.at[g, c] > 0]
+        if years[g] < min_years:
+            parts.append(f"not fitted: {int(years[g])} {'years' if has_year else 'observations'} < min_years={min_years}")
+        why.append("; ".join(parts))
+    groups["dropped_why"] = why
+    groups["fit"] = (years >= min_years).to_numpy()
+    groups["n_dropped"] = np.where(groups["fit"], groups["n_rows"] - groups["nobs"], groups["n_rows"])
+    order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
+    sort_cols = ["_group"] + (["year"] if has_year else [])
+    frame = kept[kept["_group"].isin(groups.index[groups["fit"]])].sort_values(sort_cols, kind="stable")
+    return Prepared(
+        frame=frame.reset_index(drop=True),
+        groups=groups[order],
+        by=tuple(by),
+        response=response or columns[0],
+        columns=columns,
+        units=units or {},
+        removed=pd.DataFrame(list(removed), columns=["stage", "reason", "n_removed", "n_before"]),
+        data_hash=digest,
+    )
+
+
+def _units(long: pd.DataFrame, needed: list[str]) -> dict[str, str]:
+    units = long.groupby("variable")["unit"].unique()
+    for var in needed:
+        found = sorted(units.get(var, []))
+        if len(found) > 1:
+            by_unit = {u: sorted(long.loc[(long["variable"] == var) & (long["unit"] == u), "source"].unique())[:3] for u in found}
+            raise ContractError(
+                f"Variable {var!r} mixes units {found} (sources: {by_unit}). A model needs one unit per "
+                "variable: convert with pcstats.convert_units() or seasonalize all sources the same way."
+            )
+    return {v: str(units[v][0]) for v in needed if v in units.index}
+
+
+def _pivot(long: pd.DataFrame, keys: list[str], needed: list[str]) -> pd.DataFrame:
+    if len(needed) == 1:
+        wide = long[keys + ["value"]].rename(columns={"value": needed[0]})
+        return wide.reset_index(drop=True)
+    wide = long.pivot(index=keys, columns="variable", values="value")
+    wide.columns.name = None
+    for var in needed:
+        if var not in wide.columns:
+            wide[var] = np.nan
+    return wide.reset_index()
+
+
+def _empty_message(table: pd.DataFrame, where: str | None, names: set[str], keys: list[str]) -> str:
+    if not where:
+        return "No rows to fit: the table has no rows for the formula's variables."
+    present = []
+    for name in sorted(names):
+        if name in table.columns and name in keys:
+            values = sorted(map(str, table[name].unique()))
+            present.append(f"{name}: {', '.join(values[:12])}{' ...' if len(values) > 12 else ''}")
+    return f"where={where!r} leaves no rows to fit. Values present -- " + "; ".join(present) + "."

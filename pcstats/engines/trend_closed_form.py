@@ -1,0 +1,70 @@
+"""Trend engine "closed_form": ``y ~ year`` OLS for any number of groups at once.
+
+Groups become rows of a (groups x years) array with NaN for missing years; the maths is
+:func:`pcstats.stats.ols.simple_trend`. Same numbers as the statsmodels engine (to ~1e-12),
+for nonrobust standard errors and one row per year in each group.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..errors import EngineError
+from ..specs.formula import parse_formula
+from ..specs.trend import TrendSpec
+from ..stats.ols import simple_trend, t_test
+from .common import assemble
+from .prepare import Prepared
+
+__all__ = ["fit", "supports"]
+
+
+def supports(spec: TrendSpec, prepared: Prepared) -> str | None:
+    """None if this engine can fit the spec on these rows, else the reason it cannot."""
+    parsed = parse_formula(spec.formula)
+    if parsed.factors != ("year",) or not parsed.has_intercept:
+        return f"it fits only 'y ~ year', not {spec.formula!r}"
+    if spec.method != "ols" or spec.cov_type != "nonrobust":
+        return f"it gives nonrobust OLS only (method={spec.method!r}, cov_type={spec.cov_type!r} asked)"
+    frame = prepared.frame
+    if frame.duplicated(["_group", "year"]).any():
+        return "some group has several rows for one year; add the key that separates them (e.g. 'source') to by="
+    return None
+
+
+def fit(spec: TrendSpec, prepared: Prepared):
+    reason = supports(spec, prepared)
+    if reason:
+        raise EngineError(f"engine='closed_form' cannot fit this spec: {reason}. Use engine='statsmodels'.")
+    frame = prepared.frame
+    groups = np.unique(frame["_group"].to_numpy())
+    years = np.unique(frame["year"].to_numpy())
+    row = np.searchsorted(groups, frame["_group"].to_numpy())
+    col = np.searchsorted(years, frame["year"].to_numpy())
+    Y = np.full((len(groups), len(years)), np.nan)
+    Y[row, col] = frame[prepared.response].to_numpy(dtype=float)
+    res = simple_trend(Y, years)
+
+    df = res.df_residual
+    est = np.column_stack([res.intercept, res.slope]).ravel()
+    se = np.column_stack([res.se_intercept, res.se_slope]).ravel()
+    stat, p, low, high = t_test(est, se, np.repeat(df, 2), spec.conf_level)
+    coefficients = pd.DataFrame({
+        "_group": np.repeat(groups, 2), "component": "fixed", "term": np.tile(["(Intercept)", "year"], len(groups)),
+        "estimate": est, "std_error": se, "statistic": stat, "p_value": p, "conf_low": low, "conf_high": high,
+    })
+    statistics = pd.DataFrame({
+        "_group": groups, "df_residual": df, "r_squared": res.r_squared, "adj_r_squared": res.adj_r_squared,
+        "sigma": res.sigma, "log_lik": res.log_lik, "aic": res.aic, "bic": res.bic,
+    })
+
+    def augment() -> pd.DataFrame:
+        out = frame[list(prepared.by) + ["year", prepared.response]].copy()
+        out["fitted"] = res.intercept[row] + res.slope[row] * frame["year"].to_numpy(dtype=float)
+        out["resid"] = out[prepared.response] - out["fitted"]
+        return out.reset_index(drop=True)
+
+    return assemble(spec, prepared, engine="closed_form", engine_version=__version__,
+                    coefficients=coefficients, statistics=statistics, augmenter=augment)

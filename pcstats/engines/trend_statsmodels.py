@@ -1,0 +1,125 @@
+"""Trend engine "statsmodels": any formula, OLS per group, nonrobust or Newey-West SEs.
+
+Rank-deficient designs are handled as R's ``lm`` does: aliased columns (those linearly
+dependent on earlier ones) get NaN estimates and a warning, and the rest is fitted without them.
+AIC/BIC count sigma as a parameter, as R does (statsmodels' own ``aic`` does not).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from formulaic import model_matrix
+
+from ..errors import EngineError, FormulaError
+from ..specs.formula import EVAL_CONTEXT, term_name
+from ..specs.trend import TrendSpec
+from ..stats.hac import default_lags, newey_west
+from ..stats.ols import t_test
+from .common import assemble, group_label, group_slices, progress
+from .prepare import Prepared
+
+__all__ = ["fit"]
+
+
+def fit(spec: TrendSpec, prepared: Prepared):
+    """Fit ``spec.formula`` by OLS in every group of ``prepared``."""
+    slices = group_slices(prepared)
+    frame = prepared.frame
+    fitted = np.full(len(frame), np.nan)
+    coef_parts, stat_rows, messages, native = [], [], [], {}
+    for group, rows in progress(slices.items(), len(slices), "OLS fits"):
+        data = frame.iloc[rows]
+        where = group_label(prepared, group)
+        y, X = _design(spec.formula, data, where)
+        aliased = _aliased(X)
+        if aliased:
+            messages.append(f"{where}: design is rank-deficient; aliased term(s) {[term_name(c) for c in aliased]} get NaN estimates (as R's lm).")
+        kept = [c for c in X.columns if c not in aliased]
+        res = sm.OLS(y, X[kept].to_numpy()).fit()
+        n, k = X[kept].shape
+        cov, extra = res.cov_params(), {}
+        if spec.cov_type == "HAC":
+            cov, extra = _hac(spec, X[kept].to_numpy(), res.resid, data, where, messages)
+        se = np.sqrt(np.diag(cov))
+        stat, p, low, high = t_test(res.params, se, np.full(k, res.df_resid), spec.conf_level)
+        coef = pd.DataFrame({"term": [term_name(c) for c in kept], "estimate": res.params, "std_error": se,
+                             "statistic": stat, "p_value": p, "conf_low": low, "conf_high": high})
+        if aliased:
+            coef = pd.concat([coef, pd.DataFrame({"term": [term_name(c) for c in aliased]})], ignore_index=True)
+            coef = coef.set_index("term").loc[[term_name(c) for c in X.columns]].reset_index()
+        coef["_group"] = group
+        coef_parts.append(coef)
+        llf = res.llf
+        stat_rows.append({"_group": group, "df_residual": res.df_resid, "r_squared": res.rsquared,
+                          "adj_r_squared": res.rsquared_adj, "sigma": np.sqrt(res.scale), "log_lik": llf,
+                          "aic": -2 * llf + 2 * (k + 1), "bic": -2 * llf + np.log(n) * (k + 1), **extra})
+        fitted[rows] = res.fittedvalues
+        native[tuple(prepared.groups.loc[group, list(prepared.by)])] = res
+    coefficients = pd.concat(coef_parts, ignore_index=True) if coef_parts else _empty_coefficients()
+    coefficients.insert(0, "component", "fixed")
+    statistics = pd.DataFrame(stat_rows, columns=["_group", "df_residual", "r_squared", "adj_r_squared", "sigma", "log_lik", "aic", "bic"] + (["cov_type", "hac_lags", "hac_prewhite"] if spec.cov_type == "HAC" else []))
+    return assemble(
+        spec, prepared, engine="statsmodels", engine_version=metadata.version("statsmodels"),
+        coefficients=coefficients, statistics=statistics, warnings=messages,
+        augmenter=_augmenter(prepared, fitted), native=native, packages=("statsmodels", "formulaic"),
+    )
+
+
+def _design(formula: str, data: pd.DataFrame, where: str) -> tuple[np.ndarray, pd.DataFrame]:
+    try:
+        mm = model_matrix(formula, data, context=EVAL_CONTEXT, na_action="raise")
+    except Exception as exc:
+        raise FormulaError(f"formula {formula!r} could not be evaluated for {where}: {exc}") from None
+    y = mm.lhs.to_numpy(dtype=float).ravel()
+    X = pd.DataFrame(mm.rhs.to_numpy(dtype=float), columns=list(mm.rhs.columns))
+    return y, X
+
+
+def _aliased(X: pd.DataFrame) -> list[str]:
+    """Columns that are linear combinations of earlier columns (R's ``alias``)."""
+    values = X.to_numpy()
+    if np.linalg.matrix_rank(values) == values.shape[1]:
+        return []
+    aliased, rank = [], 0
+    for j, name in enumerate(X.columns):
+        keep = [i for i in range(j + 1) if X.columns[i] not in aliased]
+        r = np.linalg.matrix_rank(values[:, keep])
+        if r == rank:
+            aliased.append(name)
+        rank = r
+    return aliased
+
+
+def _hac(spec: TrendSpec, X: np.ndarray, resid: np.ndarray, data: pd.DataFrame, where: str, messages: list[str]):
+    if "year" in data.columns:
+        years = data["year"].to_numpy()
+        if len(np.unique(years)) != len(years):
+            raise EngineError(
+                f"cov_type='HAC' needs one row per year in each group, but {where} has repeated years. "
+                "Add the column that separates the series (e.g. 'source') to by=, or use cov_type='nonrobust'."
+            )
+        gaps = int(years[-1] - years[0] + 1 - len(years))
+        if gaps:
+            messages.append(f"{where}: HAC treats the {gaps} missing year(s) as adjacent rows (as sandwich::NeweyWest does).")
+    lags = spec.hac_lags if spec.hac_lags is not None else default_lags(len(resid))
+    cov = newey_west(X, resid, lags, prewhite=spec.hac_prewhite)
+    return cov, {"cov_type": "HAC", "hac_lags": lags, "hac_prewhite": spec.hac_prewhite}
+
+
+def _augmenter(prepared: Prepared, fitted: np.ndarray):
+    def augment() -> pd.DataFrame:
+        cols = list(dict.fromkeys(list(prepared.by) + (["year"] if "year" in prepared.frame.columns else []) + list(c for c in prepared.columns if c in prepared.frame.columns)))
+        out = prepared.frame[cols].copy()
+        out["fitted"] = fitted
+        out["resid"] = out[prepared.response] - fitted
+        return out.reset_index(drop=True)
+
+    return augment
+
+
+def _empty_coefficients() -> pd.DataFrame:
+    return pd.DataFrame(columns=["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "_group"])

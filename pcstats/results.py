@@ -1,0 +1,195 @@
+"""One Results type for every engine, and ``compare()`` to line fits up side by side.
+
+Columns follow broom with ``_`` for ``.``:
+
+``tidy()``
+    model, the ``by`` keys, component, term, estimate, std_error, statistic, p_value, conf_low, conf_high
+``glance()``
+    model, the ``by`` keys, nobs, df_residual, r_squared, adj_r_squared, sigma, log_lik, aic, bic,
+    n_dropped, dropped_why (one row per group, including groups that were not fitted)
+``augment()``
+    the ``by`` keys, the data columns of the fit, fitted, resid
+
+Numbers stay numbers: missing is NaN, never a string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import warnings as _warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .errors import PcstatsError
+
+__all__ = ["Results", "Provenance", "compare", "package_versions", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
+
+TIDY_COLUMNS = ("component", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+GLANCE_COLUMNS = ("nobs", "df_residual", "r_squared", "adj_r_squared", "sigma", "log_lik", "aic", "bic")
+
+
+def package_versions(*names: str) -> tuple[tuple[str, str], ...]:
+    """Installed versions of pcstats and the given packages."""
+    out = [("python", platform.python_version())]
+    for name in ("pcstats", "numpy", "pandas", "scipy", *names):
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            out.append((name, "not installed"))
+    return tuple(dict(out).items())
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a result came from: the data's hash, the seed, package versions, when."""
+
+    data_hash: str
+    seed: int | None
+    versions: tuple[tuple[str, str], ...]
+    created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"data_hash": self.data_hash, "seed": self.seed, "versions": dict(self.versions), "created": self.created}
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """The fitted model: tables, the spec that made it, the engine, warnings and provenance.
+
+    Immutable: the accessors return copies.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("fixtures/reference/trend_input.csv")
+    >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("region", "season")), t)
+    >>> list(res.tidy().columns[:4])
+    ['model', 'region', 'season', 'component']
+    """
+
+    spec: Any
+    engine: str
+    engine_version: str
+    by: tuple[str, ...]
+    coefficients: pd.DataFrame = field(repr=False)
+    statistics: pd.DataFrame = field(repr=False)
+    provenance: Provenance = field(repr=False)
+    removed: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(columns=["stage", "reason", "n_removed", "n_before"]))
+    warnings: tuple[str, ...] = ()
+    augmenter: Callable[[], pd.DataFrame] | None = field(repr=False, default=None)
+    native: Mapping[Any, Any] | None = field(repr=False, default=None)
+
+    @property
+    def model(self) -> str:
+        """The model's label (``spec.label``)."""
+        return self.spec.label
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per group and term (broom's ``tidy``)."""
+        return _with_model(self.coefficients, self.model)
+
+    def glance(self) -> pd.DataFrame:
+        """One row per group (broom's ``glance``), including groups that were not fitted."""
+        return _with_model(self.statistics, self.model)
+
+    def augment(self) -> pd.DataFrame:
+        """The fitted rows with ``fitted`` and ``resid`` (broom's ``augment``)."""
+        if self.augmenter is None:
+            raise PcstatsError(f"The {self.engine!r} engine keeps no per-row values, so augment() is not available.")
+        return self.augmenter()
+
+    def subset(self, **values: Any) -> Results:
+        """Results for the groups whose ``by`` keys equal the given values (``res.subset(region="P")``)."""
+        unknown = [k for k in values if k not in self.by]
+        if unknown:
+            raise PcstatsError(f"subset(): {unknown[0]!r} is not one of the by keys {self.by}.")
+
+        def keep(frame: pd.DataFrame) -> pd.DataFrame:
+            mask = np.ones(len(frame), dtype=bool)
+            for k, v in values.items():
+                mask &= (frame[k] == v).to_numpy()
+            return frame[mask].reset_index(drop=True)
+
+        augmenter = None if self.augmenter is None else (lambda: keep(self.augmenter()))
+        return Results(self.spec, self.engine, self.engine_version, self.by, keep(self.coefficients),
+                       keep(self.statistics), self.provenance, self.removed, self.warnings, augmenter, self.native)
+
+    def __repr__(self) -> str:
+        fitted = int(self.statistics["nobs"].gt(0).sum()) if "nobs" in self.statistics else len(self.statistics)
+        lines = [f"<Results {self.model!r}: {type(self.spec).family} via {self.engine} {self.engine_version}, "
+                 f"{fitted} of {len(self.statistics)} groups fitted, {len(self.warnings)} warning(s)>"]
+        lines += [f"  warning: {w}" for w in self.warnings[:5]]
+        return "\n".join(lines)
+
+
+def _with_model(frame: pd.DataFrame, model: str) -> pd.DataFrame:
+    out = frame.copy()
+    out.insert(0, "model", model)
+    return out
+
+
+def finish_warnings(messages: Iterable[str], family: str) -> tuple[str, ...]:
+    """Keep messages on the Results and echo a one-line summary as a Python warning."""
+    messages = tuple(dict.fromkeys(messages))
+    if messages:
+        more = f" (+{len(messages) - 1} more in Results.warnings)" if len(messages) > 1 else ""
+        _warnings.warn(f"pcstats {family} fit: {messages[0]}{more}", stacklevel=3)
+    return messages
+
+
+def compare(
+    results: Sequence[Results],
+    stats: Sequence[str] = ("estimate", "std_error", "p_value"),
+    *,
+    part: Literal["tidy", "glance"] = "tidy",
+) -> pd.DataFrame:
+    """Line several Results up side by side: one column block per model.
+
+    Rows are (by keys..., component, term) for ``part="tidy"`` and the by keys for
+    ``part="glance"``; columns are (model, statistic). Models with the same label are numbered.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("fixtures/reference/trend_input.csv")
+    >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"))
+    >>> wide = pc.compare([pc.fit(spec, t), pc.fit(spec.replace(cov_type="HAC", hac_lags=2), t)])
+    >>> wide.columns.get_level_values(0).unique().tolist()
+    ['NEE ~ year', 'NEE ~ year [HAC(2)]']
+    """
+    if not results:
+        raise PcstatsError("compare() needs at least one Results.")
+    frames, labels, keys = [], [], []
+    for res in results:
+        label = res.model
+        n = 2
+        while label in labels:
+            label = f"{res.model} ({n})"
+            n += 1
+        labels.append(label)
+        frame = res.tidy() if part == "tidy" else res.glance()
+        frame["model"] = label
+        frames.append(frame)
+        keys += [k for k in res.by if k not in keys]
+    index = keys + (["component", "term"] if part == "tidy" else [])
+    missing = [s for s in stats if not any(s in f.columns for f in frames)]
+    if part == "glance" and stats == ("estimate", "std_error", "p_value"):
+        stats = [c for c in GLANCE_COLUMNS if any(c in f.columns for f in frames)]
+    elif missing:
+        raise PcstatsError(f"compare(): no model has column(s) {missing}; choose from the {part}() columns.")
+    long = pd.concat(frames, ignore_index=True)
+    for k in index:
+        if k not in long.columns:
+            long[k] = np.nan
+    stats = [s for s in stats if s in long.columns]
+    wide = long.pivot_table(index=index, columns="model", values=list(stats), aggfunc="first", dropna=False, sort=False)
+    wide = wide.swaplevel(0, 1, axis=1)
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([labels, list(stats)]))
+    order = long[index].drop_duplicates()
+    return wide.reindex(pd.MultiIndex.from_frame(order) if len(index) > 1 else pd.Index(order[index[0]]))

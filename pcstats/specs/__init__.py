@@ -1,0 +1,7 @@
+"""Frozen model specs and the spec files that store them. Never imports an engine."""
+
+from .files import SPEC_TYPES, load_spec, save_spec
+from .formula import SAFE_TRANSFORMS
+from .trend import TrendSpec
+
+__all__ = ["SAFE_TRANSFORMS", "SPEC_TYPES", "TrendSpec", "load_spec", "save_spec"]

@@ -1,0 +1,239 @@
+"""R-style formulas and row filters: parsing, the safe vocabulary, and term names.
+
+Formulas are Wilkinson formulas as in R's ``lm`` (parsed by formulaic): ``NEE ~ year``,
+``NEE ~ year * C(region)``, ``NEE ~ log(GPP) + center(AirT)``.
+
+Spec files may only use :data:`SAFE_TRANSFORMS` and arithmetic; anything else (attribute access,
+other calls, subscripts, lambdas, ...) is refused unless the caller passes ``trust=True``.
+Row filters (``where``) are comparisons of columns with literals joined by ``and``/``or``/``not``,
+e.g. ``"season == 'ANN' and year >= 1980"`` or ``"region in ['P', 'NoP']"``; they are evaluated
+by a small interpreter here, never by ``eval``.
+
+Term names follow one convention across engines: ``(Intercept)`` as in R and broom, formulaic's
+names otherwise, with treatment-contrast levels written ``name[level]`` (``C(region)[P]``).
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FormulaError
+
+__all__ = [
+    "SAFE_TRANSFORMS",
+    "ParsedFormula",
+    "parse_formula",
+    "check_formula_vocabulary",
+    "check_where",
+    "where_names",
+    "evaluate_where",
+    "term_name",
+    "EVAL_CONTEXT",
+]
+
+SAFE_TRANSFORMS: tuple[str, ...] = ("log", "log10", "log1p", "exp", "sqrt", "abs", "center", "scale", "C")
+
+#: functions formulas can call besides formulaic's own transforms (C, center, scale, ...)
+EVAL_CONTEXT: dict[str, object] = {"log1p": np.log1p, "sqrt": np.sqrt, "abs": np.abs}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
+
+
+@dataclass(frozen=True)
+class ParsedFormula:
+    """A formula split into what pcstats needs: response, names used, factor expressions."""
+
+    text: str
+    response: str
+    names: tuple[str, ...]  # every data name on either side, response first
+    factors: tuple[str, ...]  # right-hand-side factor expressions, as formulaic sees them
+    has_intercept: bool
+
+
+def parse_formula(text: str, argument: str = "formula") -> ParsedFormula:
+    """Parse an R-style formula; the response must be a single name.
+
+    >>> p = parse_formula("NEE ~ year * C(region)")
+    >>> p.response, p.names
+    ('NEE', ('NEE', 'year', 'region'))
+    """
+    from formulaic import Formula  # formulaic is light; kept local so spec import stays cheap
+
+    if not isinstance(text, str) or "~" not in text:
+        raise FormulaError(f"{argument}={text!r} is not a formula; write it as 'response ~ terms', e.g. 'NEE ~ year'.")
+    try:
+        formula = Formula(text)
+    except Exception as exc:  # formulaic raises several types; all mean bad syntax
+        message = _ANSI.sub("", str(exc)).strip().splitlines()[0]
+        raise FormulaError(f"{argument}={text!r} cannot be parsed: {message}") from None
+    lhs = [f.expr for term in formula.lhs for f in term.factors]
+    if len(lhs) != 1 or not lhs[0].isidentifier():
+        raise FormulaError(f"{argument}={text!r}: the left-hand side must be one variable name, e.g. 'NEE ~ year'.")
+    factors: list[str] = []
+    intercept = False
+    for term in formula.rhs:
+        for factor in term.factors:
+            if factor.expr == "1":
+                intercept = True
+            elif factor.expr not in ("0", "-1") and factor.expr not in factors:
+                factors.append(factor.expr)
+    names = [lhs[0]]
+    for expr in factors:
+        for name in _names_in(expr, argument):
+            if name not in names:
+                names.append(name)
+    return ParsedFormula(text=text, response=lhs[0], names=tuple(names), factors=tuple(factors), has_intercept=intercept)
+
+
+def _names_in(expr: str, argument: str) -> list[str]:
+    tree = _parse_expr(expr, argument)
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    return [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called]
+
+
+def _parse_expr(expr: str, argument: str) -> ast.Expression:
+    try:
+        return ast.parse(expr, mode="eval")
+    except SyntaxError:
+        raise FormulaError(f"{argument}: {expr!r} is not a valid expression.") from None
+
+
+_ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.FloorDiv, ast.Mod)
+
+
+def check_formula_vocabulary(text: str, argument: str = "formula") -> ParsedFormula:
+    """Refuse a formula that calls anything outside :data:`SAFE_TRANSFORMS`.
+
+    >>> check_formula_vocabulary("NEE ~ log(GPP)").response
+    'NEE'
+    >>> check_formula_vocabulary("NEE ~ os.system('x')")
+    Traceback (most recent call last):
+    ...
+    pcstats.errors.FormulaError: formula='NEE ~ os.system(...)' uses 'os.system', which is outside the safe vocabulary (log, log10, log1p, exp, sqrt, abs, center, scale, C). Rewrite the term, or load the spec with trust=True if you wrote the file yourself.
+    """
+    parsed = parse_formula(text, argument)
+    for expr in parsed.factors:
+        tree = _parse_expr(expr, argument)
+        for node in ast.walk(tree):
+            bad = None
+            if isinstance(node, ast.Call):
+                if not (isinstance(node.func, ast.Name) and node.func.id in SAFE_TRANSFORMS) or node.keywords:
+                    bad = ast.unparse(node.func) if not node.keywords else ast.unparse(node)
+            elif not isinstance(node, (ast.Expression, ast.Name, ast.Load, ast.Constant, ast.BinOp, ast.UnaryOp, *_ARITH)):
+                bad = ast.unparse(node)
+            elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+                bad = repr(node.value)
+            if bad is not None:
+                shown = re.sub(r"\(.*\)", "(...)", text) if "(" in text else text
+                raise FormulaError(
+                    f"{argument}={shown!r} uses {bad!r}, which is outside the safe vocabulary "
+                    f"({', '.join(SAFE_TRANSFORMS)}). Rewrite the term, or load the spec with trust=True "
+                    "if you wrote the file yourself."
+                )
+    return parsed
+
+
+_COMPARE = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+_WHERE_NODES = (
+    ast.Expression, ast.Compare, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub,
+    ast.Name, ast.Load, ast.Constant, ast.List, ast.Tuple, ast.In, ast.NotIn, *_COMPARE,
+)
+
+
+def check_where(where: str, argument: str = "where") -> ast.Expression:
+    """Parse a row filter and refuse anything but comparisons, ``in`` and boolean logic.
+
+    >>> sorted(where_names("season == 'ANN' and year >= 1980"))
+    ['season', 'year']
+    """
+    if not isinstance(where, str) or not where.strip():
+        raise FormulaError(f"{argument}={where!r} must be a non-empty string such as \"season == 'ANN'\".")
+    try:
+        tree = ast.parse(where.strip(), mode="eval")
+    except SyntaxError:
+        raise FormulaError(
+            f"{argument}={where!r} is not a valid filter. Use comparisons joined by and/or, "
+            "e.g. \"season == 'ANN' and year >= 1980\" or \"region in ['P', 'NoP']\"."
+        ) from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _WHERE_NODES):
+            raise FormulaError(
+                f"{argument}={where!r}: {ast.unparse(node)!r} is not allowed in a filter; "
+                "use column names, literals, comparisons, 'in', and/or/not."
+            )
+    return tree
+
+
+def where_names(where: str) -> set[str]:
+    """Column names a row filter refers to."""
+    return {n.id for n in ast.walk(check_where(where)) if isinstance(n, ast.Name)}
+
+
+def evaluate_where(where: str, frame: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the rows of ``frame`` a filter keeps."""
+    tree = check_where(where)
+    missing = sorted(where_names(where) - set(frame.columns))
+    if missing:
+        from ..errors import did_you_mean
+
+        raise FormulaError(
+            f"where={where!r} names {missing[0]!r}, which is not a column here.{did_you_mean(missing[0], frame.columns)} "
+            f"Columns: {', '.join(map(str, frame.columns))}."
+        )
+    result = _eval(tree.body, frame)
+    return np.broadcast_to(np.asarray(result, dtype=bool), (len(frame),)).copy()
+
+
+def _eval(node: ast.AST, frame: pd.DataFrame):
+    if isinstance(node, ast.Name):
+        return frame[node.id]
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_eval(e, frame) for e in node.elts]
+    if isinstance(node, ast.UnaryOp):
+        value = _eval(node.operand, frame)
+        return ~np.asarray(value, dtype=bool) if isinstance(node.op, ast.Not) else -value
+    if isinstance(node, ast.BoolOp):
+        values = [np.asarray(_eval(v, frame), dtype=bool) for v in node.values]
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        out = values[0]
+        for v in values[1:]:
+            out = combine(out, v)
+        return out
+    if isinstance(node, ast.Compare):
+        left = _eval(node.left, frame)
+        out = np.ones(len(frame), dtype=bool)
+        for op, comparator in zip(node.ops, node.comparators):
+            right = _eval(comparator, frame)
+            if isinstance(op, (ast.In, ast.NotIn)):
+                if not isinstance(right, list):
+                    raise FormulaError("where: 'in' needs a list of literals, e.g. region in ['P', 'NoP'].")
+                hit = pd.Series(left).isin(right).to_numpy() if isinstance(left, pd.Series) else np.full(len(frame), left in right)
+                step = hit if isinstance(op, ast.In) else ~hit
+            else:
+                step = np.asarray(_COMPARE[type(op)](left, right), dtype=bool)
+            out &= step
+            left = right
+        return out
+    raise FormulaError(f"where: {ast.unparse(node)!r} is not allowed.")  # unreachable after check_where
+
+
+def term_name(column: str) -> str:
+    """Map a formulaic column name to pcstats' term convention.
+
+    >>> term_name("Intercept"), term_name("year:C(region)[T.P]")
+    ('(Intercept)', 'year:C(region)[P]')
+    """
+    if column == "Intercept":
+        return "(Intercept)"
+    return column.replace("[T.", "[")

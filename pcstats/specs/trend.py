@@ -1,0 +1,118 @@
+"""TrendSpec: per-group linear (OLS) or Sen/Mann-Kendall trends."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from ..errors import SpecError, did_you_mean
+from .formula import check_where, parse_formula
+
+__all__ = ["TrendSpec"]
+
+
+@dataclass(frozen=True)
+class TrendSpec:
+    """What to fit: a formula per group of the long table.
+
+    Parameters
+    ----------
+    formula
+        R-style formula. Names are ``variable`` values of the table (pivoted to columns on the
+        key columns) or key columns such as ``year``, ``region``, ``source``.
+    by
+        Key columns; one fit per combination of their values.
+    where
+        Row filter applied before fitting, e.g. ``"season == 'ANN'"``.
+    method
+        ``"ols"`` (least squares) or ``"sen"`` (Sen's slope with the Mann-Kendall test; formula
+        must be ``y ~ year``).
+    cov_type
+        ``"nonrobust"`` or ``"HAC"`` (Newey-West, Bartlett kernel, as R's ``sandwich::NeweyWest``).
+    hac_lags
+        HAC truncation lag; ``None`` uses ``floor(4 (n/100)^(2/9))`` per group. Recorded in ``glance()``.
+    hac_prewhite
+        VAR(1) prewhitening of the estimating functions (R's ``NeweyWest`` default is ``TRUE``).
+    conf_level
+        Confidence level of ``conf_low``/``conf_high``.
+    min_years
+        Groups with fewer distinct years are reported in ``glance()`` and not fitted.
+    engine
+        ``"auto"``, ``"statsmodels"``, ``"closed_form"`` or ``"mannkendall"``; ``"auto"`` takes the
+        vectorised closed form for plain ``y ~ year`` OLS with one row per year, the Sen engine for
+        ``method="sen"`` and statsmodels otherwise. The engine used is recorded in the Results.
+    name
+        Label of the model in ``tidy()`` and ``compare()``; defaults to :attr:`label`.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"))
+    >>> spec.replace(cov_type="HAC", hac_lags=2).label
+    'NEE ~ year [HAC(2)]'
+    """
+
+    formula: str
+    by: tuple[str, ...] = ()
+    where: str | None = None
+    method: Literal["ols", "sen"] = "ols"
+    cov_type: Literal["nonrobust", "HAC"] = "nonrobust"
+    hac_lags: int | None = None
+    hac_prewhite: bool = False
+    conf_level: float = 0.95
+    min_years: int = 3
+    engine: str = "auto"
+    name: str | None = field(default=None, compare=True)
+
+    family: ClassVar[str] = "trend"
+
+    def __post_init__(self) -> None:
+        by = (self.by,) if isinstance(self.by, str) else tuple(self.by)
+        if not all(isinstance(b, str) for b in by) or len(set(by)) != len(by):
+            raise SpecError(f"by={self.by!r} must be distinct column names, e.g. by=('region', 'season').")
+        object.__setattr__(self, "by", by)
+        parsed = parse_formula(self.formula)
+        if self.where is not None:
+            check_where(self.where)
+        _choice("method", self.method, ("ols", "sen"))
+        _choice("cov_type", self.cov_type, ("nonrobust", "HAC"))
+        if self.cov_type != "HAC" and (self.hac_lags is not None or self.hac_prewhite):
+            raise SpecError("hac_lags/hac_prewhite are set but cov_type is 'nonrobust'; set cov_type='HAC' or drop them.")
+        if self.hac_lags is not None and (not isinstance(self.hac_lags, int) or self.hac_lags < 0):
+            raise SpecError(f"hac_lags={self.hac_lags!r} must be a whole number >= 0, or None for the default rule.")
+        if not 0 < self.conf_level < 1:
+            raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
+        if not isinstance(self.min_years, int) or self.min_years < 3:
+            raise SpecError(f"min_years={self.min_years!r}: a trend needs at least 3 years (one residual degree of freedom).")
+        if self.method == "sen":
+            if parsed.factors != ("year",) or not parsed.has_intercept:
+                raise SpecError(f"method='sen' fits one slope against year; formula must be 'y ~ year', got {self.formula!r}.")
+            if self.cov_type != "nonrobust":
+                raise SpecError("method='sen' has no covariance type; leave cov_type='nonrobust'.")
+
+    @property
+    def label(self) -> str:
+        """The model's name in outputs: ``name`` if given, else the formula and non-default options."""
+        if self.name:
+            return self.name
+        options = []
+        if self.method == "sen":
+            options.append("Sen")
+        if self.cov_type == "HAC":
+            lag = "auto" if self.hac_lags is None else str(self.hac_lags)
+            options.append(f"HAC({lag}{', prewhite' if self.hac_prewhite else ''})")
+        return self.formula + (f" [{', '.join(options)}]" if options else "")
+
+    def replace(self, **changes: Any) -> TrendSpec:
+        """A copy with some fields changed (the spec itself is frozen)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        for key in changes:
+            if key not in names:
+                raise SpecError(f"TrendSpec has no field {key!r}.{did_you_mean(key, names)} Fields: {', '.join(sorted(names))}.")
+        return dataclasses.replace(self, **changes)
+
+
+def _choice(argument: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise SpecError(f"{argument}={value!r} is not one of {allowed}.{did_you_mean(str(value), allowed)}")
