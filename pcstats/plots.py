@@ -1,0 +1,103 @@
+"""Figures drawn from Results (and the table they were fitted to). Matplotlib, imported on use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import PcstatsError
+from .results import Results
+
+__all__ = ["trend_figure", "gradient_figure", "FLUX_LABEL", "TREND_LABEL"]
+
+FLUX_LABEL = "NEE (gC m$^{-2}$ yr$^{-1}$, uptake +)"
+TREND_LABEL = "Trend (gC m$^{-2}$ yr$^{-2}$)"
+SEASON_TITLES = {"ANN": "Annual", "EGS": "Early growing season (May-Aug)", "LGS": "Late growing season (Sep-Oct)",
+                 "WIN": "Winter (Nov-Apr)"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def trend_figure(table: pd.DataFrame, res: Results, *, source: str = "ensemble", regions: Sequence[str] = ("P", "NoP"),
+                 seasons: Sequence[str] = ("ANN", "EGS", "LGS", "WIN"), path: str | Path | None = None):
+    """Seasonal series of one source per region with the fitted trend lines (slope +/- SE, p).
+
+    ``res`` must be a trend fit by (source, region, season) to ``table``; the ensemble SD
+    (``ensemble_sd``) is shaded where the table has it.
+    """
+    plt = _pyplot()
+    for key in ("source", "region", "season"):
+        if key not in res.by:
+            raise PcstatsError(f"trend_figure() needs a fit by source, region and season; {key!r} is not among {res.by}.")
+    tidy = res.tidy()
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True, constrained_layout=True)
+    colors = dict(zip(regions, ("#1b6ca8", "#d1495b", "#66a182", "#edae49")))
+    for ax, season in zip(axes.ravel(), seasons):
+        for region in regions:
+            rows = table[(table["source"] == source) & (table["region"] == region) & (table["season"] == season)
+                         & (table["variable"] == "NEE")].sort_values("year")
+            coef = tidy[(tidy["source"] == source) & (tidy["region"] == region) & (tidy["season"] == season)].set_index("term")
+            if rows.empty or coef.empty:
+                continue
+            ax.plot(rows["year"], rows["value"], "o-", ms=3, lw=1, color=colors[region], alpha=0.8)
+            if "ensemble_sd" in rows.columns and rows["ensemble_sd"].notna().any():
+                ax.fill_between(rows["year"], rows["value"] - rows["ensemble_sd"], rows["value"] + rows["ensemble_sd"],
+                                color=colors[region], alpha=0.15, lw=0)
+            slope = coef.loc["year"]
+            yrs = np.array([rows["year"].min(), rows["year"].max()])
+            ax.plot(yrs, coef.loc["(Intercept)", "estimate"] + slope["estimate"] * yrs, "--", color=colors[region], lw=2,
+                    label=f"{region}: {slope['estimate']:.2f} ± {slope['std_error']:.2f} (p = {slope['p_value']:.3g})")
+        ax.set_title(SEASON_TITLES.get(season, season), fontsize=10)
+        ax.set_ylabel(FLUX_LABEL, fontsize=8)
+        ax.legend(fontsize=8, frameon=False)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{source}: {res.model} (OLS, ± 1 SE; shading: SD across inversions)", fontsize=11)
+    return _save(fig, path)
+
+
+def gradient_figure(panels: Sequence[tuple[Results, Results, pd.Series, str]], *, season: str = "ANN",
+                    path: str | Path | None = None):
+    """Trend against a gradient, one panel per gradient (the paper's Fig. 1d-f).
+
+    ``panels``: (trend fit by region bin and season, its :func:`pcstats.trend_gradient` fit,
+    the gradient's value per bin, x-axis label) for each gradient.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), constrained_layout=True, squeeze=False)
+    for ax, (trends, fit, gradient, xlabel) in zip(axes.ravel(), panels):
+        tidy = trends.tidy()
+        rows = tidy[(tidy["term"] == "year") & (tidy["season"] == season)].copy()
+        rows["x"] = rows["region"].map(gradient)
+        ax.errorbar(rows["x"], rows["estimate"], yerr=rows["std_error"], fmt="o", ms=4, color="#333333", capsize=2)
+        line = fit.tidy()
+        line = line[line["season"] == season].set_index("term")
+        glance = fit.glance().set_index("season").loc[season]
+        xs = np.linspace(rows["x"].min(), rows["x"].max(), 50)
+        slope_term = [t for t in line.index if t != "(Intercept)"][0]
+        ax.plot(xs, line.loc["(Intercept)", "estimate"] + line.loc[slope_term, "estimate"] * xs, color="#d1495b")
+        ax.set_title(f"R² = {glance['r_squared']:.2f}, p = {line.loc[slope_term, 'p_value']:.2g}", fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(TREND_LABEL)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{SEASON_TITLES.get(season, season)} NEE trend along gradients (bins, ± 1 SE)", fontsize=11)
+    return _save(fig, path)
+
+
+def _save(fig, path):
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=150)
+        _pyplot().close(fig)
+    return fig
