@@ -1,0 +1,30 @@
+"""Build the input that tests/reference/lm.R fits: the seasonal P/NoP table of the fixtures.
+
+Run from the repository root:  python tests/reference/make_inputs.py
+Writes tests/reference/trend_input.csv (full precision). tests/test_r_parity.py checks that this
+file still equals what the pipeline makes from the fixtures, so it cannot go stale silently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pcstats as pc
+from pcstats.reproduce import FIXTURES, regional_tables
+
+OUT = Path(__file__).resolve().parent / "trend_input.csv"
+
+
+def build():
+    nee = pc.read_table(FIXTURES / "inversions" / "inversions_monthly.parquet")
+    annual = pc.read_table(FIXTURES / "covariates" / "covariates_annual.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the two incomplete JAMSTEC seasons are expected
+        tables, _, _ = regional_tables(nee, annual)
+    return tables["permafrost"]
+
+
+if __name__ == "__main__":
+    build().to_csv(OUT, index=False)
+    print(f"wrote {OUT}")
