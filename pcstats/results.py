@@ -67,7 +67,7 @@ class Results:
     Examples
     --------
     >>> import pcstats as pc
-    >>> t = pc.read_table("fixtures/reference/trend_input.csv")
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
     >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("region", "season")), t)
     >>> list(res.tidy().columns[:4])
     ['model', 'region', 'season', 'component']
@@ -157,8 +157,8 @@ def compare(
     Examples
     --------
     >>> import pcstats as pc
-    >>> t = pc.read_table("fixtures/reference/trend_input.csv")
-    >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"))
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> spec = pc.TrendSpec("NEE ~ year", by=("source", "region", "season"))
     >>> wide = pc.compare([pc.fit(spec, t), pc.fit(spec.replace(cov_type="HAC", hac_lags=2), t)])
     >>> wide.columns.get_level_values(0).unique().tolist()
     ['NEE ~ year', 'NEE ~ year [HAC(2)]']

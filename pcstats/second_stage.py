@@ -47,6 +47,11 @@ def _term_rows(res: Results, term: str) -> pd.DataFrame:
     rows = tidy[tidy["term"] == term]
     if rows.empty:
         raise PcstatsError(f"Model {res.model!r} has no term {term!r}; its terms: {sorted(tidy['term'].unique())}.")
+    if rows["std_error"].isna().all() or "df_residual" not in res.statistics.columns:
+        raise PcstatsError(
+            f"difference_test() needs standard errors and residual df for {term!r}; model {res.model!r} "
+            "has none (e.g. Sen's slope), so it cannot be compared this way."
+        )
     glance = res.glance()[list(res.by) + ["df_residual"]] if res.by else res.glance()[["df_residual"]]
     return rows.merge(glance, on=list(res.by), how="left") if res.by else rows.assign(df_residual=glance["df_residual"].iloc[0])
 
@@ -80,15 +85,13 @@ def difference_test(
     Examples
     --------
     >>> import pcstats as pc
-    >>> t = pc.read_table("fixtures/reference/trend_input.csv")
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
     >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("region", "season")), t)
     >>> d = pc.difference_test(res.subset(region="P"), res.subset(region="NoP"))
     >>> d.tidy()[["season", "term"]].iloc[0].tolist()
     ['ANN', 'year']
     """
     a, b = _term_rows(res_a, term), _term_rows(res_b, term)
-    if a["std_error"].isna().all() or b["std_error"].isna().all():
-        raise PcstatsError(f"difference_test() needs standard errors for {term!r}; a fit without them (e.g. Sen's slope) cannot be compared this way.")
     if on is None:
         on = [k for k in res_a.by if k in res_b.by and set(a[k]) & set(b[k])]
     on = list(on)
@@ -112,10 +115,16 @@ def difference_test(
     for side in ("a", "b"):
         for key in ("estimate", "std_error", "df_residual"):
             statistics[f"{key}_{side}"] = merged[f"{key}_{side}"]
-    spec = DifferenceSpec(term=term, a=res_a.model, b=res_b.model, on=tuple(on), conf_level=conf_level)
+    spec = DifferenceSpec(term=term, a=_describe(res_a, a, on), b=_describe(res_b, b, on), on=tuple(on), conf_level=conf_level)
     hashes = f"{res_a.provenance.data_hash}+{res_b.provenance.data_hash}"
     return Results(spec, "welch", __version__, tuple(on), coefficients.reset_index(drop=True),
                    statistics.reset_index(drop=True), Provenance(hashes, None, package_versions()))
+
+
+def _describe(res: Results, rows: pd.DataFrame, on: list[str]) -> str:
+    """The model's label plus the key values that single out its side, e.g. ``M [region=P]``."""
+    fixed = [f"{k}={rows[k].iloc[0]}" for k in res.by if k not in on and rows[k].nunique() == 1]
+    return f"{res.model} [{', '.join(fixed)}]" if fixed else res.model
 
 
 def _single(a: pd.DataFrame, b: pd.DataFrame, cols: list[str]) -> pd.DataFrame:

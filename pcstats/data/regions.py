@@ -65,11 +65,11 @@ def bin_labels(x: Sequence[float] | np.ndarray, name: str, width: float, lower: 
                upper: float | None = None) -> np.ndarray:
     """Label values by left-closed bins of ``width``: ``name[lo,hi)``.
 
-    ``lower``/``upper`` bound the range (values outside are an error); a value equal to
-    ``upper`` falls in the last, closed bin.
+    ``lower``/``upper`` bound the range (values outside are an error); the last bin is closed,
+    ``[upper - width, upper]``.
 
-    >>> bin_labels([0, 4.9, 5, 100], "TC", 5, 0, 100).tolist()
-    ['TC[0,5)', 'TC[0,5)', 'TC[5,10)', 'TC[95,100]']
+    >>> bin_labels([0, 4.9, 5, 97, 100], "TC", 5, 0, 100).tolist()
+    ['TC[0,5)', 'TC[0,5)', 'TC[5,10)', 'TC[95,100]', 'TC[95,100]']
     >>> bin_labels([-4.5], "MAT", 1).tolist()
     ['MAT[-5,-4)']
     """
@@ -79,9 +79,9 @@ def bin_labels(x: Sequence[float] | np.ndarray, name: str, width: float, lower: 
         raise ContractError(f"{name} values must lie in [{lower}, {upper}] to be binned; some do not.")
     lo = np.floor(x / width) * width
     closed = np.zeros_like(finite)
-    if upper is not None:
-        closed = finite & (x == upper)
-        lo = np.where(closed, upper - width, lo)
+    if upper is not None:  # the last bin is closed: [upper - width, upper]
+        lo = np.where(finite & (x == upper), upper - width, lo)
+        closed = finite & (lo == upper - width)
     labels = np.empty(x.shape, dtype=object)
     for i in np.flatnonzero(finite):
         a, b = _fmt(lo[i]), _fmt(lo[i] + width)

@@ -51,7 +51,7 @@ def newey_west(X: np.ndarray, resid: np.ndarray, lags: int, *, prewhite: bool = 
     >>> X = np.column_stack([np.ones(5), np.arange(5.0)])
     >>> e = np.array([0.5, -0.2, -0.6, 0.1, 0.2])
     >>> newey_west(X, e, 0).round(4).tolist()   # lag 0 is White's HC0
-    [[0.0868, -0.0356], [-0.0356, 0.0184]]
+    [[0.1124, -0.0332], [-0.0332, 0.0121]]
     """
     X = np.asarray(X, dtype=np.float64)
     # Work in the orthonormal basis Q of X = Q R: the covariance is invariant to reparameterising

@@ -80,7 +80,7 @@ def simple_trend(Y: np.ndarray, years: np.ndarray) -> SimpleTrend:
     >>> import numpy as np
     >>> fit = simple_trend(np.array([[1.0, 3.0, 5.0, np.nan], [2.0, 2.5, 2.0, 2.5]]), np.array([2000, 2001, 2002, 2003]))
     >>> fit.slope.round(6).tolist(), fit.nobs.tolist()
-    [2.0, 0.1], [3.0, 4.0]
+    ([2.0, 0.1], [3.0, 4.0])
     """
     Y = np.asarray(Y, dtype=np.float64)
     if Y.ndim != 2:

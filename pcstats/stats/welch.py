@@ -18,7 +18,7 @@ def welch_difference(est_a, se_a, df_a, est_b, se_b, df_b, conf_level: float = 0
     --------
     >>> r = welch_difference(0.58, 0.09, 36, 0.13, 0.06, 36)
     >>> round(float(r["estimate"]), 2), round(float(r["statistic"]), 3), round(float(r["df"]), 1)
-    (0.45, 4.161, 62.3)
+    (0.45, 4.16, 62.7)
     """
     est_a, se_a, df_a, est_b, se_b, df_b = (np.asarray(v, dtype=np.float64) for v in (est_a, se_a, df_a, est_b, se_b, df_b))
     estimate = est_a - est_b

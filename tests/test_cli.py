@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from pcstats.cli import main
+
+
+def test_fit_writes_tidy_and_glance(tmp_path, capsys):
+    code = main(["fit", "models/trend_seasonal.toml", "--data", "tests/reference/trend_input.csv", "--out", str(tmp_path)])
+    assert code == 0
+    tidy = pd.read_csv(tmp_path / "trend_seasonal_tidy.csv")
+    assert len(tidy) == 112 and {"estimate", "std_error", "p_value"} <= set(tidy.columns)
+    assert (tmp_path / "trend_seasonal_glance.md").read_text().startswith("# Seasonal NEE trend (OLS) -- glance")
+    meta = json.loads((tmp_path / "trend_seasonal.json").read_text())
+    assert meta["engine"] == "closed_form" and len(meta["provenance"]["data_hash"]) == 64
+    assert "56 of 56 groups fitted" in capsys.readouterr().out
+
+
+def test_errors_exit_2_with_the_message(tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text('family = "trend"\nformula = "NEE ~ year + os.getcwd()"\n')
+    assert main(["fit", str(spec), "--data", "tests/reference/trend_input.csv", "--out", str(tmp_path)]) == 2
+    assert "outside the safe vocabulary" in capsys.readouterr().err
+    assert main(["fit", "models/trend_seasonal.toml", "--data", "nope.csv", "--out", str(tmp_path)]) == 2
+
+
+def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
+    out = tmp_path / "results"
+    proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out)],
+                          capture_output=True, text=True, check=True)
+    assert "P − NoP (Welch)" in proc.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {r["spec_file"] for r in manifest["runs"]} >= {"models/trend_seasonal.toml", "models/trend_bins.toml"}
+    for rel in manifest["tables"] + manifest["figures"]:
+        assert (out / rel).stat().st_size > 0, rel
+    assert (out / "figures" / "trends.png").read_bytes()[:4] == b"\x89PNG"
+    assert "tables/trend_seasonal_tidy.md" in manifest["tables"]
+    assert any("JAMSTEC" in w for w in manifest["warnings"])
