@@ -39,7 +39,7 @@ def ter_residual(nee: pd.DataFrame, gpp: pd.DataFrame) -> pd.DataFrame:
     gpp = gpp[gpp["variable"] == "GPP"]
     if nee.empty or gpp.empty:
         raise ContractError("ter_residual() needs NEE rows in `nee` and GPP rows in `gpp`; one of them has none.")
-    if "positive" not in nee.columns or set(nee["positive"]) != {"down"}:
+    if "positive" not in nee.columns or set(nee["positive"].unique()) != {"down"}:
         raise ContractError(
             "ter_residual() needs NEE with net uptake positive (positive == 'down'); "
             "run pcstats.convert_units(table, positive={...}) first."
@@ -47,7 +47,7 @@ def ter_residual(nee: pd.DataFrame, gpp: pd.DataFrame) -> pd.DataFrame:
     time = time_column(nee)
     if time_column(gpp) != time:
         raise ContractError(f"ter_residual(): NEE is by {time} but GPP is not; seasonalize both or neither.")
-    units = set(nee["unit"]) | set(gpp["unit"])
+    units = set(nee["unit"].unique()) | set(gpp["unit"].unique())
     if len(units) != 1:
         raise ContractError(f"ter_residual(): NEE and GPP must share one unit, got {sorted(units)}; convert first.")
     keys = ["region", "year", time] + (["site"] if "site" in nee.columns and "site" in gpp.columns else [])

@@ -58,8 +58,8 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in _SUFFIXES:
         raise ContractError(f"write_table({str(path)!r}): use a .csv or .parquet file name.")
-    seasons = set(table["season"]) if "season" in table.columns else None
-    valid = validate(table, seasons=seasons, variables=set(table["variable"]))
+    seasons = table["season"].unique().tolist() if "season" in table.columns else None
+    valid = validate(table, seasons=seasons, variables=table["variable"].unique().tolist())
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         valid.to_csv(path, index=False)

@@ -98,11 +98,12 @@ def cell_attributes(table: pd.DataFrame, variables: Sequence[str] = ("TC", "P", 
 
     Returns a frame indexed by ``region`` with one column per variable.
     """
-    missing = [v for v in variables if v not in set(table["variable"])]
+    present = set(table["variable"].unique())
+    missing = [v for v in variables if v not in present]
     if missing:
         raise ContractError(
             f"cell_attributes(): no rows of variable(s) {missing}; the covariate table has "
-            f"{sorted(set(table['variable']))}."
+            f"{sorted(present)}."
         )
     rows = table[table["variable"].isin(list(variables))]
     return rows.pivot_table(index="region", columns="variable", values="value", aggfunc="mean")[list(variables)]

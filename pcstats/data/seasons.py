@@ -116,7 +116,7 @@ def seasonalize(
 
     table = monthly.copy()
     flux = is_flux(table["variable"])
-    odd = sorted(set(table.loc[flux, "unit"]) - set(RATE_UNITS))
+    odd = sorted(set(table.loc[flux, "unit"].unique()) - set(RATE_UNITS))
     if odd:
         raise ContractError(
             f"seasonalize() needs flux rates; unit(s) {odd} are not rates it knows ({', '.join(RATE_UNITS)})."

@@ -53,13 +53,13 @@ def data_hash(table: pd.DataFrame) -> str:
 
 def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | None, min_years: int) -> Prepared:
     """Resolve names, pivot, filter, drop NaN and group; see the module docstring."""
-    seasons = set(table["season"]) if "season" in table.columns else None
-    variables = set(table["variable"]) if "variable" in table.columns else None
+    seasons = table["season"].unique().tolist() if "season" in table.columns else None
+    variables = table["variable"].unique().tolist() if "variable" in table.columns else None
     table = validate(table, seasons=seasons, variables=variables)
     digest = data_hash(table)
     parsed = parse_formula(formula)
     keys = [k for k in key_columns(table) if k != "variable"]
-    present = list(dict.fromkeys(table["variable"]))
+    present = table["variable"].unique().tolist()
     for b in by:
         if b not in keys:
             raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.")
@@ -124,14 +124,17 @@ def group_frame(
     n_years = kept.groupby("_group")["year"].nunique() if has_year else kept.groupby("_group").size()
     groups["nobs"] = kept.groupby("_group").size().reindex(groups.index, fill_value=0)
     years = n_years.reindex(groups.index, fill_value=0)
-    why = []
-    for g in groups.index:
-        parts = [f"{int(reasons.at[g, c])} NaN in {c}" for c in reasons.columns if reasons.at[g, c] > 0]
-        if years[g] < min_years:
-            parts.append(f"not fitted: {int(years[g])} {'years' if has_year else 'observations'} < min_years={min_years}")
-        why.append("; ".join(parts))
-    groups["dropped_why"] = why
     groups["fit"] = (years >= min_years).to_numpy()
+    why = np.full(len(groups), "", dtype=object)
+    counts = reasons.to_numpy(dtype=np.int64)
+    fit, n_years, names = groups["fit"].to_numpy(), years.to_numpy(), list(reasons.columns)
+    unit = "years" if has_year else "observations"
+    for i in np.flatnonzero((counts > 0).any(axis=1) | ~fit).tolist():  # only groups with something to report
+        parts = [f"{counts[i, j]} NaN in {c}" for j, c in enumerate(names) if counts[i, j] > 0]
+        if not fit[i]:
+            parts.append(f"not fitted: {n_years[i]} {unit} < min_years={min_years}")
+        why[i] = "; ".join(parts)
+    groups["dropped_why"] = why
     groups["n_dropped"] = np.where(groups["fit"], groups["n_rows"] - groups["nobs"], groups["n_rows"])
     order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
     sort_cols = ["_group"] + (["year"] if has_year else [])
