@@ -139,7 +139,8 @@ def finish_warnings(messages: Iterable[str], family: str) -> tuple[str, ...]:
     messages = tuple(dict.fromkeys(messages))
     if messages:
         more = f" (+{len(messages) - 1} more in Results.warnings)" if len(messages) > 1 else ""
-        _warnings.warn(f"pcstats {family} fit: {messages[0]}{more}", stacklevel=3)
+        # caller -> pcstats.fit -> engine -> assemble -> here
+        _warnings.warn(f"pcstats {family} fit: {messages[0]}{more}", stacklevel=5)
     return messages
 
 

@@ -55,7 +55,8 @@ def test_subset(res):
 
 
 def test_compare_lines_models_up(res, trend_input):
-    hac = pc.fit(res.spec.replace(cov_type="HAC"), trend_input)
+    with pytest.warns(UserWarning, match="HAC treats the 1 missing year"):
+        hac = pc.fit(res.spec.replace(cov_type="HAC"), trend_input)
     wide = pc.compare([res, hac])
     assert wide.columns.get_level_values(0).unique().tolist() == ["NEE ~ year", "NEE ~ year [HAC(auto)]"]
     row = wide.loc[("CAMS", "P", "ANN", "fixed", "year")]
