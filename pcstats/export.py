@@ -41,6 +41,7 @@ def write_results(res: Results, out: str | Path, stem: str, *, source: str | Non
         "spec": {k: v for k, v in vars(res.spec).items()},
         "engine": res.engine,
         "engine_version": res.engine_version,
+        "units": dict(res.units),
         "warnings": list(res.warnings),
         "removed_before_fitting": res.removed.to_dict("records"),
         "provenance": res.provenance.as_dict(),

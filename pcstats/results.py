@@ -15,6 +15,7 @@ Numbers stay numbers: missing is NaN, never a string.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import platform
 import warnings as _warnings
@@ -82,6 +83,7 @@ class Results:
     provenance: Provenance = field(repr=False)
     removed: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(columns=["stage", "reason", "n_removed", "n_before"]))
     warnings: tuple[str, ...] = ()
+    units: Mapping[str, str] = field(default_factory=dict)  # unit of each variable in the formula
     augmenter: Callable[[], pd.DataFrame] | None = field(repr=False, default=None)
     native: Mapping[Any, Any] | None = field(repr=False, default=None)
 
@@ -117,8 +119,8 @@ class Results:
             return frame[mask].reset_index(drop=True)
 
         augmenter = None if self.augmenter is None else (lambda: keep(self.augmenter()))
-        return Results(self.spec, self.engine, self.engine_version, self.by, keep(self.coefficients),
-                       keep(self.statistics), self.provenance, self.removed, self.warnings, augmenter, self.native)
+        return dataclasses.replace(self, coefficients=keep(self.coefficients), statistics=keep(self.statistics),
+                                   augmenter=augmenter)
 
     def __repr__(self) -> str:
         fitted = int(self.statistics["nobs"].gt(0).sum()) if "nobs" in self.statistics else len(self.statistics)

@@ -118,7 +118,8 @@ def difference_test(
     spec = DifferenceSpec(term=term, a=_describe(res_a, a, on), b=_describe(res_b, b, on), on=tuple(on), conf_level=conf_level)
     hashes = f"{res_a.provenance.data_hash}+{res_b.provenance.data_hash}"
     return Results(spec, "welch", __version__, tuple(on), coefficients.reset_index(drop=True),
-                   statistics.reset_index(drop=True), Provenance(hashes, None, package_versions()))
+                   statistics.reset_index(drop=True), Provenance(hashes, None, package_versions()),
+                   units=res_a.units if res_a.units == res_b.units else {})
 
 
 def _describe(res: Results, rows: pd.DataFrame, on: list[str]) -> str:

@@ -40,6 +40,7 @@ def test_provenance_and_spec_are_carried(res, trend_input):
     assert again.provenance.data_hash == res.provenance.data_hash
     assert res.spec.formula == "NEE ~ year" and res.engine == "closed_form" and res.engine_version
     assert "56 of 56 groups fitted" in repr(res)
+    assert res.units == {"NEE": "gC m-2 yr-1"} and res.subset(region="P").units == res.units
 
 
 def test_numbers_stay_numbers(res):

@@ -85,6 +85,7 @@ def assemble(
         provenance=Provenance(prepared.data_hash, seed, package_versions(*packages)),
         removed=prepared.removed,
         warnings=finish_warnings(messages, type(spec).family),
+        units=dict(prepared.units),
         augmenter=augmenter,
         native=native,
     )
