@@ -3,7 +3,9 @@
 Steps, each reported:
 
 1. the formula's names are resolved: key columns (``year``, ``region``, ...) or ``variable``
-   values, which are pivoted to columns on the key columns;
+   values, which become columns beside the response, matched on the key columns (a variable
+   from other sources than the response's, such as CRU AirT beside inversion NEE, is matched on
+   region, year and month/season and pairs with every source);
 2. ``where`` filters rows (counted in ``Prepared.removed``);
 3. rows with NaN in a formula column are dropped (counted per group and variable in ``glance()``);
 4. groups with fewer than ``min_years`` distinct years are kept in ``glance()`` but not fitted.
@@ -77,12 +79,12 @@ def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | N
 
     removed = []
     long = table[table["variable"].isin(needed)]
-    units = _units(long, needed)
     if where and filter_names <= set(keys):
         keep = evaluate_where(where, long)
         removed.append(("where", f"rows not matching where={where!r}", int((~keep).sum()), len(long)))
         long = long[keep]
-    wide = _pivot(long, keys, needed)
+    units = _units(long, needed)
+    wide = _pivot(long, keys, needed, parsed.response)
     if where and not filter_names <= set(keys):
         keep = evaluate_where(where, wide)
         removed.append(("where", f"observations not matching where={where!r}", int((~keep).sum()), len(wide)))
@@ -164,16 +166,30 @@ def _units(long: pd.DataFrame, needed: list[str]) -> dict[str, str]:
     return {v: str(units[v][0]) for v in needed if v in units.index}
 
 
-def _pivot(long: pd.DataFrame, keys: list[str], needed: list[str]) -> pd.DataFrame:
-    if len(needed) == 1:
-        wide = long[keys + ["value"]].rename(columns={"value": needed[0]})
-        return wide.reset_index(drop=True)
-    wide = long.pivot(index=keys, columns="variable", values="value")
-    wide.columns.name = None
+def _pivot(long: pd.DataFrame, keys: list[str], needed: list[str], response: str) -> pd.DataFrame:
+    """One row per key of the response, one column per variable.
+
+    A variable from the response's own sources is matched on all keys. A variable whose sources
+    are all different (AirT from CRU beside NEE from each inversion) is matched on the keys other
+    than source and kind, so it pairs with every source of the response.
+    """
+    rows = {v: long[long["variable"] == v] for v in needed}
+    wide = rows[response][keys + ["value"]].rename(columns={"value": response}).reset_index(drop=True)
+    own = set(wide["source"].unique())
     for var in needed:
-        if var not in wide.columns:
-            wide[var] = np.nan
-    return wide.reset_index()
+        if var == response:
+            continue
+        part = rows[var]
+        sources = set(part["source"].unique())
+        on = keys if sources & own or part.empty else [k for k in keys if k not in ("source", "kind")]
+        if on is not keys and len(sources) > 1:
+            raise ContractError(
+                f"Variable {var!r} comes from {sorted(sources)}, none of them a source of {response!r} "
+                f"({', '.join(sorted(own)[:5])}), so pcstats cannot tell which to pair with each row. "
+                f"Keep one source of {var!r} in the table."
+            )
+        wide = wide.merge(part[on + ["value"]].rename(columns={"value": var}), on=on, how="left", validate="many_to_one")
+    return wide
 
 
 def _empty_message(table: pd.DataFrame, where: str | None, names: set[str], keys: list[str]) -> str:

@@ -99,3 +99,30 @@ def test_fit_does_not_modify_the_table():
     before = t.copy()
     pc.fit(pc.TrendSpec("NEE ~ year", by=("region",)), t)
     pd.testing.assert_frame_equal(t, before)
+
+
+def test_covariate_from_another_source_pairs_with_every_source():
+    years = list(range(1990, 2000))
+    nee = pd.concat([series(years, np.arange(10.0) + 0.1 * i, source=s) for i, s in enumerate(("CAMS", "CT"))], ignore_index=True)
+    airt = series(years, np.linspace(-3, 3, 10) ** 2, source="CRU", kind="covariate", variable="AirT", unit="degC")
+    res = pc.fit(pc.TrendSpec("NEE ~ year + AirT", by=("source",)), pd.concat([nee, airt], ignore_index=True))
+    assert res.glance()["nobs"].tolist() == [10, 10]
+    aug = res.augment()
+    assert set(aug.columns) >= {"AirT", "NEE"} and aug.groupby("source")["AirT"].apply(tuple).nunique() == 1
+
+
+def test_covariate_from_several_foreign_sources_is_ambiguous():
+    years = list(range(1990, 2000))
+    t = pd.concat([series(years, np.arange(10.0)),
+                   series(years, np.arange(10.0), source="CRU", kind="covariate", variable="AirT", unit="degC"),
+                   series(years, np.arange(10.0), source="ERA5", kind="covariate", variable="AirT", unit="degC")], ignore_index=True)
+    with pytest.raises(pc.ContractError, match=r"Variable 'AirT' comes from \['CRU', 'ERA5'\].*Keep one source"):
+        pc.fit(pc.TrendSpec("NEE ~ year + AirT"), t)
+
+
+def test_units_are_checked_after_the_filter():
+    t = two_regions()
+    t.loc[t["region"] == "NoP", "unit"] = "gC m-2 d-1"
+    t.loc[t["region"] == "NoP", "source"] = "CT"
+    res = pc.fit(pc.TrendSpec("NEE ~ year", where="region == 'P'"), t)
+    assert res.units == {"NEE": "gC m-2 yr-1"}
