@@ -48,7 +48,7 @@ def test_trend_gradient_regresses_trends_on_the_gradient():
         slope = 0.5 - 0.02 * tc
         for season in ("ANN", "LGS"):
             years = np.arange(1980, 2020)
-            rows.append(pd.DataFrame({"source": "ens", "kind": "ensemble", "region": f"TC{b}", "year": years, "season": season,
+            rows.append(pd.DataFrame({"source": "ens", "kind": "inversion", "region": f"TC{b}", "year": years, "season": season,
                                       "variable": "NEE", "value": slope * (years - 2000) + rng.normal(0, 0.5, 40), "unit": "u"}))
     table = pd.concat(rows, ignore_index=True)
     res = pc.fit(pc.TrendSpec("NEE ~ year", by=("region", "season")), table)

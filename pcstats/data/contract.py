@@ -6,13 +6,13 @@ variable) with one numeric ``value`` in one ``unit``.
 Required columns
 ----------------
 source    product, model or site that produced the number (``"CAMS"``, ``"CLM5"``, ``"US-Prr"``)
-kind      one of :data:`KINDS`
+kind      one of :data:`KINDS` (an ensemble keeps its members' kind)
 region    region, grid cell, bin or site the value describes
 year      integer calendar year (for the spanning winter: the year the winter starts)
 month     integer 1-12 (monthly tables) -- or --
 season    a season name such as ``EGS``, ``LGS``, ``WIN``, ``ANN`` (seasonal tables); exactly one of the two
 variable  one of :data:`VARIABLES` (extend with ``variables=``)
-value     float; missing is NaN
+value     float; missing is NaN; infinite values are refused
 unit      unit string; one unit per (source, variable)
 
 Optional columns
@@ -51,7 +51,7 @@ __all__ = [
 REQUIRED_COLUMNS: tuple[str, ...] = ("source", "kind", "region", "year", "variable", "value", "unit")
 TIME_COLUMNS: tuple[str, ...] = ("month", "season")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("lat", "lon", "site", "weight", "positive", "ensemble_sd", "ensemble_n")
-KINDS: tuple[str, ...] = ("inversion", "dgvm", "eddy_covariance", "satellite", "covariate", "ensemble")
+KINDS: tuple[str, ...] = ("inversion", "dgvm", "eddy_covariance", "satellite", "covariate")
 
 _TEXT = ("source", "kind", "region", "variable", "unit", "site", "season", "positive")
 _FLOAT = ("value", "lat", "lon", "weight", "ensemble_sd", "ensemble_n")
@@ -155,6 +155,7 @@ def validate(
         return text
 
     for col in [c for c in _TEXT if c in out.columns]:
+        out[col] = out[col].where(out[col] != "", None)  # an empty CSV cell is missing
         missing = out[col].isna().to_numpy()
         if col not in ("site", "positive") and missing.any():
             raise ContractError(f"Column {col!r}{where} is empty at {rows(missing)}; every row needs a {col}.")
@@ -213,15 +214,21 @@ def _check_columns(table: pd.DataFrame, where: str) -> None:
 
 def _as_int(out: pd.DataFrame, col: str, rows, where: str) -> pd.Series:
     numeric = pd.to_numeric(out[col], errors="coerce")
-    bad = (numeric.isna() | (numeric != np.round(numeric))).to_numpy()
+    bad = (numeric.isna() | (numeric != np.round(numeric)) | (numeric.abs() > 9999)).to_numpy()
     if bad.any():
         example = out[col][bad].iloc[0]
-        raise ContractError(f"Column {col!r}{where} must hold whole numbers; {rows(bad)} do not (e.g. {example!r}).")
+        raise ContractError(f"Column {col!r}{where} must hold whole numbers (at most 4 digits); {rows(bad)} do not (e.g. {example!r}).")
     return numeric.astype("int64")
 
 
 def _as_float(out: pd.DataFrame, col: str, rows, where: str) -> pd.Series:
     numeric = pd.to_numeric(out[col], errors="coerce")
+    infinite = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan))
+    if infinite.any():
+        raise ContractError(
+            f"Column {col!r}{where} holds infinite values at {rows(infinite)}; write missing values as NaN "
+            "and check the conversion that produced them."
+        )
     bad = (numeric.isna() & out[col].notna()).to_numpy()
     if bad.any():
         raise ContractError(

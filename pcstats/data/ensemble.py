@@ -40,13 +40,14 @@ def ensemble(table: pd.DataFrame, over: str = "source", *, name: str = "ensemble
         raise ContractError(f"ensemble(over={over!r}): {over!r} is not a key column; use one of {keys}.")
     keys = [k for k in keys if k != over]
     grouped = table.groupby(keys, sort=True, dropna=False)
-    units = grouped["unit"].nunique()
-    if (units > 1).any():
-        bad = units[units > 1].index[0]
-        raise ContractError(
-            f"ensemble(): members disagree on the unit at {dict(zip(keys, bad))}; "
-            "run pcstats.convert_units() first so every source is in one unit."
-        )
+    for col in [c for c in ("unit", "positive") if c in table.columns]:
+        counts = grouped[col].nunique(dropna=False)
+        if (counts > 1).any():
+            bad = counts[counts > 1].index[0]
+            raise ContractError(
+                f"ensemble(): members disagree on {col!r} at {dict(zip(keys, bad))}; "
+                "run pcstats.convert_units() first so every source has one unit and sign convention."
+            )
     carried = [c for c in ("unit", "positive", "weight") if c in table.columns]
     out = grouped.agg(
         value=("value", "mean"),

@@ -13,6 +13,8 @@ from .contract import validate
 __all__ = ["read_table", "write_table"]
 
 _SUFFIXES = (".csv", ".parquet", ".pq")
+_TEXT_COLUMNS = ("source", "kind", "region", "variable", "unit", "site", "season", "positive")
+_NUMBER_COLUMNS = ("year", "month", "value", "lat", "lon", "weight", "ensemble_sd", "ensemble_n")
 
 
 def read_table(
@@ -31,7 +33,8 @@ def read_table(
     seasons, variables
         Extra season and variable names to accept (see :func:`pcstats.validate`).
     na_values
-        Extra strings that mean missing in a CSV (besides pandas' defaults such as ``NA``).
+        Extra strings that mean missing in the numeric columns of a CSV (besides empty cells,
+        ``NA``, ``NaN``, ``NULL``). Text columns are read as text: ``NA`` there is a name.
 
     Examples
     --------
@@ -47,7 +50,10 @@ def read_table(
     if not path.exists():
         raise FileNotFoundError(f"read_table: no file at {str(path)!r} (working directory: {Path.cwd()}).")
     if suffix == ".csv":
-        table = pd.read_csv(path, na_values=list(na_values or ()))
+        # text columns stay text ("NA" is North America, "001" a site id); missing codes apply to numbers
+        missing = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "-nan", *(na_values or ())]
+        table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False,
+                            na_values={c: missing for c in _NUMBER_COLUMNS})
     else:
         table = pd.read_parquet(path)
     return validate(table, seasons=seasons, variables=variables, origin=str(path))

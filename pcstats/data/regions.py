@@ -11,6 +11,7 @@ Classes (the paper's thresholds, in %):
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -118,6 +119,8 @@ def classify(attributes: pd.DataFrame) -> pd.DataFrame:
     for col in ("TC", "P"):
         if col not in attributes.columns:
             raise ContractError(f"classify(): column {col!r} is missing; it needs TC and P in percent.")
+    if attributes["TC"].max() <= 1 and attributes["P"].max() <= 1:
+        warnings.warn("classify(): TC and P are all <= 1; they must be percent (0-100), not fractions.", stacklevel=2)
     out = attributes.copy()
     out["permafrost"] = permafrost_region(out["P"])
     out["p_class"] = permafrost_class(out["P"])
@@ -148,9 +151,10 @@ def aggregate(
         ``"weight"`` to weight by the table's ``weight`` column (cell area), ``"coslat"`` to
         weight by cos(latitude), ``None`` for an unweighted mean.
 
-    A region's value is NaN if any of its cells is NaN for that row's keys: cells are never
-    silently left out of one year and kept in another. The output's ``weight`` is the summed
-    weight (area) of the region.
+    A region's value is NaN if any of its cells (those the table has for that source and
+    variable) is NaN or absent for that row's keys: cells are never silently left out of one
+    year and kept in another. Weights must be positive and finite. The output's ``weight`` is the
+    summed weight (area) of the cells present.
     """
     groups = pd.Series(groups, dtype=object)
     label = table["region"].map(groups)
@@ -158,6 +162,7 @@ def aggregate(
         raise ContractError("aggregate(): no region of the table is in `groups`; check the cell identifiers.")
     work = table.loc[label.notna()].copy()
     work["region"] = label[label.notna()]
+    work["_cell"] = table.loc[label.notna(), "region"]
     if weight == "coslat":
         if "lat" not in work.columns:
             raise ContractError("aggregate(weight='coslat') needs a 'lat' column.")
@@ -170,14 +175,22 @@ def aggregate(
                 f"aggregate(weight={weight!r}): the table has no {weight!r} column. Use weight='coslat' or weight=None."
             )
         w = work[weight].to_numpy(dtype=float)
+    bad = ~(np.isfinite(w) & (w > 0))
+    if bad.any():
+        cells = sorted(work.loc[bad, "_cell"].unique())
+        raise ContractError(f"aggregate(): weights must be positive and finite; cells {cells[:5]} have {w[bad][0]!r}.")
     work["_w"] = w
     work["_wv"] = w * work["value"].to_numpy()
     work["_nan"] = work["value"].isna()
     keys = ["source", "kind", "region"] + (["site"] if "site" in work.columns else [])
     keys += ["year", time_column(work), "variable", "unit"] + (["positive"] if "positive" in work.columns else [])
-    agg = work.groupby(keys, sort=True, dropna=False).agg(_wv=("_wv", "sum"), _w=("_w", "sum"), _nan=("_nan", "any"))
-    agg = agg.reset_index()
-    agg["value"] = np.where(agg["_nan"], np.nan, agg["_wv"] / agg["_w"])
+    agg = work.groupby(keys, sort=True, dropna=False).agg(
+        _wv=("_wv", "sum"), _w=("_w", "sum"), _nan=("_nan", "any"), _cells=("_cell", "size"))
+    # every cell a region has for this source and variable must be present in every row
+    members = work.groupby(["source", "region", "variable"])["_cell"].nunique().rename("_members")
+    agg = agg.reset_index().merge(members.reset_index(), on=["source", "region", "variable"])
+    incomplete = agg["_nan"] | (agg["_cells"] < agg["_members"])
+    agg["value"] = np.where(incomplete, np.nan, agg["_wv"] / agg["_w"])
     agg["weight"] = agg["_w"]
     columns = [c for c in table.columns if c not in ("lat", "lon", "ensemble_sd", "ensemble_n")]
     if "weight" not in columns:

@@ -12,6 +12,8 @@ Seasons (the paper's definitions): EGS May-Aug, LGS Sep-Oct, WIN Nov-Apr, ANN Ja
     the season's total, sum of daily rate x days in the month (leap years counted), in gC m-2 season-1.
 
 Non-flux variables (AirT, PAR, SM, TC, P, ...) are always averaged and keep their unit.
+``weight`` is averaged; ``ensemble_sd``/``ensemble_n`` are dropped (run :func:`pcstats.ensemble`
+after seasonalizing, as SDs of monthly values say nothing about seasonal ones).
 
 ``winter`` -- which months make the winter of year *y*:
 
@@ -36,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ContractError
-from .contract import time_column
+from .contract import time_column, validate
 from .units import DAYS_PER_YEAR, RATE_UNITS, is_flux, rate_factor
 
 __all__ = ["SEASONS", "seasonalize", "season_months"]
@@ -108,6 +110,7 @@ def seasonalize(
     """
     if time_column(monthly) != "month":
         raise ContractError("seasonalize() needs a monthly table (column 'month'); this one already has 'season'.")
+    monthly = validate(monthly, variables=monthly["variable"].unique().tolist())
     if how not in _UNIT_AFTER:
         raise ContractError(f"how={how!r} is not a convention; use one of {list(_UNIT_AFTER)}.")
     if winter not in ("calendar", "spanning"):
@@ -129,15 +132,19 @@ def seasonalize(
         days = np.array([calendar.monthrange(int(y), int(m))[1] for y, m in zip(table["year"], table["month"])])
         table.loc[flux, "value"] = table.loc[flux, "value"] * days[flux]
 
-    keys = [c for c in table.columns if c not in ("month", "value")]
+    # group on what identifies a series; weight is averaged; ensemble_sd/ensemble_n describe months
+    # and are dropped (run pcstats.ensemble() after seasonalize())
+    keys = [c for c in table.columns if c not in ("month", "value", "weight", "ensemble_sd", "ensemble_n")]
+    extra = {"weight": ("weight", "mean")} if "weight" in table.columns else {}
     parts = []
     for name, months in seasons.items():
         pairs = season_months(tuple(months), winter)
         offset = dict(pairs)
         part = table[table["month"].isin(list(offset))].copy()
         part["year"] = part["year"] - part["month"].map(offset).astype("int64")
-        grouped = part.groupby(keys, dropna=False, sort=False)["value"]
-        agg = grouped.agg(["sum", "mean", "count", "size"]).reset_index()
+        agg = part.groupby(keys, dropna=False, sort=False).agg(
+            sum=("value", "sum"), mean=("value", "mean"), count=("value", "count"), size=("value", "size"), **extra
+        ).reset_index()
         agg["season"] = name
         agg["complete"] = (agg["count"] == len(pairs)) & (agg["size"] == len(pairs))
         parts.append(agg)
@@ -156,6 +163,6 @@ def seasonalize(
             "(they stay in the table; fits report them as dropped).",
             stacklevel=2,
         )
-    columns = [c if c != "month" else "season" for c in monthly.columns]
+    columns = [c if c != "month" else "season" for c in monthly.columns if c not in ("ensemble_sd", "ensemble_n")]
     out = out[columns].sort_values([c for c in ("source", "region", "variable", "season", "year") if c in columns])
     return out.reset_index(drop=True)

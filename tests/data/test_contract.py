@@ -77,7 +77,7 @@ def test_month_out_of_range_names_rows():
 
 
 def test_fractional_year_is_refused():
-    with pytest.raises(pc.ContractError, match=r"'year' must hold whole numbers; row 0 .*2000.5"):
+    with pytest.raises(pc.ContractError, match=r"'year' must hold whole numbers \(at most 4 digits\); row 0 .*2000.5"):
         pc.validate(long_table(year=2000.5))
 
 
@@ -107,3 +107,14 @@ def test_validate_does_not_modify_input():
     before = t.copy()
     pc.validate(t)
     pd.testing.assert_frame_equal(t, before)
+
+
+def test_infinite_values_are_refused():
+    with pytest.raises(pc.ContractError, match=r"'value' holds infinite values at row 1"):
+        pc.validate(long_table(value=[1.0, np.inf], year=[2000, 2001]))
+
+
+@pytest.mark.parametrize("year", [np.inf, 1e30])
+def test_implausible_years_are_refused(year):
+    with pytest.raises(pc.ContractError, match="'year' must hold whole numbers"):
+        pc.validate(long_table(year=year))

@@ -22,7 +22,7 @@ def test_mean_sd_and_count_over_available_sources():
 def test_units_must_agree():
     a = series([2000], [1.0], source="A")
     b = series([2000], [1.0], source="B", unit="gC m-2 d-1")
-    with pytest.raises(pc.ContractError, match="disagree on the unit"):
+    with pytest.raises(pc.ContractError, match="disagree on .unit."):
         pc.ensemble(pd.concat([a, b], ignore_index=True))
 
 
@@ -36,3 +36,10 @@ def test_fixture_ensemble_counts_follow_coverage(tables):
     ens = t[(t["source"] == "ensemble") & (t["region"] == "P") & (t["season"] == "ANN")].set_index("year")
     assert ens.loc[1976, "ensemble_n"] == 1 and ens.loc[2005, "ensemble_n"] == 5  # JAMSTEC 2005 P is NaN
     assert ens.loc[2010, "ensemble_n"] == 6 and ens.loc[2019, "ensemble_n"] == 2
+
+
+def test_sign_conventions_must_agree():
+    a = series([2000], [1.0], source="A", positive="up")
+    b = series([2000], [3.0], source="B", positive="down")
+    with pytest.raises(pc.ContractError, match="disagree on 'positive'"):
+        pc.ensemble(pd.concat([a, b], ignore_index=True))

@@ -43,3 +43,11 @@ def test_fixture_tables_follow_the_contract():
     assert tuple(coverage.loc["CAMS"]) == (1979, 2019) and tuple(coverage.loc["Jena_s76"]) == (1976, 2017)
     assert tuple(coverage.loc["JAMSTEC"]) == (1996, 2017) and tuple(coverage.loc["CTE2020"]) == (2000, 2019)
     assert nee["value"].isna().sum() == 3
+
+
+def test_csv_text_columns_stay_text(tmp_path):
+    path = tmp_path / "names.csv"
+    long_table(region=["NA", "001"], year=[2000, 2001], site=["", "US-Prr"]).to_csv(path, index=False)
+    t = pc.read_table(path)
+    assert t["region"].tolist() == ["NA", "001"]
+    assert pd.isna(t["site"].iloc[0]) and t["site"].iloc[1] == "US-Prr"

@@ -24,7 +24,7 @@ def test_bins():
         bin_labels([101], "TC", 5, 0, 100)
 
 
-def test_classify_fixture_cells(tables):
+def test_classify_fixture_cells():
     annual = pc.read_table("fixtures/covariates/covariates_annual.parquet")
     cells = pc.classify(pc.cell_attributes(annual))
     assert len(cells) == 100
@@ -56,3 +56,21 @@ def test_aggregate_weights_and_errors():
 def test_cell_attributes_names_missing_variables():
     with pytest.raises(pc.ContractError, match=r"no rows of variable\(s\) \['TC'\]"):
         pc.cell_attributes(long_table(variable="P"), variables=("TC", "P"))
+
+
+def test_aggregate_gives_nan_when_a_cell_has_no_row():
+    t = long_table(region=["a", "b", "a"], month=[1, 1, 2], value=[1.0, 3.0, 1.0], weight=1.0)
+    out = pc.aggregate(t, {"a": "R", "b": "R"}).set_index("month")["value"]
+    assert out[1] == 2.0 and np.isnan(out[2])
+
+
+@pytest.mark.parametrize("bad", [np.nan, 0.0, -1.0])
+def test_aggregate_refuses_bad_weights(bad):
+    t = long_table(region=["a", "b"], value=[1.0, 3.0], weight=[1.0, bad])
+    with pytest.raises(pc.ContractError, match=r"weights must be positive and finite; cells \['b'\]"):
+        pc.aggregate(t, {"a": "R", "b": "R"})
+
+
+def test_classify_warns_about_fractions():
+    with pytest.warns(UserWarning, match="must be percent"):
+        pc.classify(pd.DataFrame({"TC": [0.2, 0.6], "P": [0.0, 0.95]}))

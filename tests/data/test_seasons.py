@@ -93,3 +93,19 @@ def test_input_is_not_modified():
     before = m.copy()
     pc.seasonalize(m)
     pd.testing.assert_frame_equal(m, before)
+
+
+def test_input_is_validated():
+    m = months(np.ones(12))
+    m.loc[0, "month"] = 13
+    with pytest.raises(pc.ContractError, match="'month' must be 1-12"):
+        pc.seasonalize(m)
+    with pytest.raises(pc.ContractError, match="Duplicate keys"):
+        pc.seasonalize(pd.concat([months(np.ones(12)), months(np.ones(12)).iloc[:1]], ignore_index=True))
+
+
+def test_weight_and_ensemble_columns_do_not_split_seasons():
+    m = months(np.arange(12.0)).assign(weight=np.arange(12.0) + 1, ensemble_sd=1.0, ensemble_n=np.arange(12.0))
+    out = pc.seasonalize(m)
+    assert len(out) == 4 and out["value"].notna().all()
+    assert "ensemble_sd" not in out.columns and out.set_index("season").loc["LGS", "weight"] == 9.5
