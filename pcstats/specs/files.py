@@ -44,8 +44,8 @@ def load_spec(path: str | Path, *, trust: bool = False):
     ('source', 'region')
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"load_spec: no spec file at {str(path)!r}.")
+    if not path.is_file():
+        raise FileNotFoundError(f"load_spec: no spec file at {str(path)!r} (give a .toml file, not a folder).")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -64,7 +64,7 @@ def load_spec(path: str | Path, *, trust: bool = False):
             check_formula_vocabulary(data["formula"])
         except SpecError as exc:
             raise SpecError(f"{path}: {exc}") from None
-    if "by" in data:
+    if isinstance(data.get("by"), list):
         data["by"] = tuple(data["by"])
     try:
         return cls(**data)

@@ -170,7 +170,22 @@ def check_where(where: str, argument: str = "where") -> ast.Expression:
                 f"{argument}={where!r}: {ast.unparse(node)!r} is not allowed in a filter; "
                 "use column names, literals, comparisons, 'in', and/or/not."
             )
+    _require_condition(tree.body, where, argument)
     return tree
+
+
+def _require_condition(node: ast.AST, where: str, argument: str) -> None:
+    """A filter is a comparison, or and/or/not of comparisons: ``region`` alone is not a condition."""
+    if isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _require_condition(value, where, argument)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _require_condition(node.operand, where, argument)
+    elif not isinstance(node, ast.Compare):
+        raise FormulaError(
+            f"{argument}={where!r}: {ast.unparse(node)!r} is not a condition; compare it with something, "
+            "e.g. \"season == 'ANN'\"."
+        )
 
 
 def where_names(where: str) -> set[str]:
@@ -218,14 +233,37 @@ def _eval(node: ast.AST, frame: pd.DataFrame):
             if isinstance(op, (ast.In, ast.NotIn)):
                 if not isinstance(right, list):
                     raise FormulaError("where: 'in' needs a list of literals, e.g. region in ['P', 'NoP'].")
-                hit = pd.Series(left).isin(right).to_numpy() if isinstance(left, pd.Series) else np.full(len(frame), left in right)
+                if isinstance(left, pd.Series):
+                    _known_values(left, right, node)
+                    hit = left.isin(right).to_numpy()
+                else:
+                    hit = np.full(len(frame), left in right)
                 step = hit if isinstance(op, ast.In) else ~hit
             else:
-                step = np.asarray(_COMPARE[type(op)](left, right), dtype=bool)
+                try:
+                    step = np.asarray(_COMPARE[type(op)](left, right), dtype=bool)
+                except TypeError:
+                    raise FormulaError(
+                        f"where: {ast.unparse(node)!r} compares values of different types "
+                        "(text with a number?); quote text and leave numbers bare."
+                    ) from None
             out &= step
             left = right
         return out
     raise FormulaError(f"where: {ast.unparse(node)!r} is not allowed.")  # unreachable after check_where
+
+
+def _known_values(column: pd.Series, values: list, node: ast.AST) -> None:
+    """A text value listed in a filter that the column never holds is a typo, not a wish."""
+    present = set(column.unique())
+    unknown = [v for v in values if isinstance(v, str) and v not in present]
+    if unknown:
+        from ..errors import did_you_mean
+
+        raise FormulaError(
+            f"where: {ast.unparse(node)!r} lists {unknown[0]!r}, which column {column.name!r} never holds."
+            f"{did_you_mean(unknown[0], map(str, present))} Values: {', '.join(sorted(map(str, present))[:12])}."
+        )
 
 
 def term_name(column: str) -> str:

@@ -29,11 +29,16 @@ class TrendSpec:
         ``"ols"`` (least squares) or ``"sen"`` (Sen's slope with the Mann-Kendall test; formula
         must be ``y ~ year``).
     cov_type
-        ``"nonrobust"`` or ``"HAC"`` (Newey-West, Bartlett kernel, as R's ``sandwich::NeweyWest``).
+        ``"nonrobust"`` or ``"HAC"`` (Newey-West with the Bartlett kernel: the estimator of R's
+        ``sandwich::NeweyWest``, with the defaults below).
     hac_lags
-        HAC truncation lag; ``None`` uses ``floor(4 (n/100)^(2/9))`` per group. Recorded in ``glance()``.
+        HAC truncation lag; ``None`` uses ``floor(4 (n/100)^(2/9))`` per group (statsmodels' rule).
+        Recorded in ``glance()``.
     hac_prewhite
-        VAR(1) prewhitening of the estimating functions (R's ``NeweyWest`` default is ``TRUE``).
+        VAR(1) prewhitening of the estimating functions. The R equivalent of a pcstats HAC fit is
+        ``coeftest(fit, vcov = NeweyWest(fit, lag = L, prewhite = P, adjust = FALSE))`` with the
+        lag and prewhitening pcstats records; note R's own defaults differ (automatic
+        ``bwNeweyWest`` lag, ``prewhite = TRUE``).
     conf_level
         Confidence level of ``conf_low``/``conf_high``.
     min_years
@@ -75,15 +80,20 @@ class TrendSpec:
         parsed = parse_formula(self.formula)
         if self.where is not None:
             check_where(self.where)
+        _typed("conf_level", self.conf_level, (int, float), "a number such as 0.95")
+        _typed("min_years", self.min_years, int, "a whole number such as 3")
+        _typed("hac_prewhite", self.hac_prewhite, bool, "True or False")
+        if self.hac_lags is not None:
+            _typed("hac_lags", self.hac_lags, int, "a whole number >= 0, or None for the default rule")
         _choice("method", self.method, ("ols", "sen"))
         _choice("cov_type", self.cov_type, ("nonrobust", "HAC"))
         if self.cov_type != "HAC" and (self.hac_lags is not None or self.hac_prewhite):
             raise SpecError("hac_lags/hac_prewhite are set but cov_type is 'nonrobust'; set cov_type='HAC' or drop them.")
-        if self.hac_lags is not None and (not isinstance(self.hac_lags, int) or self.hac_lags < 0):
+        if self.hac_lags is not None and self.hac_lags < 0:
             raise SpecError(f"hac_lags={self.hac_lags!r} must be a whole number >= 0, or None for the default rule.")
         if not 0 < self.conf_level < 1:
             raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
-        if not isinstance(self.min_years, int) or self.min_years < 3:
+        if self.min_years < 3:
             raise SpecError(f"min_years={self.min_years!r}: a trend needs at least 3 years (one residual degree of freedom).")
         if self.method == "sen":
             if parsed.factors != ("year",) or not parsed.has_intercept:
@@ -111,6 +121,11 @@ class TrendSpec:
             if key not in names:
                 raise SpecError(f"TrendSpec has no field {key!r}.{did_you_mean(key, names)} Fields: {', '.join(sorted(names))}.")
         return dataclasses.replace(self, **changes)
+
+
+def _typed(argument: str, value: object, types, expected: str) -> None:
+    if isinstance(value, bool) and types is not bool or not isinstance(value, types):
+        raise SpecError(f"{argument}={value!r} must be {expected}.")
 
 
 def _choice(argument: str, value: object, allowed: tuple[str, ...]) -> None:

@@ -62,3 +62,9 @@ def test_unknown_key_family_and_bad_toml_are_named(tmp_path):
         pc.load_spec(write(tmp_path, 'family = "trend\n'))
     with pytest.raises(pc.SpecError, match="cov_type='robust'"):
         pc.load_spec(write(tmp_path, 'family = "trend"\nformula = "NEE ~ year"\ncov_type = "robust"\n'))
+
+
+def test_by_may_be_a_single_string_and_folders_are_not_files(tmp_path):
+    assert pc.load_spec(write(tmp_path, 'family = "trend"\nformula = "NEE ~ year"\nby = "region"\n')).by == ("region",)
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        pc.load_spec("models")

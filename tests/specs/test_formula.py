@@ -28,3 +28,11 @@ def test_term_names():
     assert term_name("Intercept") == "(Intercept)"
     assert term_name("year:C(region)[T.P]") == "year:C(region)[P]"
     assert term_name("region[T.NoP]") == "region[NoP]"
+
+
+def test_where_errors_are_named():
+    frame = pd.DataFrame({"season": ["ANN", "LGS"], "year": [1990, 2000]})
+    with pytest.raises(pc.FormulaError, match=r"lists 'LSG', which column 'season' never holds\. Did you mean 'LGS'"):
+        evaluate_where("season in ['ANN', 'LSG']", frame)
+    with pytest.raises(pc.FormulaError, match="compares values of different types"):
+        evaluate_where("year > 'a'", frame)

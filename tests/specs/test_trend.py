@@ -31,6 +31,12 @@ def test_spec_is_frozen_and_replace_makes_a_copy():
         ({"by": ("region", "region")}, "must be distinct column names"),
         ({"where": "season = 'ANN'"}, "is not a valid filter"),
         ({"method": "sen", "formula": "NEE ~ year + AirT"}, "method='sen' fits one slope against year"),
+        ({"conf_level": "0.9"}, "conf_level='0.9' must be a number"),
+        ({"min_years": 3.0}, "min_years=3.0 must be a whole number"),
+        ({"cov_type": "HAC", "hac_prewhite": "yes"}, "hac_prewhite='yes' must be True or False"),
+        ({"cov_type": "HAC", "hac_lags": True}, "hac_lags=True must be a whole number"),
+        ({"where": "region"}, "'region' is not a condition"),
+        ({"where": "season == 'ANN' and region"}, "'region' is not a condition"),
     ],
 )
 def test_invalid_arguments_are_named(kwargs, message):
