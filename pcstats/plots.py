@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,10 +12,22 @@ import pandas as pd
 from .errors import PcstatsError
 from .results import Results
 
-__all__ = ["trend_figure", "gradient_figure", "FLUX_LABEL", "TREND_LABEL"]
+__all__ = ["trend_figure", "gradient_figure", "unit_label", "trend_unit"]
 
-FLUX_LABEL = "NEE (gC m$^{-2}$ yr$^{-1}$, uptake +)"
-TREND_LABEL = "Trend (gC m$^{-2}$ yr$^{-2}$)"
+def unit_label(unit: str) -> str:
+    """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
+
+    >>> unit_label("gC m-2 yr-1")
+    'gC m$^{-2}$ yr$^{-1}$'
+    """
+    return re.sub(r"([A-Za-z])(-?\d+)\b", r"\1$^{\2}$", unit)
+
+
+def trend_unit(unit: str) -> str:
+    """The unit of a trend in ``unit`` per year: ``gC m-2 yr-1`` -> ``gC m-2 yr-2``."""
+    return re.sub(r"yr-1\b", "yr-2", unit) if "yr-1" in unit else f"{unit} yr-1"
+
+
 SEASON_TITLES = {"ANN": "Annual", "EGS": "Early growing season (May-Aug)", "LGS": "Late growing season (Sep-Oct)",
                  "WIN": "Winter (Nov-Apr)"}
 
@@ -58,10 +71,11 @@ def trend_figure(table: pd.DataFrame, res: Results, *, source: str = "ensemble",
             ax.plot(yrs, coef.loc["(Intercept)", "estimate"] + slope["estimate"] * yrs, "--", color=colors[region], lw=2,
                     label=f"{region}: {slope['estimate']:.2f} ± {slope['std_error']:.2f} (p = {slope['p_value']:.3g})")
         ax.set_title(SEASON_TITLES.get(season, season), fontsize=10)
-        ax.set_ylabel(FLUX_LABEL, fontsize=8)
+        unit = res.units.get(res.spec.formula.split("~")[0].strip(), "gC m-2 yr-1")
+        ax.set_ylabel(f"NEE ({unit_label(unit)}, uptake +)", fontsize=8)
         ax.legend(fontsize=8, frameon=False)
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{source}: {res.model} (OLS, ± 1 SE; shading: SD across inversions)", fontsize=11)
+    fig.suptitle(f"{source}: {res.model} (lines ± 1 SE in the legend; shading: SD across inversions)", fontsize=11)
     return _save(fig, path)
 
 
@@ -87,7 +101,8 @@ def gradient_figure(panels: Sequence[tuple[Results, Results, pd.Series, str]], *
         ax.plot(xs, line.loc["(Intercept)", "estimate"] + line.loc[slope_term, "estimate"] * xs, color="#d1495b")
         ax.set_title(f"R² = {glance['r_squared']:.2f}, p = {line.loc[slope_term, 'p_value']:.2g}", fontsize=10)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(TREND_LABEL)
+        unit = trends.units.get(trends.spec.formula.split("~")[0].strip(), "gC m-2 yr-1")
+        ax.set_ylabel(f"Trend ({unit_label(trend_unit(unit))})")
         ax.axhline(0, color="grey", lw=0.8)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{SEASON_TITLES.get(season, season)} NEE trend along gradients (bins, ± 1 SE)", fontsize=11)

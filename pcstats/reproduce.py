@@ -125,7 +125,8 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
 
     from .plots import gradient_figure, trend_figure
 
-    figures = [trend_figure(tables["permafrost"], seasonal, path=out / "figures" / "trends.png") and out / "figures" / "trends.png"]
+    figures = [out / "figures" / "trends.png"]
+    trend_figure(tables["permafrost"], seasonal, path=figures[0])
     panels = [(results[f"trend_{n}"], gradient_fits[n], gradients[n], label) for n, (_, label) in GRADIENTS.items()]
     for season in ("ANN", "LGS"):
         path = out / "figures" / f"gradients_{season}.png"

@@ -78,8 +78,8 @@ class Results:
     engine: str
     engine_version: str
     by: tuple[str, ...]
-    coefficients: pd.DataFrame = field(repr=False)
-    statistics: pd.DataFrame = field(repr=False)
+    _coefficients: pd.DataFrame = field(repr=False)  # read through tidy()
+    _statistics: pd.DataFrame = field(repr=False)  # read through glance()
     provenance: Provenance = field(repr=False)
     removed: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame(columns=["stage", "reason", "n_removed", "n_before"]))
     warnings: tuple[str, ...] = ()
@@ -94,11 +94,11 @@ class Results:
 
     def tidy(self) -> pd.DataFrame:
         """One row per group and term (broom's ``tidy``)."""
-        return _with_model(self.coefficients, self.model)
+        return _with_model(self._coefficients, self.model)
 
     def glance(self) -> pd.DataFrame:
         """One row per group (broom's ``glance``), including groups that were not fitted."""
-        return _with_model(self.statistics, self.model)
+        return _with_model(self._statistics, self.model)
 
     def augment(self) -> pd.DataFrame:
         """The fitted rows with ``fitted`` and ``resid`` (broom's ``augment``)."""
@@ -119,13 +119,14 @@ class Results:
             return frame[mask].reset_index(drop=True)
 
         augmenter = None if self.augmenter is None else (lambda: keep(self.augmenter()))
-        return dataclasses.replace(self, coefficients=keep(self.coefficients), statistics=keep(self.statistics),
+        return dataclasses.replace(self, _coefficients=keep(self._coefficients), _statistics=keep(self._statistics),
                                    augmenter=augmenter)
 
     def __repr__(self) -> str:
-        fitted = int(self.statistics["nobs"].gt(0).sum()) if "nobs" in self.statistics else len(self.statistics)
+        stats = self._statistics
+        fitted = int(stats["nobs"].gt(0).sum()) if stats["nobs"].notna().any() else len(stats)
         lines = [f"<Results {self.model!r}: {type(self.spec).family} via {self.engine} {self.engine_version}, "
-                 f"{fitted} of {len(self.statistics)} groups fitted, {len(self.warnings)} warning(s)>"]
+                 f"{fitted} of {len(stats)} groups fitted, {len(self.warnings)} warning(s)>"]
         lines += [f"  warning: {w}" for w in self.warnings[:5]]
         return "\n".join(lines)
 
@@ -166,8 +167,8 @@ def compare(
     >>> wide.columns.get_level_values(0).unique().tolist()
     ['NEE ~ year', 'NEE ~ year [HAC(2)]']
     """
-    if not results:
-        raise PcstatsError("compare() needs at least one Results.")
+    if not results or not all(isinstance(r, Results) for r in results):
+        raise PcstatsError("compare() needs a list of Results (what pcstats.fit returns).")
     frames, labels, keys = [], [], []
     for res in results:
         label = res.model

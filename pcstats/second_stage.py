@@ -47,7 +47,7 @@ def _term_rows(res: Results, term: str) -> pd.DataFrame:
     rows = tidy[tidy["term"] == term]
     if rows.empty:
         raise PcstatsError(f"Model {res.model!r} has no term {term!r}; its terms: {sorted(tidy['term'].unique())}.")
-    if rows["std_error"].isna().all() or "df_residual" not in res.statistics.columns:
+    if rows["std_error"].isna().all() or "df_residual" not in res.glance().columns:
         raise PcstatsError(
             f"difference_test() needs standard errors and residual df for {term!r}; model {res.model!r} "
             "has none (e.g. Sen's slope), so it cannot be compared this way."
@@ -98,6 +98,13 @@ def difference_test(
     for k in on:
         if k not in a.columns or k not in b.columns:
             raise PcstatsError(f"difference_test(on=...): {k!r} is not a by key of both fits ({res_a.by} vs {res_b.by}).")
+    for side, rows in (("res_a", a), ("res_b", b)):
+        if on and rows.duplicated(on).any():
+            extra = [k for k in rows.columns if k in (res_a.by + res_b.by) and k not in on and rows[k].nunique() > 1]
+            raise PcstatsError(
+                f"difference_test(): {side} has several {term!r} rows for the same {on}; add {extra or 'more keys'} "
+                "to on=[...] or subset the fits first (res.subset(...))."
+            )
     cols = on + ["estimate", "std_error", "df_residual"]
     merged = a[cols].merge(b[cols], on=on, suffixes=("_a", "_b"), how="inner", validate="one_to_one") if on else \
         _single(a, b, cols)
@@ -117,8 +124,8 @@ def difference_test(
             statistics[f"{key}_{side}"] = merged[f"{key}_{side}"]
     spec = DifferenceSpec(term=term, a=_describe(res_a, a, on), b=_describe(res_b, b, on), on=tuple(on), conf_level=conf_level)
     hashes = f"{res_a.provenance.data_hash}+{res_b.provenance.data_hash}"
-    return Results(spec, "welch", __version__, tuple(on), coefficients.reset_index(drop=True),
-                   statistics.reset_index(drop=True), Provenance(hashes, None, package_versions()),
+    return Results(spec, "welch", __version__, tuple(on), _coefficients=coefficients.reset_index(drop=True),
+                   _statistics=statistics.reset_index(drop=True), provenance=Provenance(hashes, None, package_versions()),
                    units=res_a.units if res_a.units == res_b.units else {})
 
 
@@ -170,6 +177,11 @@ def trend_gradient(
 
     if on not in res.by:
         raise PcstatsError(f"trend_gradient(on={on!r}): {on!r} is not a by key of the fit {res.by}.")
+    if not isinstance(gradient, pd.Series):
+        raise PcstatsError(
+            f"trend_gradient(): gradient must be a pandas Series indexed by {on} and named after the gradient "
+            f"(e.g. 'TC'), got {type(gradient).__name__}."
+        )
     gname = str(gradient.name or "gradient")
     if not gname.isidentifier():
         raise PcstatsError(f"trend_gradient(): name the gradient Series with a plain identifier, got {gname!r}.")

@@ -70,9 +70,39 @@ def test_hac_matches_sandwich_neweywest(trend_input, prewhite, rtol):
     res = fit_quiet(spec, trend_input)
     assert res.engine == "statsmodels"
     ref = r_table("trend_hac.csv")
-    ref = ref[ref["prewhite"] == prewhite]
+    ref = ref[(ref["prewhite"] == prewhite) & (ref["rule"] == "fixed")]
     assert_close(res.tidy(), ref, KEYS, NUMBERS, rtol=rtol)
     assert set(res.glance()["hac_lags"]) == {3} and set(res.glance()["hac_prewhite"]) == {prewhite}
+
+
+def test_default_hac_lag_rule_is_the_stated_r_call(trend_input):
+    """pcstats' default HAC = NeweyWest(fit, lag = floor(4 (n/100)^(2/9)), prewhite = FALSE)."""
+    res = fit_quiet(pc.TrendSpec("NEE ~ year", by=("source", "region", "season"), cov_type="HAC"), trend_input)
+    ref = r_table("trend_hac.csv").query("rule == 'default'")
+    assert_close(res.tidy(), ref, KEYS, NUMBERS)
+    lags = res.glance().merge(ref.drop_duplicates(KEYS[:3])[KEYS[:3] + ["lag"]], on=KEYS[:3])
+    assert (lags["hac_lags"] == lags["lag"]).all() and set(lags["lag"]) == {2, 3}
+
+
+def test_no_intercept_r_squared_is_uncentred_as_in_r(trend_input):
+    res = fit_quiet(pc.TrendSpec("NEE ~ 0 + C(region) + year", by=("source", "season"), where="region in ['P', 'NoP']"), trend_input)
+    ref = r_table("no_intercept.csv")
+    ref["term"] = ref["term"].map({"regionNoP": "C(region)[NoP]", "regionP": "C(region)[P]", "year": "year"})
+    assert_close(res.tidy(), ref, ["source", "season", "term"], ["estimate", "std_error", "p_value"])
+    r2 = ref.groupby(["source", "season"])[["r_squared", "adj_r_squared"]].first().reset_index()
+    assert_close(res.glance(), r2, ["source", "season"], ["r_squared", "adj_r_squared"])
+
+
+def test_mann_kendall_with_ties_matches_cor_test():
+    from .conftest import series
+
+    ref = r_table("kendall_ties.csv").iloc[0]
+    years = [int(v) for v in ref["year"].split()]
+    values = [float(v) for v in ref["value"].split()]
+    res = fit_quiet(pc.TrendSpec("NEE ~ year", method="sen"), series(years, values))
+    row = res.tidy().set_index("term").loc["year"]
+    np.testing.assert_allclose([row["estimate"], row["statistic"], row["p_value"], res.glance()["kendall_tau"].iloc[0]],
+                               [ref["sen_slope"], ref["mk_z"], ref["mk_p"], ref["kendall_tau"]], rtol=RTOL)
 
 
 def test_sen_and_mann_kendall_match_r(trend_input):
@@ -109,6 +139,7 @@ def test_reference_input_is_current(trend_input):
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not installed (the README test command installs it)")
 def test_stored_r_outputs_are_reproduced_by_lm_R(tmp_path):
     subprocess.run(["Rscript", "tests/reference/lm.R", str(tmp_path)], check=True, capture_output=True)
-    for name in ("trend_tidy.csv", "trend_glance.csv", "trend_hac.csv", "trend_sen.csv", "interaction_tidy.csv"):
+    for name in ("trend_tidy.csv", "trend_glance.csv", "trend_hac.csv", "trend_sen.csv", "interaction_tidy.csv",
+                 "no_intercept.csv", "kendall_ties.csv"):
         fresh, stored = pd.read_csv(tmp_path / name), r_table(name)
         pd.testing.assert_frame_equal(fresh, stored, rtol=1e-12)

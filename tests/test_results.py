@@ -25,11 +25,15 @@ def test_columns_follow_broom(res):
 
 
 def test_results_are_immutable(res):
-    tidy = res.tidy()
-    tidy.loc[0, "estimate"] = 1e9
-    assert res.tidy().loc[0, "estimate"] != 1e9
+    before = (res.tidy().loc[0, "estimate"], res.glance().loc[0, "r_squared"], res.augment().loc[0, "fitted"])
+    for frame, col in ((res.tidy(), "estimate"), (res.glance(), "r_squared"), (res.augment(), "fitted")):
+        frame.loc[0, col] = 1e9
+    assert (res.tidy().loc[0, "estimate"], res.glance().loc[0, "r_squared"], res.augment().loc[0, "fitted"]) == before
+    assert not hasattr(res, "coefficients")  # the tables are read through tidy()/glance() only
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.engine = "other"
+    with pytest.raises(pc.PcstatsError, match="needs a list of Results"):
+        pc.compare(["a"])
 
 
 def test_provenance_and_spec_are_carried(res, trend_input):

@@ -32,6 +32,8 @@ def test_difference_test_errors(seasonal, trend_input):
     sen = pc.fit(seasonal.spec.replace(method="sen"), trend_input)
     with pytest.raises(pc.PcstatsError, match="needs standard errors"):
         pc.difference_test(sen.subset(region="P"), sen.subset(region="NoP"))
+    with pytest.raises(pc.PcstatsError, match=r"several 'year' rows for the same \['season'\]; add \['source'\]"):
+        pc.difference_test(seasonal.subset(region="P"), seasonal.subset(region="NoP"), on=["season"])
 
 
 def test_interaction_term_agrees_with_the_difference_of_slopes(trend_input, seasonal):
@@ -60,3 +62,5 @@ def test_trend_gradient_regresses_trends_on_the_gradient():
     assert g.removed.iloc[0]["n_removed"] == 2  # the bin without a gradient value, in two seasons
     with pytest.raises(pc.PcstatsError, match="'site' is not a by key"):
         pc.trend_gradient(res, gradient, on="site")
+    with pytest.raises(pc.PcstatsError, match="gradient must be a pandas Series"):
+        pc.trend_gradient(res, gradient.to_frame())

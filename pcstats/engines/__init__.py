@@ -75,6 +75,11 @@ def fit(spec, table: pd.DataFrame) -> Results:
     family = getattr(type(spec), "family", None)
     if family not in _FAMILIES:
         raise EngineError(f"fit(): {type(spec).__name__} is not a spec pcstats knows (families: {sorted(_FAMILIES)}).")
+    if not isinstance(table, pd.DataFrame):
+        raise EngineError(
+            f"fit(): table must be a long table (pandas DataFrame), got {type(table).__name__}. "
+            "Read files with pcstats.read_table()."
+        )
     prepared = _FAMILIES[family][0](spec, table)
     engine = resolve_engine(spec, prepared)
     target = ENGINES.get((family, engine))

@@ -51,13 +51,20 @@ def assemble(
     native: Mapping[Any, Any] | None = None,
     seed: int | None = None,
     packages: tuple[str, ...] = (),
+    skipped: Mapping[int, str] | None = None,
 ) -> Results:
     """Join engine output (indexed by group code in column ``_group``) with the group table.
 
-    ``statistics`` gets one row per group, fitted or not, with ``n_dropped`` and ``dropped_why``.
+    ``statistics`` gets one row per group, fitted or not, with ``n_dropped`` and ``dropped_why``;
+    ``skipped`` names groups the engine found it could not fit, with the reason.
     """
     by = list(prepared.by)
-    groups = prepared.groups
+    groups = prepared.groups.copy()
+    for group, reason in (skipped or {}).items():
+        why = groups.at[group, "dropped_why"]
+        groups.at[group, "dropped_why"] = f"{why}; {reason}" if why else reason
+        groups.at[group, "fit"] = False
+        groups.at[group, "n_dropped"] = groups.at[group, "nobs"] + groups.at[group, "n_dropped"]
     keys = groups[by] if by else pd.DataFrame(index=groups.index)
     coef = coefficients.merge(keys, left_on="_group", right_index=True, how="left")
     coef = coef[by + list(TIDY_COLUMNS) + [c for c in coefficients.columns if c not in TIDY_COLUMNS and c != "_group"]]
@@ -80,8 +87,8 @@ def assemble(
         engine=engine,
         engine_version=engine_version,
         by=prepared.by,
-        coefficients=coef.reset_index(drop=True),
-        statistics=stats.reset_index(drop=True),
+        _coefficients=coef.reset_index(drop=True),
+        _statistics=stats.reset_index(drop=True),
         provenance=Provenance(prepared.data_hash, seed, package_versions(*packages)),
         removed=prepared.removed,
         warnings=finish_warnings(messages, type(spec).family),

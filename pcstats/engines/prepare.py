@@ -6,7 +6,8 @@ Steps, each reported:
    values, which become columns beside the response, matched on the key columns (a variable
    from other sources than the response's, such as CRU AirT beside inversion NEE, is matched on
    region, year and month/season and pairs with every source);
-2. ``where`` filters rows (counted in ``Prepared.removed``);
+2. ``where`` filters rows (counted in ``Prepared.removed``): a filter on key columns selects the
+   response's rows, which the other variables are then matched to;
 3. rows with NaN in a formula column are dropped (counted per group and variable in ``glance()``);
 4. groups with fewer than ``min_years`` distinct years are kept in ``glance()`` but not fitted.
 """
@@ -80,8 +81,12 @@ def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | N
     removed = []
     long = table[table["variable"].isin(needed)]
     if where and filter_names <= set(keys):
-        keep = evaluate_where(where, long)
-        removed.append(("where", f"rows not matching where={where!r}", int((~keep).sum()), len(long)))
+        # a filter on key columns picks the response's rows; other variables are matched to them
+        response_rows = (long["variable"] == parsed.response).to_numpy()
+        keep = np.ones(len(long), dtype=bool)
+        keep[response_rows] = evaluate_where(where, long[response_rows])
+        removed.append(("where", f"{parsed.response} rows not matching where={where!r}",
+                        int((~keep).sum()), int(response_rows.sum())))
         long = long[keep]
     units = _units(long, needed)
     wide = _pivot(long, keys, needed, parsed.response)

@@ -8,7 +8,7 @@
   intercept is ``median(y) - slope * median(year)``.
 
 ``tidy()``: ``statistic`` is the MK z, ``p_value`` the MK p, ``std_error`` is NaN (Sen's slope has
-none). ``glance()``: nobs, mk_s, mk_var_s, kendall_tau.
+none). ``glance()``: nobs, mk_s, mk_var_s, kendall_tau (tau-b, as R's ``cor.test``).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def fit(spec: TrendSpec, prepared: Prepared):
             {"_group": group, "term": "year", "estimate": sen.slope, "std_error": np.nan, "statistic": mk.z,
              "p_value": 2.0 * stats.norm.sf(abs(mk.z)), "conf_low": sen.low_slope, "conf_high": sen.high_slope},
         ]  # p from z: pymannkendall's own 2 * (1 - cdf(|z|)) loses digits when p is small
-        stat_rows.append({"_group": group, "mk_s": mk.s, "mk_var_s": mk.var_s, "kendall_tau": mk.Tau})
+        tau_b = stats.kendalltau(years, y).statistic  # R's cor.test reports tau-b (pymannkendall: tau-a)
+        stat_rows.append({"_group": group, "mk_s": mk.s, "mk_var_s": mk.var_s, "kendall_tau": tau_b})
     columns = ["_group", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
     coefficients = pd.DataFrame(coef_rows, columns=columns).astype({c: float for c in columns[2:]})
     coefficients.insert(1, "component", "fixed")

@@ -1,5 +1,9 @@
 """Trend engine "statsmodels": any formula, OLS per group, nonrobust or Newey-West SEs.
 
+Groups with no residual degrees of freedom (or too few rows for HAC prewhitening) are reported
+in ``glance()`` as not fitted, rather than given infinite or zero standard errors. R^2 is centred
+when the formula has an intercept and uncentred when it has none, as R's ``summary.lm``.
+
 Rank-deficient designs are handled as R's ``lm`` does: aliased columns (those linearly
 dependent on earlier ones) get NaN estimates and a warning, and the rest is fitted without them.
 AIC/BIC count sigma as a parameter, as R does (statsmodels' own ``aic`` does not).
@@ -15,7 +19,7 @@ import statsmodels.api as sm
 from formulaic import model_matrix
 
 from ..errors import EngineError, FormulaError
-from ..specs.formula import EVAL_CONTEXT, term_name
+from ..specs.formula import EVAL_CONTEXT, parse_formula, term_name
 from ..specs.trend import TrendSpec
 from ..stats.hac import default_lags, newey_west
 from ..stats.ols import t_test
@@ -27,7 +31,11 @@ __all__ = ["fit"]
 
 def fit(spec: TrendSpec, prepared: Prepared):
     """Fit ``spec.formula`` by OLS in every group of ``prepared``."""
+    if spec.method != "ols":
+        raise EngineError(f"engine='statsmodels' fits method='ols'; method={spec.method!r} needs engine='mannkendall' or 'auto'.")
+    intercept = parse_formula(spec.formula).has_intercept
     slices = group_slices(prepared)
+    skipped: dict[int, str] = {}
     frame = prepared.frame
     fitted = np.full(len(frame), np.nan)
     coef_parts, stat_rows, messages, native = [], [], [], {}
@@ -39,8 +47,15 @@ def fit(spec: TrendSpec, prepared: Prepared):
         if aliased:
             messages.append(f"{where}: design is rank-deficient; aliased term(s) {[term_name(c) for c in aliased]} get NaN estimates (as R's lm).")
         kept = [c for c in X.columns if c not in aliased]
-        res = sm.OLS(y, X[kept].to_numpy()).fit()
         n, k = X[kept].shape
+        if n <= k:
+            skipped[group] = f"not fitted: {n} observations for {k} coefficients leave no residual degrees of freedom"
+            continue
+        if spec.cov_type == "HAC" and spec.hac_prewhite and n - 1 <= 2 * k:
+            skipped[group] = (f"not fitted: HAC prewhitening fits a VAR(1) to {k} estimating functions and needs "
+                              f"more than {2 * k + 1} observations, not {n}")
+            continue
+        res = sm.OLS(y, X[kept].to_numpy()).fit()
         cov, extra = res.cov_params(), {}
         if spec.cov_type == "HAC":
             cov, extra = _hac(spec, X[kept].to_numpy(), res.resid, data, where, messages)
@@ -54,8 +69,9 @@ def fit(spec: TrendSpec, prepared: Prepared):
         coef["_group"] = group
         coef_parts.append(coef)
         llf = res.llf
-        stat_rows.append({"_group": group, "df_residual": res.df_resid, "r_squared": res.rsquared,
-                          "adj_r_squared": res.rsquared_adj, "sigma": np.sqrt(res.scale), "log_lik": llf,
+        r2, adj = _r_squared(y, res.ssr, n, res.df_resid, intercept)
+        stat_rows.append({"_group": group, "df_residual": res.df_resid, "r_squared": r2,
+                          "adj_r_squared": adj, "sigma": np.sqrt(res.scale), "log_lik": llf,
                           "aic": -2 * llf + 2 * (k + 1), "bic": -2 * llf + np.log(n) * (k + 1), **extra})
         fitted[rows] = res.fittedvalues
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = res
@@ -66,7 +82,15 @@ def fit(spec: TrendSpec, prepared: Prepared):
         spec, prepared, engine="statsmodels", engine_version=metadata.version("statsmodels"),
         coefficients=coefficients, statistics=statistics, warnings=messages,
         augmenter=_augmenter(prepared, fitted), native=native, packages=("statsmodels", "formulaic"),
+        skipped=skipped,
     )
+
+
+def _r_squared(y: np.ndarray, rss: float, n: int, df_residual: float, intercept: bool) -> tuple[float, float]:
+    """R^2 as R's summary.lm: centred when the formula has an intercept, uncentred when it has none."""
+    tss = float(np.sum((y - y.mean()) ** 2)) if intercept else float(np.sum(y**2))
+    r2 = 1.0 - rss / tss
+    return r2, 1.0 - (1.0 - r2) * (n - int(intercept)) / df_residual
 
 
 def _design(formula: str, data: pd.DataFrame, where: str) -> tuple[np.ndarray, pd.DataFrame]:

@@ -126,3 +126,17 @@ def test_units_are_checked_after_the_filter():
     t.loc[t["region"] == "NoP", "source"] = "CT"
     res = pc.fit(pc.TrendSpec("NEE ~ year", where="region == 'P'"), t)
     assert res.units == {"NEE": "gC m-2 yr-1"}
+
+
+def test_key_filter_selects_response_rows_and_keeps_foreign_covariates():
+    years = list(range(1990, 2000))
+    nee = pd.concat([series(years, np.arange(10.0) + 0.1 * i, source=s) for i, s in enumerate(("CAMS", "CT"))], ignore_index=True)
+    airt = series(years, np.linspace(-3, 3, 10) ** 2, source="CRU", kind="covariate", variable="AirT", unit="degC")
+    res = pc.fit(pc.TrendSpec("NEE ~ year + AirT", where="source == 'CAMS'"), pd.concat([nee, airt], ignore_index=True))
+    assert res.glance()["nobs"].tolist() == [10] and res.glance()["dropped_why"].tolist() == [""]
+    assert res.removed.iloc[0][["n_removed", "n_before"]].tolist() == [10, 20]
+
+
+def test_table_must_be_a_dataframe():
+    with pytest.raises(pc.EngineError, match="table must be a long table .*got str.*read_table"):
+        pc.fit(pc.TrendSpec("NEE ~ year"), "fixtures/inversions/inversions_monthly.parquet")

@@ -88,3 +88,26 @@ def test_hac_gap_is_warned():
     years = [y for y in range(1990, 2010) if y != 2000]
     with pytest.warns(UserWarning, match="treats the 1 missing year"):
         pc.fit(pc.TrendSpec("NEE ~ year", cov_type="HAC", hac_lags=2), series(years, np.arange(19.0) ** 1.1))
+
+
+def test_statsmodels_engine_refuses_sen():
+    with pytest.raises(pc.EngineError, match="engine='statsmodels' fits method='ols'"):
+        pc.fit(pc.TrendSpec("NEE ~ year", method="sen", engine="statsmodels"), series(range(2000, 2010), np.arange(10.0)))
+
+
+def test_no_residual_df_is_reported_not_fitted():
+    years = [2000, 2001, 2002]
+    t = pd.concat([series(years, [1.0, 2.5, 2.0]), series(years, [0.1, 0.7, 0.2], variable="AirT", unit="degC")], ignore_index=True)
+    with pytest.warns(UserWarning, match="not fitted"):
+        res = pc.fit(pc.TrendSpec("NEE ~ year + AirT"), t)
+    g = res.glance().iloc[0]
+    assert g["nobs"] == 0 and "3 observations for 3 coefficients leave no residual degrees of freedom" in g["dropped_why"]
+    assert res.tidy().empty
+
+
+def test_prewhitening_on_too_few_years_is_reported_not_fitted():
+    with pytest.warns(UserWarning, match="not fitted"):
+        res = pc.fit(pc.TrendSpec("NEE ~ year", cov_type="HAC", hac_prewhite=True), series([2000, 2001, 2002, 2003], [1.0, 2.5, 2.0, 3.0]))
+    assert "HAC prewhitening" in res.glance()["dropped_why"].iloc[0] and res.tidy().empty
+    ok = pc.fit(pc.TrendSpec("NEE ~ year", cov_type="HAC", hac_prewhite=True), series(range(2000, 2006), [1.0, 2.5, 2.0, 3.0, 3.5, 3.2]))
+    assert ok.tidy()["std_error"].gt(1e-6).all()

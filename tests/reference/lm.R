@@ -45,12 +45,16 @@ for (i in seq_len(nrow(groups))) {
                                  r_squared = sm$r.squared, adj_r_squared = sm$adj.r.squared,
                                  sigma = sm$sigma, log_lik = as.numeric(logLik(fit)),
                                  aic = AIC(fit), bic = BIC(fit))
-  for (pw in c(FALSE, TRUE)) {
-    V <- NeweyWest(fit, lag = 3, prewhite = pw, adjust = FALSE)
+  # lag 3 with and without prewhitening, and pcstats' default rule floor(4 (n/100)^(2/9)) unprewhitened
+  settings <- list(list(lag = 3, prewhite = FALSE, rule = "fixed"),
+                   list(lag = 3, prewhite = TRUE, rule = "fixed"),
+                   list(lag = floor(4 * (nobs(fit) / 100)^(2 / 9)), prewhite = FALSE, rule = "default"))
+  for (st in settings) {
+    V <- NeweyWest(fit, lag = st$lag, prewhite = st$prewhite, adjust = FALSE)
     ct <- coeftest(fit, vcov. = V)
     cc <- coefci(fit, vcov. = V, level = 0.95)
     hac_rows[[length(hac_rows) + 1]] <- data.frame(
-      source = g$source, region = g$region, season = g$season, prewhite = pw, lag = 3,
+      source = g$source, region = g$region, season = g$season, prewhite = st$prewhite, lag = st$lag, rule = st$rule,
       term = rownames(ct), estimate = ct[, 1], std_error = ct[, 2], statistic = ct[, 3],
       p_value = ct[, 4], conf_low = cc[, 1], conf_high = cc[, 2])
   }
@@ -85,6 +89,31 @@ for (i in seq_len(nrow(pairs))) {
                                 r_squared = summary(fit)$r.squared)
 }
 write_out(do.call(rbind, inter_rows), "interaction_tidy.csv")
+
+# No intercept: R^2 is uncentred. One model per source and season.
+noint_rows <- list()
+for (i in seq_len(nrow(pairs))) {
+  p <- pairs[i, ]
+  s <- d[d$source == p$source & d$season == p$season & d$region %in% c("P", "NoP"), ]
+  s$region <- factor(s$region, levels = c("NoP", "P"))
+  fit <- lm(value ~ 0 + region + year, data = s, na.action = na.omit)
+  sm <- summary(fit)
+  co <- sm$coefficients
+  noint_rows[[i]] <- data.frame(source = p$source, season = p$season, term = rownames(co),
+                                estimate = co[, 1], std_error = co[, 2], p_value = co[, 4],
+                                r_squared = sm$r.squared, adj_r_squared = sm$adj.r.squared)
+}
+write_out(do.call(rbind, noint_rows), "no_intercept.csv")
+
+# Kendall's tau-b and the Mann-Kendall z with ties in y (the fixtures have none).
+y <- c(1, 2, 2, 3, 3, 3, 5, 4, 6, 6)
+x <- 2001:2010
+kt <- suppressWarnings(cor.test(x, y, method = "kendall", exact = FALSE, continuity = TRUE))
+pairs_xy <- combn(length(x), 2)
+write_out(data.frame(year = paste(x, collapse = " "), value = paste(y, collapse = " "),
+                     sen_slope = median((y[pairs_xy[2, ]] - y[pairs_xy[1, ]]) / (x[pairs_xy[2, ]] - x[pairs_xy[1, ]])),
+                     mk_z = unname(kt$statistic), mk_p = kt$p.value, kendall_tau = unname(kt$estimate)),
+          "kendall_ties.csv")
 
 versions <- data.frame(package = c("R", "stats", "sandwich", "lmtest"),
                        version = c(paste(R.version$major, R.version$minor, sep = "."),
