@@ -71,8 +71,7 @@ def trend_figure(table: pd.DataFrame, res: Results, *, source: str = "ensemble",
             ax.plot(yrs, coef.loc["(Intercept)", "estimate"] + slope["estimate"] * yrs, "--", color=colors[region], lw=2,
                     label=f"{region}: {slope['estimate']:.2f} ± {slope['std_error']:.2f} (p = {slope['p_value']:.3g})")
         ax.set_title(SEASON_TITLES.get(season, season), fontsize=10)
-        unit = res.units.get(res.spec.formula.split("~")[0].strip(), "gC m-2 yr-1")
-        ax.set_ylabel(f"NEE ({unit_label(unit)}, uptake +)", fontsize=8)
+        ax.set_ylabel(f"NEE ({unit_label(_response_unit(res))}, uptake +)", fontsize=8)
         ax.legend(fontsize=8, frameon=False)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{source}: {res.model} (lines ± 1 SE in the legend; shading: SD across inversions)", fontsize=11)
@@ -101,12 +100,17 @@ def gradient_figure(panels: Sequence[tuple[Results, Results, pd.Series, str]], *
         ax.plot(xs, line.loc["(Intercept)", "estimate"] + line.loc[slope_term, "estimate"] * xs, color="#d1495b")
         ax.set_title(f"R² = {glance['r_squared']:.2f}, p = {line.loc[slope_term, 'p_value']:.2g}", fontsize=10)
         ax.set_xlabel(xlabel)
-        unit = trends.units.get(trends.spec.formula.split("~")[0].strip(), "gC m-2 yr-1")
-        ax.set_ylabel(f"Trend ({unit_label(trend_unit(unit))})")
+        ax.set_ylabel(f"Trend ({unit_label(trend_unit(_response_unit(trends)))})")
         ax.axhline(0, color="grey", lw=0.8)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{SEASON_TITLES.get(season, season)} NEE trend along gradients (bins, ± 1 SE)", fontsize=11)
     return _save(fig, path)
+
+
+def _response_unit(res: Results) -> str:
+    from .specs.formula import parse_formula
+
+    return res.units.get(parse_formula(res.spec.formula).response, "gC m-2 yr-1")
 
 
 def _save(fig, path):

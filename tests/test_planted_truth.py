@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pytest
-from scipy import stats
 
 import pcstats as pc
 

@@ -6,9 +6,6 @@ import pytest
 
 import pcstats as pc
 
-MODELS = sorted(Path("models").glob("*.toml")) if Path("models").exists() else []
-
-
 @pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[2].joinpath("models").glob("*.toml")), ids=lambda p: p.name)
 def test_every_model_file_loads_and_round_trips(path, tmp_path):
     spec = pc.load_spec(path)
