@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..errors import EngineError, did_you_mean
+from ..data.contract import key_columns
+from ..errors import EngineError, FormulaError, did_you_mean
 from ..results import Results
 from .prepare import Prepared, prepare
 
@@ -23,6 +24,8 @@ ENGINES: dict[tuple[str, str], str] = {
     ("trend", "statsmodels"): "pcstats.engines.trend_statsmodels:fit",
     ("trend", "closed_form"): "pcstats.engines.trend_closed_form:fit",
     ("trend", "mannkendall"): "pcstats.engines.trend_mannkendall:fit",
+    ("mixed", "statsmodels"): "pcstats.engines.mixed_statsmodels:fit",
+    ("mixed", "lme4"): "pcstats.engines.mixed_lme4:fit",
 }
 
 
@@ -43,7 +46,24 @@ def _auto_trend(spec, prepared: Prepared) -> str:
     return "closed_form" if supports(spec, prepared) is None else "statsmodels"
 
 
-_FAMILIES: dict[str, tuple[Callable, Callable]] = {"trend": (_prepare_trend, _auto_trend)}
+def _prepare_mixed(spec, table: pd.DataFrame) -> Prepared:
+    parsed = spec.parsed
+    keys = [k for k in key_columns(table) if k != "variable"]
+    for term in parsed.random:
+        for factor in term.factors:
+            if factor not in keys:
+                raise FormulaError(
+                    f"{term.text}: grouping factor {factor!r} is not a key column.{did_you_mean(factor, keys)} "
+                    f"Group random effects by key columns: {', '.join(keys)}."
+                )
+    extra = [n for t in parsed.random for n in t.slopes + t.factors]
+    return prepare(table, parsed.fixed, spec.by, spec.where, 1, extra=extra)
+
+
+_FAMILIES: dict[str, tuple[Callable, Callable]] = {
+    "trend": (_prepare_trend, _auto_trend),
+    "mixed": (_prepare_mixed, lambda spec, prepared: spec.engine),
+}
 
 
 def resolve_engine(spec, prepared: Prepared) -> str:

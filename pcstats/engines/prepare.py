@@ -10,6 +10,9 @@ Steps, each reported:
    response's rows, which the other variables are then matched to;
 3. rows with NaN in a formula column are dropped (counted per group and variable in ``glance()``);
 4. groups with fewer than ``min_years`` distinct years are kept in ``glance()`` but not fitted.
+
+``year_c`` is derived, not read: ``year`` minus the mean of the distinct years kept in the group
+(the centre is in ``Prepared.groups["year_centre"]``).
 """
 
 from __future__ import annotations
@@ -54,8 +57,23 @@ def data_hash(table: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | None, min_years: int) -> Prepared:
-    """Resolve names, pivot, filter, drop NaN and group; see the module docstring."""
+#: columns computed per group after filtering, from the key columns they need
+DERIVED: dict[str, str] = {"year_c": "year"}
+
+
+def prepare(
+    table: pd.DataFrame,
+    formula: str,
+    by: Sequence[str],
+    where: str | None,
+    min_years: int,
+    extra: Sequence[str] = (),
+) -> Prepared:
+    """Resolve names, pivot, filter, drop NaN and group; see the module docstring.
+
+    ``extra`` names further columns the model needs besides the formula's (random slopes,
+    grouping factors).
+    """
     seasons = table["season"].unique().tolist() if "season" in table.columns else None
     variables = table["variable"].unique().tolist() if "variable" in table.columns else None
     table = validate(table, seasons=seasons, variables=variables)
@@ -67,16 +85,19 @@ def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | N
         if b not in keys:
             raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.")
     filter_names = where_names(where) if where else set()
-    for name in list(parsed.names) + sorted(filter_names - set(parsed.names)):
+    names = list(dict.fromkeys(list(parsed.names) + list(extra)))
+    for name in names + sorted(filter_names - set(names)):
+        if name in names and DERIVED.get(name) in keys:
+            continue
         if name not in keys and name not in present:
             raise FormulaError(
-                f"{'formula' if name in parsed.names else 'where'} names {name!r}, which is neither a key column nor a "
+                f"{'formula' if name in names else 'where'} names {name!r}, which is neither a key column nor a "
                 f"variable in the table.{did_you_mean(name, keys + present)} Variables present: {', '.join(present)}; "
                 f"key columns: {', '.join(keys)}."
             )
     if parsed.response not in present:
         raise FormulaError(f"formula {formula!r}: the response {parsed.response!r} must be a variable of the table ({', '.join(present)}).")
-    needed = [n for n in dict.fromkeys(list(parsed.names) + sorted(filter_names)) if n in present and n not in keys]
+    needed = [n for n in dict.fromkeys(names + sorted(filter_names)) if n in present and n not in keys]
 
     removed = []
     long = table[table["variable"].isin(needed)]
@@ -97,7 +118,7 @@ def prepare(table: pd.DataFrame, formula: str, by: Sequence[str], where: str | N
     if wide.empty:
         raise ContractError(_empty_message(table, where, filter_names, keys))
 
-    return group_frame(wide, parsed.names, needed, by, min_years, removed, units, digest, parsed.response)
+    return group_frame(wide, names, needed, by, min_years, removed, units, digest, parsed.response)
 
 
 def group_frame(
@@ -146,6 +167,11 @@ def group_frame(
     order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
     sort_cols = ["_group"] + (["year"] if has_year else [])
     frame = kept[kept["_group"].isin(groups.index[groups["fit"]])].sort_values(sort_cols, kind="stable")
+    if "year_c" in columns and has_year:
+        centre = frame.groupby("_group")["year"].agg(lambda y: float(np.mean(np.unique(y))))
+        frame = frame.assign(year_c=frame["year"] - frame["_group"].map(centre))
+        groups["year_centre"] = centre.reindex(groups.index)
+        order.append("year_centre")
     return Prepared(
         frame=frame.reset_index(drop=True),
         groups=groups[order],

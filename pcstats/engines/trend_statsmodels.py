@@ -22,7 +22,7 @@ from ..errors import EngineError, FormulaError
 from ..specs.formula import EVAL_CONTEXT, parse_formula, term_name
 from ..specs.trend import TrendSpec
 from ..stats.hac import default_lags, newey_west
-from ..stats.ols import t_test
+from ..stats.ols import aliased_columns, t_test
 from .common import assemble, group_label, group_slices, progress
 from .prepare import Prepared
 
@@ -43,7 +43,7 @@ def fit(spec: TrendSpec, prepared: Prepared):
         data = frame.iloc[rows]
         where = group_label(prepared, group)
         y, X = _design(spec.formula, data, where)
-        aliased = _aliased(X)
+        aliased = aliased_columns(X)
         if aliased:
             messages.append(f"{where}: design is rank-deficient; aliased term(s) {[term_name(c) for c in aliased]} get NaN estimates (as R's lm).")
         kept = [c for c in X.columns if c not in aliased]
@@ -101,21 +101,6 @@ def _design(formula: str, data: pd.DataFrame, where: str) -> tuple[np.ndarray, p
     y = mm.lhs.to_numpy(dtype=float).ravel()
     X = pd.DataFrame(mm.rhs.to_numpy(dtype=float), columns=list(mm.rhs.columns))
     return y, X
-
-
-def _aliased(X: pd.DataFrame) -> list[str]:
-    """Columns that are linear combinations of earlier columns (R's ``alias``)."""
-    values = X.to_numpy()
-    if np.linalg.matrix_rank(values) == values.shape[1]:
-        return []
-    aliased, rank = [], 0
-    for j, name in enumerate(X.columns):
-        keep = [i for i in range(j + 1) if X.columns[i] not in aliased]
-        r = np.linalg.matrix_rank(values[:, keep])
-        if r == rank:
-            aliased.append(name)
-        rank = r
-    return aliased
 
 
 def _hac(spec: TrendSpec, X: np.ndarray, resid: np.ndarray, data: pd.DataFrame, where: str, messages: list[str]):

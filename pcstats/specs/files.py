@@ -20,11 +20,13 @@ from pathlib import Path
 
 from ..errors import SpecError, did_you_mean
 from .formula import check_formula_vocabulary
+from .mixed import MixedSpec
+from .random_effects import parse_mixed_formula
 from .trend import TrendSpec
 
 __all__ = ["SPEC_TYPES", "load_spec", "save_spec"]
 
-SPEC_TYPES: dict[str, type] = {"trend": TrendSpec}
+SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec}
 
 
 def load_spec(path: str | Path, *, trust: bool = False):
@@ -61,7 +63,8 @@ def load_spec(path: str | Path, *, trust: bool = False):
             raise SpecError(f"{path}: unknown key {key!r} for family {family!r}.{did_you_mean(key, fields)}")
     if not trust and "formula" in data:
         try:
-            check_formula_vocabulary(data["formula"])
+            fixed = parse_mixed_formula(data["formula"]).fixed if family == "mixed" else data["formula"]
+            check_formula_vocabulary(fixed)
         except SpecError as exc:
             raise SpecError(f"{path}: {exc}") from None
     if isinstance(data.get("by"), list):

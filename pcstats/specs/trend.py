@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from ..errors import SpecError, did_you_mean
+from ..errors import SpecError
+from .checks import choice as _choice
+from .checks import normalise_by, replace_fields
+from .checks import typed as _typed
 from .formula import check_where, parse_formula
 
 __all__ = ["TrendSpec"]
@@ -73,10 +75,7 @@ class TrendSpec:
     family: ClassVar[str] = "trend"
 
     def __post_init__(self) -> None:
-        by = (self.by,) if isinstance(self.by, str) else tuple(self.by)
-        if not all(isinstance(b, str) for b in by) or len(set(by)) != len(by):
-            raise SpecError(f"by={self.by!r} must be distinct column names, e.g. by=('region', 'season').")
-        object.__setattr__(self, "by", by)
+        object.__setattr__(self, "by", normalise_by(self.by))
         parsed = parse_formula(self.formula)
         if self.where is not None:
             check_where(self.where)
@@ -116,18 +115,5 @@ class TrendSpec:
 
     def replace(self, **changes: Any) -> TrendSpec:
         """A copy with some fields changed (the spec itself is frozen)."""
-        names = {f.name for f in dataclasses.fields(self)}
-        for key in changes:
-            if key not in names:
-                raise SpecError(f"TrendSpec has no field {key!r}.{did_you_mean(key, names)} Fields: {', '.join(sorted(names))}.")
-        return dataclasses.replace(self, **changes)
+        return replace_fields(self, changes)
 
-
-def _typed(argument: str, value: object, types, expected: str) -> None:
-    if isinstance(value, bool) and types is not bool or not isinstance(value, types):
-        raise SpecError(f"{argument}={value!r} must be {expected}.")
-
-
-def _choice(argument: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise SpecError(f"{argument}={value!r} is not one of {allowed}.{did_you_mean(str(value), allowed)}")

@@ -18,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
-__all__ = ["SimpleTrend", "simple_trend", "t_quantile", "t_test", "in_threads"]
+__all__ = ["SimpleTrend", "simple_trend", "t_quantile", "t_test", "in_threads", "aliased_columns"]
 
 _CHUNK = 4096  # rows per block: keeps the temporaries in cache
 
@@ -180,3 +181,22 @@ def t_test(estimate: np.ndarray, se: np.ndarray, df: np.ndarray, conf_level: flo
         in_threads(p_block, blocks)
         q = t_quantile(df, conf_level)
         return stat, p, estimate - q * se, estimate + q * se
+
+
+def aliased_columns(X: pd.DataFrame) -> list[str]:
+    """Columns that are linear combinations of earlier columns (R's ``alias``).
+
+    >>> aliased_columns(pd.DataFrame({"a": [1.0, 2, 3], "b": [2.0, 4, 6], "c": [1.0, 0, 1]}))
+    ['b']
+    """
+    values = X.to_numpy()
+    if np.linalg.matrix_rank(values) == values.shape[1]:
+        return []
+    aliased, rank = [], 0
+    for j, name in enumerate(X.columns):
+        keep = [i for i in range(j + 1) if X.columns[i] not in aliased]
+        r = np.linalg.matrix_rank(values[:, keep])
+        if r == rank:
+            aliased.append(name)
+        rank = r
+    return aliased

@@ -1,0 +1,118 @@
+"""What every mixed-model engine fits: y, the fixed design X and one block per random-effect term.
+
+Building the matrices once, here, gives every engine the same columns, the same contrasts and
+the same names (pcstats' term names: ``(Intercept)``, ``year_c``, ``region[P]``), so engines
+differ only in how they estimate. The checks that make a group unfit for a mixed model live
+here too; each returns a reason that names the term or factor at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from formulaic import model_matrix
+
+from ..errors import FormulaError
+from ..specs.formula import EVAL_CONTEXT, term_name
+from ..specs.random_effects import MixedFormula, RandomTerm
+from ..stats.ols import aliased_columns
+
+__all__ = ["Design", "DesignBlock", "build_design", "unfit_reason", "ran_par_names"]
+
+
+@dataclass(frozen=True)
+class DesignBlock:
+    """One random-effect term's raw columns and the level of its grouping factor in each row."""
+
+    term: RandomTerm
+    Z: np.ndarray  # n x p
+    columns: tuple[str, ...]  # pcstats names of Z's columns
+    codes: np.ndarray  # n level codes 0..m-1
+    levels: tuple[str, ...]  # level labels ("CAMS", "CAMS:P"), sorted
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+
+@dataclass(frozen=True)
+class Design:
+    """Response, fixed-effect design and random-effect blocks of one group's rows."""
+
+    y: np.ndarray
+    X: np.ndarray
+    fixed_names: tuple[str, ...]
+    blocks: tuple[DesignBlock, ...]
+
+    @property
+    def n_random(self) -> int:
+        """Number of random effects (lme4's q)."""
+        return sum(b.n_levels * b.Z.shape[1] for b in self.blocks)
+
+
+def build_design(formula: MixedFormula, data: pd.DataFrame, where: str) -> Design:
+    """Model matrices of ``formula`` on ``data`` (the rows of one group)."""
+    y, X = _matrix(formula.fixed, data, where)
+    blocks = []
+    for term in formula.random:
+        _, Z = _matrix("~ " + term.formula, data, where, term.text)
+        labels = _level_labels(data, term.factors)
+        levels, codes = np.unique(labels, return_inverse=True)
+        blocks.append(DesignBlock(term, Z.to_numpy(), tuple(map(term_name, Z.columns)), codes.astype(np.intp), tuple(levels)))
+    return Design(y=y, X=X.to_numpy(), fixed_names=tuple(map(term_name, X.columns)), blocks=tuple(blocks))
+
+
+def unfit_reason(design: Design) -> str | None:
+    """Why lme4 would refuse these rows (as its own checks do), or None when they can be fitted."""
+    n, p = design.X.shape
+    aliased = aliased_columns(pd.DataFrame(design.X, columns=design.fixed_names))
+    if aliased:
+        return (f"not fitted: the fixed effects are perfectly collinear ({', '.join(aliased)} is a linear "
+                "combination of earlier columns); drop a term from the formula")
+    for block in design.blocks:
+        if block.n_levels < 2:
+            return (f"not fitted: grouping factor {block.term.group!r} of {block.term.text} has one level "
+                    f"({block.levels[0] if block.levels else 'none'}) here; a variance needs at least two")
+        if block.n_levels >= n:
+            return (f"not fitted: {block.term.text} has {block.n_levels} levels for {n} rows; each level needs "
+                    "more than one row on average (lme4: number of levels must be < number of observations)")
+        q = block.n_levels * block.Z.shape[1]
+        if q >= n:
+            return (f"not fitted: {block.term.text} has {q} random effects for {n} rows (lme4: number of "
+                    "observations must exceed the number of random effects); simplify the term")
+    if n <= p:
+        return f"not fitted: {n} rows for {p} fixed effects"
+    return None
+
+
+def ran_par_names(block: DesignBlock) -> list[tuple[str, int, int]]:
+    """broom.mixed names of a block's variance parameters, with the covariance entry each reads.
+
+    ``sd__(Intercept)``, ``sd__year_c``, then ``cor__(Intercept).year_c``, in lme4's order.
+    """
+    cols = block.columns
+    out = [(f"sd__{c}", i, i) for i, c in enumerate(cols)]
+    out += [(f"cor__{cols[i]}.{cols[j]}", i, j) for i in range(len(cols)) for j in range(i + 1, len(cols))]
+    return out
+
+
+def _matrix(formula: str, data: pd.DataFrame, where: str, term: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    try:
+        mm = model_matrix(formula, data, context=EVAL_CONTEXT, na_action="raise")
+    except Exception as exc:
+        what = f"random-effect term {term}" if term else f"formula {formula!r}"
+        raise FormulaError(f"{what} could not be evaluated for {where}: {exc}") from None
+    if term is not None:
+        return np.empty(0), pd.DataFrame(mm.to_numpy(dtype=float), columns=list(mm.columns))
+    y = mm.lhs.to_numpy(dtype=float).ravel()
+    return y, pd.DataFrame(mm.rhs.to_numpy(dtype=float), columns=list(mm.rhs.columns))
+
+
+def _level_labels(data: pd.DataFrame, factors: tuple[str, ...]) -> np.ndarray:
+    parts = [data[f].astype(str).to_numpy() for f in factors]
+    labels = parts[0].astype(object)
+    for part in parts[1:]:
+        labels = labels + ":" + part
+    return labels.astype(str)

@@ -1,0 +1,83 @@
+"""The loop every mixed-model engine shares: one design per group, checks, fit, one Results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EngineError
+from ..specs.mixed import MixedSpec
+from .common import assemble, group_label, group_slices, progress
+from .mixed_design import Design, build_design, unfit_reason
+from .mixed_output import MIXED_GLANCE
+from .prepare import Prepared
+
+__all__ = ["run_mixed"]
+
+#: an engine's per-group fit: (spec, design, where) -> {"tidy", "glance", "messages", "native", "fitted"}
+FitOne = Callable[[MixedSpec, Design, str], dict]
+
+
+def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: str, engine_version: str,
+              packages: tuple[str, ...]):
+    """Fit every group of ``prepared`` with ``fit_one`` and assemble the Results."""
+    parsed = spec.parsed
+    frame = prepared.frame
+    fitted = np.full(len(frame), np.nan)
+    tidy_parts, glance_rows, messages, native, skipped = [], [], [], {}, {}
+    slices = group_slices(prepared)
+    for group, rows in progress(slices.items(), len(slices), f"mixed fits ({engine})"):
+        where = group_label(prepared, group)
+        design = build_design(parsed, frame.iloc[rows], where)
+        reason = unfit_reason(design)
+        if reason:
+            skipped[group] = reason
+            continue
+        _warn_single_rows(design, where, messages)
+        out = fit_one(spec, design, where)
+        out["tidy"]["_group"] = group
+        tidy_parts.append(out["tidy"])
+        glance_rows.append({"_group": group, **out["glance"]})
+        messages += out["messages"]
+        if out["glance"]["singular"]:
+            messages.append(f"{where}: singular fit (a variance is estimated as zero or a correlation as +/-1); "
+                            "simplify the random effects or read the variance components with care.")
+        if not out["glance"]["converged"]:
+            messages.append(f"{where}: the optimizer did not converge.")
+        fitted[rows] = out["fitted"]
+        native[tuple(prepared.groups.loc[group, list(prepared.by)])] = out["native"]
+    if not tidy_parts and skipped:
+        first = next(iter(skipped))
+        raise EngineError(f"No group could be fitted; {group_label(prepared, first)}: {skipped[first]}.")
+    statistics = pd.DataFrame(glance_rows, columns=["_group", *MIXED_GLANCE])
+    if "year_centre" in prepared.groups.columns:
+        statistics["year_centre"] = statistics["_group"].map(prepared.groups["year_centre"])
+    coefficients = pd.concat(tidy_parts, ignore_index=True)
+    return assemble(spec, prepared, engine=engine, engine_version=engine_version, coefficients=coefficients,
+                    statistics=statistics, warnings=messages, augmenter=_augmenter(prepared, parsed, fitted),
+                    native=native, packages=packages, skipped=skipped)
+
+
+def _warn_single_rows(design: Design, where: str, messages: list[str]) -> None:
+    for block in design.blocks:
+        if block.Z.shape[1] > 1:
+            counts = np.bincount(block.codes, minlength=block.n_levels)
+            single = [block.levels[i] for i in np.flatnonzero(counts == 1)]
+            if single:
+                messages.append(f"{where}: level(s) {', '.join(single[:5])} of {block.term.group!r} have a single row, "
+                                f"which cannot separate the effects of {block.term.text}; their modes are shrunk to the mean.")
+
+
+def _augmenter(prepared: Prepared, parsed, fitted: np.ndarray):
+    def augment() -> pd.DataFrame:
+        frame = prepared.frame
+        cols = list(dict.fromkeys(list(prepared.by) + (["year"] if "year" in frame.columns else [])
+                                  + [c for c in parsed.names if c in frame.columns]))
+        out = frame[cols].copy()
+        out["fitted"] = fitted
+        out["resid"] = out[prepared.response] - fitted
+        return out.reset_index(drop=True)
+
+    return augment

@@ -1,0 +1,222 @@
+"""lme4-style random-effect terms: ``(1 | g)``, ``(1 + x | g)``, ``(0 + x | g)``, ``(x || g)``,
+``(1 | a/b)``, ``(1 | a:b)``, several bars, crossed and nested groups.
+
+:func:`parse_mixed_formula` splits a mixed-model formula into its fixed part (an ordinary
+formula, read by :func:`pcstats.specs.formula.parse_formula`) and a tuple of
+:class:`RandomTerm`, which every mixed-model engine reads. The expansions follow lme4:
+
+- ``(x || g)`` is ``(1 | g) + (0 + x | g)``: uncorrelated terms, one per column;
+- ``(1 | a/b)`` is ``(1 | a) + (1 | a:b)``;
+- ``(x | g)`` has an intercept unless ``0 +`` or ``- 1`` removes it.
+
+>>> mf = parse_mixed_formula("NEE ~ year_c * region + (1 + year_c | source) + (1 | source:region)")
+>>> mf.fixed
+'NEE ~ year_c * region'
+>>> [(t.columns, t.group) for t in mf.random]
+[(('(Intercept)', 'year_c'), 'source'), (('(Intercept)',), 'source:region')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import FormulaError
+from .formula import parse_formula
+
+__all__ = ["RandomTerm", "MixedFormula", "parse_mixed_formula"]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class RandomTerm:
+    """One random-effect term: correlated effects of ``columns`` varying over levels of ``group``.
+
+    ``columns`` are the term's model-matrix columns in pcstats' names (``(Intercept)`` first when
+    present), ``factors`` the key columns whose combinations are the levels (``source:region`` →
+    ``("source", "region")``), ``text`` the term as written by the user (``expanded_from`` set when
+    it came from ``||`` or ``/``).
+    """
+
+    columns: tuple[str, ...]
+    group: str
+    text: str
+    expanded_from: str | None = None
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        return tuple(self.group.split(":"))
+
+    @property
+    def has_intercept(self) -> bool:
+        return "(Intercept)" in self.columns
+
+    @property
+    def slopes(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c != "(Intercept)")
+
+    @property
+    def formula(self) -> str:
+        """The term's right-hand side as a formula (``1 + year_c``, ``0 + x``)."""
+        return " + ".join(("1" if self.has_intercept else "0",) + self.slopes)
+
+
+@dataclass(frozen=True)
+class MixedFormula:
+    """A mixed-model formula split into its fixed part and its random-effect terms."""
+
+    text: str
+    fixed: str
+    random: tuple[RandomTerm, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every data name used: the fixed part's names, then slopes and grouping factors."""
+        names = list(parse_formula(self.fixed).names)
+        for term in self.random:
+            for name in term.slopes + term.factors:
+                if name not in names:
+                    names.append(name)
+        return tuple(names)
+
+    @property
+    def grouping_factors(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for t in self.random for f in t.factors))
+
+
+def parse_mixed_formula(text: str, argument: str = "formula") -> MixedFormula:
+    """Split ``text`` into the fixed formula and lme4-style random-effect terms.
+
+    Raises :class:`pcstats.errors.FormulaError` naming the term at fault.
+
+    >>> [t.text for t in parse_mixed_formula("y ~ x + (x || g)").random]
+    ['(1 | g)', '(0 + x | g)']
+    >>> [t.group for t in parse_mixed_formula("y ~ 1 + (1 | a/b)").random]
+    ['a', 'a:b']
+    """
+    if not isinstance(text, str) or "~" not in text:
+        raise FormulaError(f"{argument}={text!r} is not a formula; write it as 'response ~ terms + (terms | group)'.")
+    lhs, rhs = text.split("~", 1)
+    pieces = _split_top_level(rhs, text, argument)
+    fixed_parts, random = [], []
+    for piece in pieces:
+        inner = _bar_term(piece)
+        if inner is None:
+            if "|" in piece:
+                raise FormulaError(
+                    f"{argument}={text!r}: the term {piece.strip()!r} uses '|' outside a random-effect term. "
+                    "Write random effects as separate '+ (terms | group)' terms."
+                )
+            fixed_parts.append(piece.strip())
+        else:
+            random.extend(_random_terms(piece.strip(), inner, text, argument))
+    if not random:
+        raise FormulaError(
+            f"{argument}={text!r} has no random-effect term. Add one such as '+ (1 | source)', "
+            "or fit a fixed-effects model with pcstats.TrendSpec."
+        )
+    fixed = f"{lhs.strip()} ~ {' + '.join(fixed_parts) if fixed_parts else '1'}"
+    parse_formula(fixed, argument)  # the fixed part must be an ordinary formula
+    seen: dict[tuple, str] = {}
+    for term in random:
+        for column in term.columns:
+            key = (term.group, column)
+            if key in seen:
+                raise FormulaError(
+                    f"{argument}={text!r}: {column!r} varies by {term.group!r} in both {seen[key]!r} and {term.text!r}. "
+                    "Name each random effect once per grouping factor."
+                )
+            seen[key] = term.text
+    return MixedFormula(text=text, fixed=fixed, random=tuple(random))
+
+
+def _split_top_level(rhs: str, text: str, argument: str) -> list[str]:
+    """Split the right-hand side on '+' outside parentheses, keeping '- 1' style parts attached."""
+    pieces, depth, start = [], 0, 0
+    for i, ch in enumerate(rhs):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise FormulaError(f"{argument}={text!r}: unbalanced ')' in the formula.")
+        elif ch == "+" and depth == 0:
+            pieces.append(rhs[start:i])
+            start = i + 1
+    if depth != 0:
+        raise FormulaError(f"{argument}={text!r}: unbalanced '(' in the formula.")
+    pieces.append(rhs[start:])
+    if any(not p.strip() for p in pieces):
+        raise FormulaError(f"{argument}={text!r}: empty term between '+' signs.")
+    return pieces
+
+
+def _bar_term(piece: str) -> str | None:
+    """The inside of ``( ... | ... )`` when the whole piece is one parenthesised bar term."""
+    piece = piece.strip()
+    if not (piece.startswith("(") and piece.endswith(")")):
+        return None
+    depth = 0
+    for i, ch in enumerate(piece):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i != len(piece) - 1:
+            return None  # e.g. "(a) * (b | g)": not one term
+    inner = piece[1:-1]
+    return inner if "|" in inner else None
+
+
+def _random_terms(piece: str, inner: str, text: str, argument: str) -> list[RandomTerm]:
+    uncorrelated = "||" in inner
+    left, _, right = inner.partition("||" if uncorrelated else "|")
+    if "|" in right:
+        raise FormulaError(f"{argument}={text!r}: {piece!r} has more than one bar; write one '(terms | group)' per term.")
+    columns = _columns(left, piece, text, argument)
+    groups = _groups(right, piece, text, argument)
+    terms = []
+    for group in groups:
+        if uncorrelated:
+            for column in columns:
+                sub = f"({'1' if column == '(Intercept)' else '0 + ' + column} | {group})"
+                terms.append(RandomTerm(columns=(column,), group=group, text=sub, expanded_from=piece))
+        else:
+            label = piece if len(groups) == 1 else f"({left.strip()} | {group})"
+            terms.append(RandomTerm(columns=columns, group=group, text=label, expanded_from=None if len(groups) == 1 else piece))
+    return terms
+
+
+def _columns(left: str, piece: str, text: str, argument: str) -> tuple[str, ...]:
+    intercept, slopes = True, []
+    for raw in re.split(r"(?=[+-])", left.replace(" ", "")):
+        if not raw:
+            continue
+        sign, name = (raw[0], raw[1:]) if raw[0] in "+-" else ("+", raw)
+        if name in ("0", "1"):
+            intercept = (name == "1") == (sign == "+")
+            continue
+        if sign == "-" or not _NAME.match(name):
+            raise FormulaError(
+                f"{argument}={text!r}: in {piece!r}, {raw!r} is not supported; a random-effect term lists "
+                "column names joined by '+', with '0 +' to drop the intercept, e.g. '(0 + year_c | source)'. "
+                "Make a derived column for anything else."
+            )
+        if name not in slopes:
+            slopes.append(name)
+    columns = (("(Intercept)",) if intercept else ()) + tuple(slopes)
+    if not columns:
+        raise FormulaError(f"{argument}={text!r}: {piece!r} has no effects left; drop the term or remove '0 +'.")
+    return columns
+
+
+def _groups(right: str, piece: str, text: str, argument: str) -> list[str]:
+    right = right.replace(" ", "")
+    parts = right.split("/")
+    for part in parts:
+        if not part or not all(_NAME.match(n) for n in part.split(":")):
+            raise FormulaError(
+                f"{argument}={text!r}: in {piece!r}, the grouping {right!r} must be column names joined by ':' "
+                "(interaction) or '/' (nesting), e.g. '(1 | source)', '(1 | source:region)', '(1 | source/region)'."
+            )
+    # a/b/c -> a, a:b, a:b:c
+    return [":".join(parts[: i + 1]) for i in range(len(parts))]
