@@ -25,15 +25,17 @@ from .data import (  # noqa: E402
 )
 from .engines import fit  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
+from .likelihood_ratio import lrt  # noqa: E402
 from .results import Results, compare  # noqa: E402
 from .second_stage import difference_test, trend_gradient  # noqa: E402
-from .specs import TrendSpec, load_spec, save_spec  # noqa: E402
+from .specs import MixedSpec, TrendSpec, load_spec, save_spec  # noqa: E402
 
 __all__ = [
     "SEASONS",
     "ContractError",
     "EngineError",
     "FormulaError",
+    "MixedSpec",
     "PcstatsError",
     "Results",
     "SpecError",
@@ -47,6 +49,7 @@ __all__ = [
     "ensemble",
     "fit",
     "load_spec",
+    "lrt",
     "read_table",
     "save_spec",
     "seasonalize",

@@ -86,6 +86,7 @@ class Results:
     units: Mapping[str, str] = field(default_factory=dict)  # unit of each variable in the formula
     augmenter: Callable[[], pd.DataFrame] | None = field(repr=False, default=None)
     native: Mapping[Any, Any] | None = field(repr=False, default=None)
+    model_data: Any = field(repr=False, default=None)  # the rows the engine fitted (engines.prepare.Prepared), to refit
 
     @property
     def model(self) -> str:

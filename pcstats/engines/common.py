@@ -95,4 +95,5 @@ def assemble(
         units=dict(prepared.units),
         augmenter=augmenter,
         native=native,
+        model_data=prepared,
     )

@@ -12,10 +12,16 @@ What MixedLM can fit, and how pcstats maps lme4 terms onto it:
 Anything else (two correlated terms, a correlated term beside a factor crossed with its
 grouping factor) is refused with an error naming the term; ``engine="lme4"`` fits it.
 
-Optimizers are tried in this order until one converges: L-BFGS, BFGS, CG, Powell (Nelder-Mead
-is left out: it fails on sleepstudy). The one that converged is ``glance().optimizer``; if none
+Optimizers are tried in this order until one converges to a finite log-likelihood: BFGS,
+L-BFGS, CG (statsmodels' own order), then Powell. Nelder-Mead is left out (it fails on
+sleepstudy); a "converged" L-BFGS result with an infinite log-likelihood, which MixedLM returns for
+some ML fits, counts as a failure. The one that converged is ``glance().optimizer``; if none
 did, ``converged`` is False and the last fit is reported with a warning. MixedLM gives no
 denominator df, so fixed-effect tests and intervals are Wald z (``df`` is NaN).
+
+``singular`` is lme4's rule (a relative Cholesky diagonal below 1e-4) or MixedLM's own boundary
+warning: MixedLM often stops short of a boundary that lme4 reaches (a correlation of exactly
+1), so its warning is the better signal there.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from .prepare import Prepared
 
 __all__ = ["fit", "OPTIMIZERS"]
 
-OPTIMIZERS: tuple[str, ...] = ("lbfgs", "bfgs", "cg", "powell")
+OPTIMIZERS: tuple[str, ...] = ("bfgs", "lbfgs", "cg", "powell")
 
 
 def fit(spec: MixedSpec, prepared: Prepared):
@@ -51,24 +57,25 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     groups, re_index, vc_index, exog_re, vc = _layout(design, where)
     model = MixedLM(design.y, design.X, groups=groups, exog_re=exog_re, exog_vc=vc)
     messages: list[str] = []
-    result, used = None, OPTIMIZERS[-1]
+    failures: list[str] = []
+    result, used, boundary = None, None, False
     for method in OPTIMIZERS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
                 result = model.fit(reml=spec.reml, method=[method])
             except (np.linalg.LinAlgError, ValueError) as exc:
-                messages.append(f"{where}: MixedLM with {method} failed ({exc}).")
+                failures.append(f"{method}: {exc}")
                 continue
-        if result.converged:
+        if result.converged and np.isfinite(result.llf) and np.all(np.isfinite(result.fe_params)):
             used = method
-            messages += [f"{where}: MixedLM: {w.message}" for w in caught if "boundary" in str(w.message)]
+            boundary = any("boundary" in str(w.message) for w in caught)
             break
-        messages.append(f"{where}: MixedLM with {method} did not converge; trying the next optimizer.")
+        failures.append(f"{method}: not converged" if np.isfinite(result.llf) else f"{method}: log-likelihood {result.llf}")
     if result is None:
         raise EngineError(f"MixedLM could not fit {where} with any optimizer ({', '.join(OPTIMIZERS)}); try engine='lme4'.")
-    if not result.converged:
-        messages.append(f"{where}: MixedLM did not converge with any optimizer ({', '.join(OPTIMIZERS)}); "
+    if used is None:
+        messages.append(f"{where}: MixedLM did not converge with any optimizer ({'; '.join(failures)}); "
                         "estimates are from the last attempt. Compare with engine='lme4'.")
     cov_re = [None] * len(design.blocks)
     if re_index is not None:
@@ -80,7 +87,11 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     modes, sds = conditional_modes(design.y - design.X @ beta, [b.Z for b in design.blocks], [b.codes for b in design.blocks],
                                    [b.n_levels for b in design.blocks], cov_re, sigma)
     glance = glance_row(design, beta=beta, cov_re=cov_re, sigma=sigma, log_lik=float(result.llf), reml=spec.reml,
-                        converged=result.converged, optimizer=used if result.converged else "none")
+                        converged=used is not None, optimizer=used or "none")
+    if boundary and not glance["singular"]:
+        glance["singular"] = True
+        messages.append(f"{where}: MixedLM reports the estimate on the boundary of the parameter space "
+                        "(its Hessian is not positive definite there); counted as a singular fit.")
     tidy = pd.concat([
         fixed_rows(design, beta, np.asarray(result.bse_fe, dtype=float), None, spec.conf_level),
         ran_par_rows(design, cov_re, sigma),
