@@ -156,7 +156,8 @@ def compare(
 ) -> pd.DataFrame:
     """Line several Results up side by side: one column block per model.
 
-    Rows are (by keys..., component, term) for ``part="tidy"`` and the by keys for
+    Rows are (by keys..., component, [group, level,] term) for ``part="tidy"`` (mixed models add
+    the random-effect group and level) and the by keys for
     ``part="glance"``; columns are (model, statistic). Models with the same label are numbered.
 
     Examples
@@ -182,7 +183,8 @@ def compare(
         frame["model"] = label
         frames.append(frame)
         keys += [k for k in res.by if k not in keys]
-    index = keys + (["component", "term"] if part == "tidy" else [])
+    inner = [c for c in ("component", "group", "level", "term") if any(c in f.columns for f in frames)]
+    index = keys + (inner if part == "tidy" else [])
     missing = [s for s in stats if not any(s in f.columns for f in frames)]
     if part == "glance" and stats == ("estimate", "std_error", "p_value"):
         stats = [c for c in GLANCE_COLUMNS if any(c in f.columns for f in frames)]

@@ -109,7 +109,7 @@ def glance_row(
     n_theta = sum(b.Z.shape[1] * (b.Z.shape[1] + 1) // 2 for b in design.blocks)
     npar = design.X.shape[1] + n_theta + 1
     var_fixed = float(np.var(design.X @ beta, ddof=1))
-    var_random = random_variance([b.Z for b in design.blocks], cov_re)
+    var_random = random_variance(design.blocks, cov_re)
     r2m, r2c = nakagawa_r2(var_fixed, var_random, sigma**2)
     return {
         "nobs": n, "n_groups": design.blocks[0].n_levels, "sigma": sigma, "log_lik": log_lik,

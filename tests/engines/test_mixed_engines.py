@@ -1,0 +1,148 @@
+"""Mixed engines: structures each can fit, bad input, and the common output shape."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import pcstats as pc
+from pcstats.errors import ContractError, EngineError, FormulaError, PcstatsError
+
+from ..conftest import REFERENCE
+
+ENGINES = ["statsmodels", pytest.param("lme4", marks=pytest.mark.needs_r)]
+
+
+@pytest.fixture(scope="module")
+def regional():
+    table = pc.read_table(REFERENCE / "trend_input.csv")
+    return table[table["source"] != "ensemble"].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def cells():
+    return pc.read_table(REFERENCE / "mixed_cells.csv")
+
+
+def quiet_fit(spec, table):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pc.fit(spec, table)
+
+
+def test_paper_spec_fits_per_season_with_broom_mixed_names(regional):
+    spec = pc.load_spec("models/glmm_trend.toml")
+    res = quiet_fit(spec, regional)
+    tidy = res.tidy()
+    assert set(tidy["component"]) == {"fixed", "ran_pars", "ran_vals"}
+    assert list(res.glance()["season"]) == ["ANN", "EGS", "LGS", "WIN"]
+    pars = tidy[(tidy["component"] == "ran_pars") & (tidy["season"] == "ANN")]
+    assert list(zip(pars["group"], pars["term"])) == [
+        ("source", "sd__(Intercept)"), ("source", "sd__year_c"), ("source", "cor__(Intercept).year_c"),
+        ("source:region", "sd__(Intercept)"), ("source:year", "sd__(Intercept)"), ("Residual", "sd__Observation"),
+    ]
+    fixed = tidy[tidy["component"] == "fixed"]
+    assert set(fixed["term"]) == {"(Intercept)", "year_c", "region[P]", "year_c:region[P]"}
+    vals = tidy[(tidy["component"] == "ran_vals") & (tidy["group"] == "source:year") & (tidy["season"] == "ANN")]
+    assert "CAMS:1979" in set(vals["level"])
+    assert (res.glance()["year_centre"] == 1997.5).all()
+
+
+def test_nothing_dropped_silently(regional):
+    res = quiet_fit(pc.MixedSpec("NEE ~ year_c * region + (1 | source)", by="season"), regional)
+    g = res.glance().set_index("season")
+    # the fixture's JAMSTEC Sep 2005 NaN leaves one missing LGS and ANN value
+    assert g.loc["LGS", "n_dropped"] == 1 and "NaN in NEE" in g.loc["LGS", "dropped_why"]
+    assert g.loc["EGS", "n_dropped"] == 0
+
+
+def test_augment_and_compare_line_up(cells):
+    a = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 | region)"), cells)
+    b = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 + year_c | region)"), cells)
+    aug = b.augment()
+    assert len(aug) == 4100 and np.isfinite(aug["fitted"]).all()
+    np.testing.assert_allclose(aug["resid"], aug["NEE"] - aug["fitted"])
+    wide = pc.compare([a, b])
+    assert wide.index.names == ["component", "group", "level", "term"]
+    assert len(wide) == len(b.tidy())  # every row of the bigger model, ran_vals of each level included
+    fixed = wide.xs("fixed", level="component")
+    assert fixed.notna().all().all()
+
+
+def test_statsmodels_refuses_two_correlated_terms(regional):
+    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 + year_c | year)", where="season == 'ANN'")
+    with pytest.raises(EngineError, match=r"one correlated random-effect term; \(1 \+ year_c \| year\) is a second"):
+        pc.fit(spec, regional)
+
+
+def test_statsmodels_refuses_correlated_term_beside_a_crossed_factor(regional):
+    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 | year)", where="season == 'ANN'")
+    with pytest.raises(EngineError, match=r"cannot fit \(1 \| year\) beside the correlated term.*crossed.*engine='lme4'"):
+        pc.fit(spec, regional)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_grouping_factor_with_one_level(engine, regional):
+    spec = pc.MixedSpec("NEE ~ year_c + (1 | source)", where="source == 'CAMS' and season == 'ANN'", engine=engine)
+    with pytest.raises(EngineError, match=r"grouping factor 'source' of \(1 \| source\) has one level \(CAMS\)"):
+        pc.fit(spec, regional)
+
+
+def test_one_level_in_some_groups_is_flagged_not_fatal(regional):
+    table = regional[~((regional["season"] == "WIN") & (regional["source"] != "CAMS"))]
+    res = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 | source)", by="season"), table)
+    g = res.glance().set_index("season")
+    assert g.loc["WIN", "nobs"] == 0 and "has one level" in g.loc["WIN", "dropped_why"]
+    assert (g.drop("WIN")["nobs"] > 0).all()
+
+
+def test_level_with_a_single_row_is_warned(cells):
+    table = cells[(cells["region"] != "c000") | (cells["year"] == 1990)]
+    with pytest.warns(UserWarning, match="single row"):
+        res = pc.fit(pc.MixedSpec("NEE ~ year_c + (1 + year_c | region)"), table)
+    assert any("c000" in w for w in res.warnings)
+
+
+def test_random_slope_not_in_data(regional):
+    with pytest.raises(FormulaError, match="'AirT', which is neither a key column nor a variable"):
+        pc.fit(pc.MixedSpec("NEE ~ year_c + (0 + AirT | source)"), regional)
+
+
+def test_grouping_factor_must_be_a_key_column(regional):
+    with pytest.raises(FormulaError, match="grouping factor 'sorce' is not a key column. Did you mean 'source'"):
+        pc.fit(pc.MixedSpec("NEE ~ year_c + (1 | sorce)"), regional)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_collinear_fixed_effects(engine, regional):
+    spec = pc.MixedSpec("NEE ~ year_c + year + (1 | source)", where="season == 'ANN'", engine=engine)
+    with pytest.raises(EngineError, match=r"perfectly collinear \(year is a linear combination"):
+        pc.fit(spec, regional)
+
+
+def test_non_numeric_response(regional):
+    bad = regional.astype({"value": object})
+    bad.loc[3, "value"] = "n/a"
+    with pytest.raises(ContractError, match="'value' must be numeric"):
+        pc.fit(pc.MixedSpec("NEE ~ year_c + (1 | source)"), bad)
+    with pytest.raises(FormulaError, match="the response 'region' must be a variable"):
+        pc.fit(pc.MixedSpec("region ~ year_c + (1 | source)"), regional)
+
+
+def test_lrt_refuses_reml_comparison_of_different_fixed_effects(cells):
+    a = quiet_fit(pc.MixedSpec("NEE ~ 1 + (1 | region)"), cells)
+    b = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 | region)"), cells)
+    with pytest.raises(PcstatsError, match="REML likelihoods of models with different fixed effects"):
+        pc.lrt(a, b, refit=False)
+    with pytest.raises(PcstatsError, match="pass the smaller model first"):
+        pc.lrt(b, a)
+
+
+def test_lrt_without_refit_on_same_fixed_effects(cells):
+    a = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 | region)"), cells)
+    b = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 + year_c | region)"), cells)
+    out = pc.lrt(a, b, refit=False)
+    assert not out["refitted"].any()
+    np.testing.assert_allclose(out["statistic"].iloc[1], 2 * (b.glance()["log_lik"] - a.glance()["log_lik"]).iloc[0])
