@@ -57,7 +57,7 @@ def _prepare_mixed(spec, table: pd.DataFrame) -> Prepared:
                     f"Group random effects by key columns: {', '.join(keys)}."
                 )
     extra = [n for t in parsed.random for n in t.slopes + t.factors]
-    return prepare(table, parsed.fixed, spec.by, spec.where, 1, extra=extra)
+    return prepare(table, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
 
 
 _FAMILIES: dict[str, tuple[Callable, Callable]] = {

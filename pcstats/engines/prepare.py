@@ -68,11 +68,14 @@ def prepare(
     where: str | None,
     min_years: int,
     extra: Sequence[str] = (),
+    sort_years: bool = True,
 ) -> Prepared:
     """Resolve names, pivot, filter, drop NaN and group; see the module docstring.
 
     ``extra`` names further columns the model needs besides the formula's (random slopes,
-    grouping factors).
+    grouping factors). Rows are sorted by group, then by year unless ``sort_years`` is False
+    (mixed models keep the table's row order within a group, as R would see the data: lme4's
+    optimizer path, and so its last digits, depend on row order).
     """
     seasons = table["season"].unique().tolist() if "season" in table.columns else None
     variables = table["variable"].unique().tolist() if "variable" in table.columns else None
@@ -118,7 +121,7 @@ def prepare(
     if wide.empty:
         raise ContractError(_empty_message(table, where, filter_names, keys))
 
-    return group_frame(wide, names, needed, by, min_years, removed, units, digest, parsed.response)
+    return group_frame(wide, names, needed, by, min_years, removed, units, digest, parsed.response, sort_years)
 
 
 def group_frame(
@@ -131,6 +134,7 @@ def group_frame(
     units: dict[str, str] | None = None,
     digest: str = "",
     response: str | None = None,
+    sort_years: bool = True,
 ) -> Prepared:
     """Group a wide frame, drop rows with NaN in ``check_nan`` columns, flag short groups.
 
@@ -165,7 +169,7 @@ def group_frame(
     groups["dropped_why"] = why
     groups["n_dropped"] = np.where(groups["fit"], groups["n_rows"] - groups["nobs"], groups["n_rows"])
     order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
-    sort_cols = ["_group"] + (["year"] if has_year else [])
+    sort_cols = ["_group"] + (["year"] if has_year and sort_years else [])
     frame = kept[kept["_group"].isin(groups.index[groups["fit"]])].sort_values(sort_cols, kind="stable")
     if "year_c" in columns and has_year:
         centre = frame.groupby("_group")["year"].agg(lambda y: float(np.mean(np.unique(y))))
