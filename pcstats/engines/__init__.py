@@ -26,6 +26,7 @@ ENGINES: dict[tuple[str, str], str] = {
     ("trend", "mannkendall"): "pcstats.engines.trend_mannkendall:fit",
     ("mixed", "statsmodels"): "pcstats.engines.mixed_statsmodels:fit",
     ("mixed", "lme4"): "pcstats.engines.mixed_lme4:fit",
+    ("mixed", "profiled"): "pcstats.engines.mixed_profiled:fit",
 }
 
 

@@ -56,6 +56,10 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         out = fit_lmer(data, formula, spec.reml)
     except EngineError as exc:
         raise EngineError(f"lme4 could not fit {where}: {exc}") from None
+    if out["dropped_terms"]:
+        names = [design.fixed_names[int(t[1:]) - 1] for t in out["dropped_terms"]]
+        raise EngineError(f"lme4 dropped the fixed effect(s) {', '.join(names)} of {where} as linearly dependent "
+                          "on the others (nearly collinear columns); drop them from the formula.")
     fixed = out["fixed"].set_index("term").loc[[f"x{i + 1}" for i in range(design.X.shape[1])]]
     cov_re = _covariances(design, out["ran_pars"])
     modes, sds = _modes(design, out["ran_vals"])
@@ -109,4 +113,4 @@ def _modes(design: Design, ran_vals: pd.DataFrame) -> tuple[list[np.ndarray], li
 def _lme4_version() -> str:
     import rpy2.robjects as ro  # R is running: load_pymer4() started it
 
-    return str(ro.r('as.character(utils::packageVersion("lme4"))')[0])
+    return str(ro.r('utils::packageDescription("lme4", fields = "Version")')[0])

@@ -13,7 +13,7 @@ from .random_effects import MixedFormula, parse_mixed_formula
 __all__ = ["MixedSpec", "MIXED_ENGINES"]
 
 #: engines that fit MixedSpec, and what each supports (see each engine's module)
-MIXED_ENGINES: tuple[str, ...] = ("statsmodels", "lme4")
+MIXED_ENGINES: tuple[str, ...] = ("statsmodels", "lme4", "profiled")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pcstats.errors import ContractError, EngineError, FormulaError, PcstatsErro
 
 from ..conftest import REFERENCE
 
-ENGINES = ["statsmodels", pytest.param("lme4", marks=pytest.mark.needs_r)]
+ENGINES = ["statsmodels", "profiled", pytest.param("lme4", marks=pytest.mark.needs_r)]
 
 
 @pytest.fixture(scope="module")
