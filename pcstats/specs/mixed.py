@@ -13,7 +13,7 @@ from .random_effects import MixedFormula, parse_mixed_formula
 __all__ = ["MixedSpec", "MIXED_ENGINES"]
 
 #: engines that fit MixedSpec, and what each supports (see each engine's module)
-MIXED_ENGINES: tuple[str, ...] = ("statsmodels", "lme4", "profiled")
+MIXED_ENGINES: tuple[str, ...] = ("profiled", "statsmodels", "lme4")
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,10 @@ class MixedSpec:
         Level of the Wald intervals of the fixed effects (t with the engine's df where it has
         them, normal otherwise).
     engine
-        ``"statsmodels"`` (MixedLM, no R needed) or ``"lme4"`` (R's lme4/lmerTest through pymer4,
-        with Satterthwaite df). An engine that cannot fit a term refuses and names it.
+        ``"profiled"`` (default: lme4's profiled-deviance algorithm in numpy, with lmerTest's
+        Satterthwaite df; no R needed), ``"statsmodels"`` (MixedLM; Wald z tests, no df; fits one
+        correlated term plus nested or crossed variance components) or ``"lme4"`` (R's
+        lme4/lmerTest through pymer4). An engine that cannot fit a term refuses and names it.
     name
         Label of the model in ``tidy()`` and ``compare()``; defaults to :attr:`label`.
 
@@ -59,7 +61,7 @@ class MixedSpec:
     where: str | None = None
     reml: bool = True
     conf_level: float = 0.95
-    engine: str = "statsmodels"
+    engine: str = "profiled"
     name: str | None = None
 
     family: ClassVar[str] = "mixed"

@@ -72,13 +72,13 @@ def test_augment_and_compare_line_up(cells):
 
 
 def test_statsmodels_refuses_two_correlated_terms(regional):
-    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 + year_c | year)", where="season == 'ANN'")
+    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 + year_c | year)", where="season == 'ANN'", engine="statsmodels")
     with pytest.raises(EngineError, match=r"one correlated random-effect term; \(1 \+ year_c \| year\) is a second"):
         pc.fit(spec, regional)
 
 
 def test_statsmodels_refuses_correlated_term_beside_a_crossed_factor(regional):
-    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 | year)", where="season == 'ANN'")
+    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 | year)", where="season == 'ANN'", engine="statsmodels")
     with pytest.raises(EngineError, match=r"cannot fit \(1 \| year\) beside the correlated term.*crossed.*engine='lme4'"):
         pc.fit(spec, regional)
 
@@ -146,3 +146,11 @@ def test_lrt_without_refit_on_same_fixed_effects(cells):
     out = pc.lrt(a, b, refit=False)
     assert not out["refitted"].any()
     np.testing.assert_allclose(out["statistic"].iloc[1], 2 * (b.glance()["log_lik"] - a.glance()["log_lik"]).iloc[0])
+
+
+def test_profiled_fits_what_statsmodels_refuses(regional):
+    spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 | year)", where="season == 'ANN'")
+    assert spec.engine == "profiled"
+    res = quiet_fit(spec, regional)
+    groups = set(res.tidy().query("component == 'ran_pars'")["group"])
+    assert groups == {"source", "year", "Residual"}

@@ -140,13 +140,17 @@ def test_singular_fits_are_flagged(engine, case, data):
     assert any("singular" in w for w in res.warnings)
 
 
-def test_lrt_matches_anova(data):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_lrt_matches_anova(engine, data):
     ref = pd.read_csv(LME4 / "lrt.csv")
-    out = pc.lrt(fit("cells_int", "statsmodels", data), fit("cells_reml", "statsmodels", data))
+    out = pc.lrt(fit("cells_int", engine, data), fit("cells_reml", engine, data))
     assert out["refitted"].all()
-    close(out["log_lik"], ref["log_lik"], 1e-8, "ML log-likelihoods")
+    # anova() refits by ML starting from the REML estimates; the lme4 engine refits from lme4's
+    # default start and stops 6e-4 log-likelihood units short (lme4's own convergence warning)
+    loose = engine == "lme4"
+    close(out["log_lik"], ref["log_lik"], 5e-8 if loose else 1e-8, "ML log-likelihoods")
     close(out["npar"], ref["npar"], 0, "npar")
-    close(out["statistic"].iloc[1], ref["statistic"].iloc[1], 1e-6, "chi-square")
+    close(out["statistic"].iloc[1], ref["statistic"].iloc[1], 1e-4 if loose else 1e-6, "chi-square")
     close(out["p_value"].iloc[1], ref["p_value"].iloc[1], 1e-4, "p-value")
 
 
