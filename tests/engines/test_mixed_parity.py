@@ -151,7 +151,7 @@ def test_lrt_matches_anova(engine, data):
     close(out["log_lik"], ref["log_lik"], 5e-8 if loose else 1e-8, "ML log-likelihoods")
     close(out["npar"], ref["npar"], 0, "npar")
     close(out["statistic"].iloc[1], ref["statistic"].iloc[1], 1e-4 if loose else 1e-6, "chi-square")
-    close(out["p_value"].iloc[1], ref["p_value"].iloc[1], 1e-4, "p-value")
+    close(out["p_value"].iloc[1], ref["p_value"].iloc[1], 1e-3 if loose else 1e-4, "p-value")
 
 
 @pytest.mark.parametrize("season", ["ANN", "EGS", "LGS", "WIN"])
