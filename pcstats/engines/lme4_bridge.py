@@ -103,6 +103,7 @@ def _start_r() -> Any:
             f"The lme4 engine needs the Python package(s) {', '.join(missing)}, which are not installed. "
             f"{_HOW_TO_INSTALL}"
         )
+    library_path = os.environ.get("LD_LIBRARY_PATH")
     try:
         import rpy2.robjects as ro
     except Exception as exc:  # rpy2 raises a variety of errors when it cannot load libR
@@ -110,6 +111,14 @@ def _start_r() -> Any:
         if "R_getVar" in str(exc):
             hint = " rpy2 3.6 needs R >= 4.5; with Debian 12's R 4.2 install rpy2==3.5.17."
         raise _no_r_error(f"rpy2 could not start ({type(exc).__name__}: {exc}).{hint}") from exc
+    finally:
+        # Starting R puts R's ldpaths (/usr/lib/R/lib:/usr/lib/x86_64-linux-gnu:...) into
+        # LD_LIBRARY_PATH. Child processes would inherit it, and a Python that is not Debian's
+        # then loads Debian's libpython (undefined symbols in _ssl). R is loaded; restore it.
+        if library_path is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = library_path
     return ro
 
 

@@ -207,3 +207,16 @@ def test_design_matrix_formula_with_two_grouping_factors():
 def test_lme4_error_becomes_engine_error():
     with pytest.raises(EngineError, match="lme4 could not fit 'y ~ nope \\+ \\(1 \\| g\\)': object 'nope' not found"):
         fit_lmer(balanced(), "y ~ nope + (1 | g)", reml=True)
+
+
+@pytest.mark.needs_r
+def test_starting_r_leaves_child_processes_their_library_path():
+    """R's ldpaths in LD_LIBRARY_PATH made child Pythons load Debian's libpython (seen in test_cli)."""
+    import os
+    import subprocess
+    import sys
+
+    before = os.environ.get("LD_LIBRARY_PATH")
+    load_pymer4()
+    assert os.environ.get("LD_LIBRARY_PATH") == before
+    subprocess.run([sys.executable, "-c", "import ssl"], check=True)
