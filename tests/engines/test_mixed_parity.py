@@ -9,6 +9,8 @@ be flagged singular by every engine.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import warnings
 
 import numpy as np
@@ -168,3 +170,24 @@ def test_paper_glmm_profiled_never_worse_than_lme4(season, data):
     ours = res.tidy().set_index("term").loc["year_c:region[P]"]
     ref = reference("fixed", f"paper_{season}").set_index("term").loc["year_c:region[P]"]
     close([ours["estimate"], ours["std_error"]], [ref["estimate"], ref["std_error"]], 2e-3, "P - NoP trend difference")
+
+
+def test_cells_input_is_current(data):
+    """mixed_cells.csv equals what the pipeline makes from the fixtures today."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_inputs", REFERENCE / "make_inputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = pc.validate(module.build_cells())
+    pd.testing.assert_frame_equal(fresh.reset_index(drop=True), data["cells"].reset_index(drop=True), check_dtype=False, rtol=1e-12)
+
+
+@pytest.mark.needs_r
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="Rscript not installed (the README test command installs it)")
+def test_stored_outputs_are_reproduced_by_lme4_R(tmp_path):
+    subprocess.run(["Rscript", "tests/reference/lme4.R", str(tmp_path)], check=True, capture_output=True)
+    for name in ("fixed.csv", "ran_pars.csv", "ran_vals.csv", "glance.csv", "lrt.csv"):
+        fresh = pd.read_csv(tmp_path / name, keep_default_na=False, na_values=[""])
+        stored = pd.read_csv(LME4 / name, keep_default_na=False, na_values=[""])
+        pd.testing.assert_frame_equal(fresh, stored, rtol=1e-10)
