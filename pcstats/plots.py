@@ -12,7 +12,7 @@ import pandas as pd
 from .errors import PcstatsError
 from .results import Results
 
-__all__ = ["trend_figure", "gradient_figure", "unit_label", "trend_unit"]
+__all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "unit_label", "trend_unit"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -107,10 +107,57 @@ def gradient_figure(panels: Sequence[tuple[Results, Results, pd.Series, str]], *
     return _save(fig, path)
 
 
+def mixed_trend_figure(res: Results, *, slope: str = "year_c", group: str = "source", contrast: str = "year_c:region[P]",
+                       levels: Sequence[str] = ("NoP", "P"), path: str | Path | None = None):
+    """Trend per level of a grouping factor (fixed + conditional mode), with the population trend.
+
+    One panel per ``by`` group (season). For each level of ``group`` (each inversion) the trend
+    is the fixed ``slope`` plus that level's mode of ``slope``; for the second of ``levels`` the
+    fixed ``contrast`` (the P − NoP difference) is added. Bars: ± 1 conditional SD of the mode;
+    shaded: the fixed trend ± 1 SE. ``res`` must be a mixed fit with ``(… + slope | group)``.
+    """
+    plt = _pyplot()
+    tidy = res.tidy()
+    modes = tidy[(tidy["component"] == "ran_vals") & (tidy["group"] == group) & (tidy["term"] == slope)]
+    if modes.empty:
+        raise PcstatsError(f"mixed_trend_figure(): {res.model!r} has no random {slope!r} varying by {group!r}; "
+                           f"fit a term such as (1 + {slope} | {group}).")
+    keys = list(res.by)
+    panels = tidy[keys].drop_duplicates().itertuples(index=False) if keys else [()]
+    panels = list(panels)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.8), sharey=True, constrained_layout=True, squeeze=False)
+    colors = dict(zip(levels, ("#1b6ca8", "#d1495b")))
+    for ax, key in zip(axes.ravel(), panels):
+        mask = np.ones(len(tidy), dtype=bool)
+        for k, v in zip(keys, key):
+            mask &= (tidy[k] == v).to_numpy()
+        part = tidy[mask]
+        fixed = part[part["component"] == "fixed"].set_index("term")
+        m = part[(part["component"] == "ran_vals") & (part["group"] == group) & (part["term"] == slope)].sort_values("level")
+        y = np.arange(len(m))
+        for j, level in enumerate(levels):
+            term = slope if j == 0 else contrast
+            base = fixed.loc[slope, "estimate"] + (fixed.loc[contrast, "estimate"] if j and contrast in fixed.index else 0.0)
+            se = fixed.loc[term, "std_error"] if j == 0 or contrast not in fixed.index else np.hypot(fixed.loc[slope, "std_error"], fixed.loc[contrast, "std_error"])
+            ax.axvspan(base - se, base + se, color=colors[level], alpha=0.12, lw=0)
+            ax.axvline(base, color=colors[level], lw=1.2)
+            ax.errorbar(base + m["estimate"], y + 0.15 * (j - 0.5), xerr=m["std_error"], fmt="o", ms=4,
+                        color=colors[level], capsize=2, label=level)
+        ax.set_yticks(y, m["level"])
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(", ".join(SEASON_TITLES.get(str(v), str(v)) for v in key) or res.model, fontsize=9)
+        ax.set_xlabel(f"Trend ({unit_label(trend_unit(_response_unit(res)))})", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes.ravel()[0].legend(fontsize=8, frameon=False)
+    fig.suptitle(f"{res.model}: trend per {group} (fixed + mode ± 1 cond. SD; band: fixed ± 1 SE)", fontsize=10)
+    return _save(fig, path)
+
+
 def _response_unit(res: Results) -> str:
     from .specs.formula import parse_formula
 
-    return res.units.get(parse_formula(res.spec.formula).response, "gC m-2 yr-1")
+    formula = getattr(res.spec, "fixed", res.spec.formula)  # a mixed spec's fixed part
+    return res.units.get(parse_formula(formula).response, "gC m-2 yr-1")
 
 
 def _save(fig, path):

@@ -124,7 +124,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     (out / "tables" / "comparison_ols_hac_sen.md").write_text(to_markdown(flat.reset_index()) + "\n", encoding="utf-8")
     steps.update(1)
 
-    from .plots import gradient_figure, trend_figure
+    from .plots import gradient_figure, mixed_trend_figure, trend_figure
 
     figures = [out / "figures" / "trends.png"]
     trend_figure(tables["permafrost"], seasonal, path=figures[0])
@@ -133,6 +133,9 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
         path = out / "figures" / f"gradients_{season}.png"
         gradient_figure(panels, season=season, path=path)
         figures.append(path)
+    path = out / "figures" / "glmm_trends.png"
+    mixed_trend_figure(results["glmm_trend"], path=path)
+    figures.append(path)
     steps.update(1)
     steps.close()
 

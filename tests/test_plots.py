@@ -1,0 +1,45 @@
+"""Figures from Results: they draw what the Results hold, and refuse Results they cannot draw."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import pcstats as pc
+from pcstats.errors import PcstatsError
+from pcstats.plots import mixed_trend_figure, unit_label
+
+from .conftest import REFERENCE
+
+
+@pytest.fixture(scope="module")
+def glmm():
+    table = pc.read_table(REFERENCE / "trend_input.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pc.fit(pc.MixedSpec("NEE ~ year_c * region + (1 + year_c | source)", by="season",
+                                   where="source != 'ensemble'"), table)
+
+
+def test_mixed_trend_figure_plots_fixed_plus_modes(glmm, tmp_path):
+    fig = mixed_trend_figure(glmm, path=tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
+    ax = fig.axes[0]  # ANN
+    tidy = glmm.tidy().query("season == 'ANN'")
+    fixed = tidy.query("component == 'fixed'").set_index("term")["estimate"]
+    modes = tidy.query("component == 'ran_vals' and term == 'year_c'").sort_values("level")["estimate"].to_numpy()
+    points = [line.get_xdata() for line in ax.lines if line.get_marker() == "o"]  # one per region
+    assert len(points) == 2
+    xs = np.sort(np.concatenate(points))
+    expected = np.sort(np.concatenate([fixed["year_c"] + modes, fixed["year_c"] + fixed["year_c:region[P]"] + modes]))
+    np.testing.assert_allclose(xs, expected)
+    assert "gC m$^{-2}$ yr$^{-2}$" in ax.get_xlabel() and unit_label("yr-2") in ax.get_xlabel()
+
+
+def test_mixed_trend_figure_needs_a_random_slope(tmp_path):
+    table = pc.read_table(REFERENCE / "mixed_cells.csv")
+    res = pc.fit(pc.MixedSpec("NEE ~ year_c + (1 | region)"), table)
+    with pytest.raises(PcstatsError, match=r"no random 'year_c' varying by 'source'.*\(1 \+ year_c \| source\)"):
+        mixed_trend_figure(res)
