@@ -30,7 +30,7 @@ def test_mixed_trend_figure_plots_fixed_plus_modes(glmm, tmp_path):
     tidy = glmm.tidy().query("season == 'ANN'")
     fixed = tidy.query("component == 'fixed'").set_index("term")["estimate"]
     modes = tidy.query("component == 'ran_vals' and term == 'year_c'").sort_values("level")["estimate"].to_numpy()
-    points = [line.get_xdata() for line in ax.lines if line.get_marker() == "o"]  # one per region
+    points = [np.asarray(line.get_xdata(), dtype=float) for line in ax.lines if line.get_marker() == "o"]  # one per region
     assert len(points) == 2
     xs = np.sort(np.concatenate(points))
     expected = np.sort(np.concatenate([fixed["year_c"] + modes, fixed["year_c"] + fixed["year_c:region[P]"] + modes]))
