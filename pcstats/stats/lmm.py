@@ -36,6 +36,7 @@ changes the order of ``theta`` but not the fit).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -428,15 +429,13 @@ def _minimise(d: _Design, reml: bool) -> tuple[np.ndarray, bool, str, str, int]:
             # a column of T turned around (_mirror_zero_columns), or a zero variance made positive
             # again (_probe_zero_variances): the deviance is even in each diagonal element, so its
             # gradient there is zero and L-BFGS-B cannot tell a saddle from a minimum
-            restart = _mirror_zero_columns(d, x)  # scaling keeps signs and zeros
-            if restart is None:
-                restart = _probe_zero_variances(lambda phi: scaled(phi)[0], x, d.lower, res.fun)
-            if restart is None:
+            mirrored = _mirror_zero_columns(d, x)  # scaling keeps signs and zeros
+            starts = ([mirrored] if mirrored is not None else []) + _zero_variance_restarts(x, d.lower)
+            tries = [run(start) for start in starts]
+            tries = [(r2, ok2) for r2, ok2 in tries if ok2 and r2.fun < res.fun - 1e-10 * max(1.0, abs(res.fun))]
+            if not tries:
                 break
-            res2, ok2 = run(restart)
-            if not (ok2 and res2.fun < res.fun - 1e-10 * max(1.0, abs(res.fun))):
-                break
-            res, ok = res2, ok2
+            res, ok = min(tries, key=lambda t: t[0].fun)
         if best is None or res.fun < best[0].fun:
             best = (res, method)
         if ok:
@@ -445,21 +444,21 @@ def _minimise(d: _Design, reml: bool) -> tuple[np.ndarray, bool, str, str, int]:
     return theta_of(np.maximum(res.x, d.lower)), False, method, str(res.message), calls[0]
 
 
-def _probe_zero_variances(f: Callable[[np.ndarray], float], x: np.ndarray, lower: np.ndarray, fx: float) -> np.ndarray | None:
-    """The best point with one zero diagonal element set to 0.05, 0.2 or 1 (scaled units), if it beats ``fx``.
+def _zero_variance_restarts(x: np.ndarray, lower: np.ndarray) -> list[np.ndarray]:
+    """Starting points with one zero diagonal element of T set to 0.2 (scaled units).
 
-    This is what lme4's derivative-free BOBYQA does implicitly: on the fixture's inversion GLMM,
-    L-BFGS-B alone stops 0.07-0.5 log-likelihood units short of lme4 with a variance at zero.
+    The deviance is even in each diagonal element, so its gradient at zero is zero and L-BFGS-B
+    cannot tell a saddle from a minimum there; lme4's derivative-free BOBYQA does not stop at
+    such points. Each restart is a full L-BFGS-B run, kept if it beats the current optimum. On the
+    fixture's inversion GLMM, L-BFGS-B alone stopped 0.07-0.5 log-likelihood units short of lme4
+    with a variance at zero, and probing one coordinate at a time was not enough (LGS).
     """
-    best, best_f = None, fx - 1e-10 * max(1.0, abs(fx))
+    starts = []
     for j in np.flatnonzero((lower == 0.0) & (x == 0.0)):
-        for step in (0.05, 0.2, 1.0):
-            trial = x.copy()
-            trial[j] = step
-            value = f(trial)
-            if value < best_f:
-                best, best_f = trial, value
-    return best
+        trial = x.copy()
+        trial[j] = 0.2
+        starts.append(trial)
+    return starts
 
 
 def _theta_scale(d: _Design) -> np.ndarray:
@@ -536,7 +535,39 @@ def fit_lmm(y, X, blocks: Sequence[Block], *, reml: bool = True) -> LMMFit:
     (True, 'L-BFGS-B', (10, 1))
     """
     with _one_blas_thread():
-        return _fit(_design(y, X, blocks), reml)
+        y, X = np.asarray(y, dtype=np.float64), np.asarray(X, dtype=np.float64)
+        _check_inputs(y, X, blocks)
+        bases = [_orthonormal_basis(np.asarray(b.Z, dtype=np.float64)) for b in blocks]
+        white = [Block(np.asarray(b.Z, dtype=np.float64) @ a, b.codes, b.n_levels) for b, a in zip(blocks, bases)]
+        return _in_original_columns(_fit(_design(y, X, white), reml), y, X, blocks, bases)
+
+
+def _orthonormal_basis(Z: np.ndarray) -> np.ndarray:
+    """``A`` with ``Z A`` orthonormal columns (times sqrt(n)): the inverse R of Z's QR.
+
+    The model is fitted with ``Z A`` in place of ``Z`` -- the same model, since any covariance
+    ``Σ`` of ``b`` is ``A Σ' Aᵀ`` for the covariance ``Σ'`` of ``A⁻¹ b`` -- and mapped back. On raw
+    columns (``(1 + year | g)`` with years near 2000) the intercept and slope are nearly collinear
+    and the optimizer stops far from the optimum (lme4 itself fails there).
+    """
+    R = np.linalg.qr(Z / np.sqrt(Z.shape[0]), mode="r")
+    if np.any(np.abs(np.diag(R)) < 1e-10 * max(1.0, float(np.abs(R).max()))):
+        return np.eye(Z.shape[1])  # dependent columns: fit as given
+    return linalg.solve_triangular(R, np.eye(Z.shape[1]))
+
+
+def _in_original_columns(fit: LMMFit, y: np.ndarray, X: np.ndarray, blocks: Sequence[Block],
+                         bases: Sequence[np.ndarray]) -> LMMFit:
+    """A fit made with ``Z A`` expressed in the original columns: covariances, theta, modes, singularity."""
+    from .gls import conditional_modes, semidefinite_cholesky
+
+    cov_re = tuple(a @ c @ a.T for a, c in zip(bases, fit.cov_re))
+    templates = [semidefinite_cholesky(c / fit.sigma**2) for c in cov_re]
+    theta = np.concatenate([T[_template_index(T.shape[0])] for T in templates])
+    modes, sds = conditional_modes(y - X @ fit.beta, [np.asarray(b.Z, dtype=np.float64) for b in blocks],
+                                   [np.asarray(b.codes) for b in blocks], [b.n_levels for b in blocks], cov_re, fit.sigma)
+    singular = bool(np.any(np.concatenate([np.diag(T) for T in templates]) < SINGULAR_TOL))
+    return dataclasses.replace(fit, theta=theta, cov_re=cov_re, blups=tuple(modes), blup_se=tuple(sds), singular=singular)
 
 
 def _fit(d: _Design, reml: bool) -> LMMFit:
@@ -664,7 +695,17 @@ def satterthwaite_df(y, X, blocks: Sequence[Block], fit: LMMFit) -> np.ndarray:
         d = _design(y, X, blocks)
         if fit.theta.shape != d.lower.shape or fit.beta.shape != (d.p,):
             raise ValueError("fit does not belong to these y, X and blocks")
-        varpar = np.append(fit.theta, fit.sigma)
+        # the df do not depend on how the variances are parametrised; differentiate where the
+        # columns are orthonormal (as fit_lmm optimises), not on raw ones such as years near 2000
+        from .gls import semidefinite_cholesky
+
+        relative = [T @ T.T for T in _templates(d, fit.theta)]  # cov_re / sigma^2 in the given columns
+        bases = [_orthonormal_basis(np.asarray(b.Z, dtype=np.float64)) for b in blocks]
+        d = _design(y, X, [Block(np.asarray(b.Z, dtype=np.float64) @ a, b.codes, b.n_levels) for b, a in zip(blocks, bases)])
+        inverse = [np.linalg.inv(a) for a in bases]
+        templates = [semidefinite_cholesky(ai @ c @ ai.T) for ai, c in zip(inverse, relative)]
+        theta = np.concatenate([T[_template_index(T.shape[0])] for T in templates])
+        varpar = np.append(theta, fit.sigma)
         H = _hessian(lambda v: _deviance_vp(d, v, fit.reml), varpar, r=_RICHARDSON)
         jac = _jacobian(lambda v: _cov_beta_vp(d, v), varpar, r=_RICHARDSON)  # (p*p, k)
     values, vectors = np.linalg.eigh(H)

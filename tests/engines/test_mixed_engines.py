@@ -154,3 +154,13 @@ def test_profiled_fits_what_statsmodels_refuses(regional):
     res = quiet_fit(spec, regional)
     groups = set(res.tidy().query("component == 'ran_pars'")["group"])
     assert groups == {"source", "year", "Residual"}
+
+
+def test_profiled_does_not_depend_on_centring(cells):
+    """(1 + year | g) with years near 2000 is (1 + year_c | g) written another way (lme4 fails on it)."""
+    raw = quiet_fit(pc.MixedSpec("NEE ~ year + (1 + year | region)"), cells)
+    centred = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 + year_c | region)"), cells)
+    np.testing.assert_allclose(raw.glance()["log_lik"], centred.glance()["log_lik"], rtol=1e-10)
+    a = raw.tidy().set_index("term").loc["year"]
+    b = centred.tidy().set_index("term").loc["year_c"]
+    np.testing.assert_allclose([a["estimate"], a["std_error"], a["df"]], [b["estimate"], b["std_error"], b["df"]], rtol=1e-4)

@@ -153,7 +153,9 @@ def test_at_lme4s_theta_ses_and_df_agree_to_rounding(name):
     at_lme4 = replace(fitted(name), theta=theta, sigma=float(np.sqrt(sigma2)), cov_beta=cov_beta)
     ref = ref_table("fixed.csv").query("model == @name")
     np.testing.assert_allclose(np.sqrt(np.diag(cov_beta)), ref["std_error"], rtol=1e-10)
-    np.testing.assert_allclose(satterthwaite_df(y, X, blocks, at_lme4), ref["df"], rtol=1e-7)
+    # pcstats differentiates in orthonormalised random-effect columns (robust to raw years near
+    # 2000), lmerTest in lme4's theta: the same df up to the Richardson error, 3e-6 here
+    np.testing.assert_allclose(satterthwaite_df(y, X, blocks, at_lme4), ref["df"], rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -240,9 +242,11 @@ def test_a_false_optimum_in_the_corner_of_the_bounds_is_left(monkeypatch):
     y = 1 + x + rng.normal(0, sd_i, m)[g] + rng.normal(0, sd_s, m)[g] * x + rng.normal(size=m * per)
     X = np.column_stack([np.ones(m * per), x])
     blocks = [Block(X, g, m)]
-    fit = fit_lmm(y, X, blocks, reml=False)
+    # on the raw columns (fit_lmm itself first makes Z's columns orthonormal, which avoids the corner)
+    fit = lmm._fit(lmm._design(y, X, blocks), reml=False)
     monkeypatch.setattr(lmm, "_mirror_zero_columns", lambda d, theta: None)
-    corner = fit_lmm(y, X, blocks, reml=False)
+    monkeypatch.setattr(lmm, "_zero_variance_restarts", lambda *args: [])
+    corner = lmm._fit(lmm._design(y, X, blocks), reml=False)
     assert corner.theta[0] == 0.0 and corner.converged
     assert fit.theta[0] > 0.05 and fit.deviance < corner.deviance - 1e-3
     mirrored = corner.theta * np.array([1.0, -1.0, 1.0])
