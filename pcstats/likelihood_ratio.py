@@ -42,6 +42,14 @@ def lrt(small: Results, big: Results, *, refit: bool = True) -> pd.DataFrame:
     if small.provenance.data_hash != big.provenance.data_hash or small.by != big.by:
         raise PcstatsError("lrt(): the two models were fitted to different tables or with different by= keys; "
                            "a likelihood-ratio test needs the same rows.")
+    if _rows(small) != _rows(big):
+        raise PcstatsError(
+            "lrt(): the two models were fitted to different rows (different where= filters or NaN drops); "
+            "a likelihood-ratio test needs the same rows. Fit both with the same where=."
+        )
+    if not refit and small.spec.reml != big.spec.reml:
+        raise PcstatsError("lrt(refit=False): one model is fitted by REML and the other by ML; their likelihoods are "
+                           "not comparable. Use refit=True, or fit both the same way.")
     reml = small.spec.reml or big.spec.reml
     if reml and not refit and small.spec.fixed != big.spec.fixed:
         raise PcstatsError(
@@ -55,6 +63,7 @@ def lrt(small: Results, big: Results, *, refit: bool = True) -> pd.DataFrame:
     keys = list(small.by)
     if not np.array_equal(a["nobs"].to_numpy(), b["nobs"].to_numpy()):
         raise PcstatsError("lrt(): the models were fitted to different rows (nobs differ); drop NaN rows from the table first.")
+    a["deviance"], b["deviance"] = -2 * a["log_lik"], -2 * b["log_lik"]  # the REML criterion on the REML scale
     columns = ["npar", "aic", "bic", "log_lik", "deviance"]
     a = a.rename(columns={"df": "npar"})
     b = b.rename(columns={"df": "npar"})
@@ -68,6 +77,16 @@ def lrt(small: Results, big: Results, *, refit: bool = True) -> pd.DataFrame:
     out = pd.concat([first, second]).sort_index(kind="stable").reset_index(drop=True)
     out["refitted"] = refitted
     return out
+
+
+def _rows(res: Results) -> str:
+    """A hash of the rows a fit used: its key columns and response, group by group."""
+    import hashlib
+
+    data = res.model_data
+    keys = [c for c in ("_group", "source", "kind", "region", "site", "year", "month", "season", data.response)
+            if c in data.frame.columns]
+    return hashlib.sha256(pd.util.hash_pandas_object(data.frame[keys], index=False).to_numpy().tobytes()).hexdigest()
 
 
 def _ml(res: Results) -> Results:

@@ -156,6 +156,7 @@ def compare(
 ) -> pd.DataFrame:
     """Line several Results up side by side: one column block per model.
 
+    The same model from several engines is labelled with the engine (``model [lme4]``).
     Rows are (by keys..., component, [group, level,] term) for ``part="tidy"`` (mixed models add
     the random-effect group and level) and the by keys for
     ``part="glance"``; columns are (model, statistic). Models with the same label are numbered.
@@ -172,11 +173,14 @@ def compare(
     if not results or not all(isinstance(r, Results) for r in results):
         raise PcstatsError("compare() needs a list of Results (what pcstats.fit returns).")
     frames, labels, keys = [], [], []
+    models = [r.model for r in results]
     for res in results:
         label = res.model
-        n = 2
+        if models.count(label) > 1 and len({r.engine for r in results if r.model == res.model}) > 1:
+            label = f"{res.model} [{res.engine}]"  # the same model from several engines
+        base, n = label, 2
         while label in labels:
-            label = f"{res.model} ({n})"
+            label = f"{base} ({n})"
             n += 1
         labels.append(label)
         frame = res.tidy() if part == "tidy" else res.glance()

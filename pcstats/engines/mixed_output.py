@@ -21,8 +21,8 @@ from .mixed_design import Design, ran_par_names
 __all__ = ["fixed_rows", "ran_par_rows", "ran_val_rows", "glance_row", "is_singular", "MIXED_GLANCE"]
 
 MIXED_GLANCE = (
-    "nobs", "n_groups", "sigma", "log_lik", "aic", "bic", "deviance", "df", "reml", "converged", "singular",
-    "optimizer", "icc", "r2_marginal", "r2_conditional",
+    "nobs", "n_groups", "groups", "sigma", "log_lik", "aic", "bic", "deviance", "reml_crit", "df", "reml", "converged",
+    "singular", "optimizer", "icc", "r2_marginal", "r2_conditional",
 )
 
 
@@ -104,17 +104,25 @@ def glance_row(
     converged: bool,
     optimizer: str,
 ) -> dict:
-    """One glance() row: fit statistics as lme4 reports them, ICC and Nakagawa R^2 as performance does."""
+    """One glance() row: fit statistics as lme4 reports them, ICC and Nakagawa R^2 as performance does.
+
+    ``n_groups`` is the largest number of levels of a grouping factor (lme4's ``ngrps(m)[1]``),
+    ``groups`` the levels of each (``"source: 6; source:year: 177"``); ``deviance`` is for ML fits
+    and ``reml_crit`` for REML fits, as broom.mixed's ``glance``. Every term's variance counts in
+    ICC and R^2 (``performance`` counts only the first term of each factor for ``(x || g)``).
+    """
     n = len(design.y)
     n_theta = sum(b.Z.shape[1] * (b.Z.shape[1] + 1) // 2 for b in design.blocks)
     npar = design.X.shape[1] + n_theta + 1
     var_fixed = float(np.var(design.X @ beta, ddof=1))
     var_random = random_variance(design.blocks, cov_re)
     r2m, r2c = nakagawa_r2(var_fixed, var_random, sigma**2)
+    levels = dict.fromkeys((b.term.group, b.n_levels) for b in design.blocks)
     return {
-        "nobs": n, "n_groups": design.blocks[0].n_levels, "sigma": sigma, "log_lik": log_lik,
-        "aic": -2 * log_lik + 2 * npar, "bic": -2 * log_lik + np.log(n) * npar,
-        "deviance": -2 * log_lik, "df": npar, "reml": reml, "converged": bool(converged),
+        "nobs": n, "n_groups": max(m for _, m in levels), "groups": "; ".join(f"{g}: {m}" for g, m in levels),
+        "sigma": sigma, "log_lik": log_lik, "aic": -2 * log_lik + 2 * npar, "bic": -2 * log_lik + np.log(n) * npar,
+        "deviance": np.nan if reml else -2 * log_lik, "reml_crit": -2 * log_lik if reml else np.nan,
+        "df": npar, "reml": reml, "converged": bool(converged),
         "singular": is_singular(cov_re, sigma), "optimizer": optimizer,
         "icc": icc(var_random, sigma**2), "r2_marginal": r2m, "r2_conditional": r2c,
     }

@@ -164,3 +164,24 @@ def test_profiled_does_not_depend_on_centring(cells):
     a = raw.tidy().set_index("term").loc["year"]
     b = centred.tidy().set_index("term").loc["year_c"]
     np.testing.assert_allclose([a["estimate"], a["std_error"], a["df"]], [b["estimate"], b["std_error"], b["df"]], rtol=1e-4)
+
+
+def test_lrt_refuses_models_fitted_to_different_rows(cells):
+    a = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 | region)", where="region != 'c000'"), cells)
+    b = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 + year_c | region)", where="region != 'c001'"), cells)
+    with pytest.raises(PcstatsError, match="fitted to different rows"):
+        pc.lrt(a, b)
+
+
+def test_lrt_refuses_reml_against_ml_without_refit(cells):
+    a = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 | region)", reml=False), cells)
+    b = quiet_fit(pc.MixedSpec("NEE ~ year_c + (1 + year_c | region)"), cells)
+    with pytest.raises(PcstatsError, match="one model is fitted by REML and the other by ML"):
+        pc.lrt(a, b, refit=False)
+
+
+def test_glance_names_every_grouping_factor(regional):
+    res = quiet_fit(pc.load_spec("models/glmm_trend.toml"), regional)
+    g = res.glance().set_index("season").loc["ANN"]
+    assert g["groups"] == "source: 6; source:region: 12; source:year: 177" and g["n_groups"] == 177
+    assert np.isnan(g["deviance"]) and g["reml_crit"] == pytest.approx(-2 * g["log_lik"])

@@ -133,6 +133,22 @@ def test_other_structures_match_lme4(engine, case, data):
     assert glance["reml"]
 
 
+@pytest.mark.parametrize("case", ["cells_uncorr", "crossed", "nested", "singular"])
+def test_n_groups_is_lme4s(case, data):
+    res = fit(case, "profiled", data)
+    assert res.glance()["n_groups"].iloc[0] == int(reference("glance", case)["n_groups"].iloc[0])
+
+
+def test_compare_lines_engines_up_row_by_row(data):
+    a, b = fit("cells_reml", "profiled", data), fit("cells_reml", "statsmodels", data)
+    wide = pc.compare([a, b], stats=("estimate",))
+    labels = list(wide.columns.get_level_values(0).unique())
+    assert labels == [f"{a.model} [profiled]", f"{a.model} [statsmodels]"]
+    assert len(wide) == len(a.tidy()) and wide.notna().all().all()
+    est = wide.xs("estimate", axis=1, level=1)
+    np.testing.assert_allclose(est.iloc[:, 0], est.iloc[:, 1], rtol=1e-3, atol=1e-4 * est.abs().max().max())
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("case", ["singular", "nested"])
 def test_singular_fits_are_flagged(engine, case, data):
