@@ -24,9 +24,10 @@ denominator df, so fixed-effect tests and intervals are Wald z (``df`` is NaN). 
 are lme4's, ``σ² (Xᵀ V⁻¹ X)⁻¹`` at the estimates (:mod:`pcstats.stats.gls`); MixedLM's own ML SEs
 come from the joint Hessian and differ from lme4's by about 0.2 % on the fixture cells.
 
-``singular`` is lme4's rule (a relative Cholesky diagonal below 1e-4) or MixedLM's own boundary
-warning: MixedLM often stops short of a boundary that lme4 reaches (a correlation of exactly
-1), so its warning is the better signal there.
+``singular`` is lme4's rule at a ten times looser tolerance (a relative Cholesky diagonal below
+1e-3, not 1e-4) or MixedLM's own boundary warning: MixedLM stops short of boundaries that lme4
+reaches (a correlation of -0.999997 where lme4 has -1). A fit that only one optimizer reached
+is reported in the warnings.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from ..errors import EngineError
 from ..specs.mixed import MixedSpec
 from ..stats.gls import conditional_modes, fixed_covariance
 from .mixed_design import Design, DesignBlock
-from .mixed_output import fixed_rows, glance_row, ran_par_rows, ran_val_rows
+from .mixed_output import fixed_rows, glance_row, is_singular, ran_par_rows, ran_val_rows
 from .mixed_run import run_mixed
 from .prepare import Prepared
 
@@ -63,7 +64,7 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     model = MixedLM(design.y, design.X, groups=groups, exog_re=exog_re, exog_vc=vc)
     messages: list[str] = []
     failures: list[str] = []
-    result, used, boundary, best = None, None, False, None
+    result, used, boundary, best, confirmed = None, None, False, None, False
     for method in OPTIMIZERS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -78,7 +79,8 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
             failures.append(f"{method}: not converged" if np.isfinite(attempt.llf) else f"{method}: log-likelihood {attempt.llf}")
             continue
         if best is not None and abs(attempt.llf - best) < 1e-6 * max(1.0, abs(best)):
-            break  # a second optimizer confirms the optimum
+            confirmed = True  # a second optimizer confirms the optimum
+            break
         if best is None or attempt.llf > best:
             result, used, best = attempt, method, attempt.llf
             boundary = any("boundary" in str(w.message) for w in caught)
@@ -99,10 +101,15 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     se = np.sqrt(np.diag(fixed_covariance(design.X, *terms)))
     glance = glance_row(design, beta=beta, cov_re=cov_re, sigma=sigma, log_lik=float(result.llf), reml=spec.reml,
                         converged=used is not None, optimizer=used or "none")
-    if boundary and not glance["singular"]:
+    if not glance["singular"] and (boundary or is_singular(cov_re, sigma, tol=1e-3)):
         glance["singular"] = True
-        messages.append(f"{where}: MixedLM reports the estimate on the boundary of the parameter space "
-                        "(its Hessian is not positive definite there); counted as a singular fit.")
+        why = ("MixedLM reports the estimate on the boundary of the parameter space (its Hessian is not "
+               "positive definite there)") if boundary else "a relative Cholesky diagonal is below 1e-3"
+        messages.append(f"{where}: {why}; counted as a singular fit, since MixedLM stops short of boundaries "
+                        "that lme4 reaches.")
+    if used is not None and not confirmed:
+        messages.append(f"{where}: only {used} converged ({'; '.join(failures)}); no second optimizer confirmed "
+                        "the optimum. Compare with engine='profiled'.")
     tidy = pd.concat([
         fixed_rows(design, beta, se, None, spec.conf_level),
         ran_par_rows(design, cov_re, sigma),
@@ -143,8 +150,8 @@ def _layout(design: Design, where: str):
         crossed = next(b for b in blocks if not _nested(b, blocks[wide[0]]))
         raise EngineError(
             f"engine='statsmodels' (MixedLM) cannot fit {crossed.term.text} beside the correlated term "
-            f"{blocks[wide[0]].term.text}: {crossed.term.group!r} is crossed with {blocks[wide[0]].term.group!r}, not "
-            "nested in it. Use engine='lme4'."
+            f"{blocks[wide[0]].term.text}: the levels of {crossed.term.group!r} are not nested in those of "
+            f"{blocks[wide[0]].term.group!r}. Use engine='profiled' or 'lme4'."
         )
     if outer is None:  # crossed single-column terms: one group, all variance components
         groups = np.zeros(n, dtype=np.intp)

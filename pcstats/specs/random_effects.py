@@ -121,7 +121,7 @@ def parse_mixed_formula(text: str, argument: str = "formula") -> MixedFormula:
     seen: dict[tuple, str] = {}
     for term in random:
         for column in term.columns:
-            key = (term.group, column)
+            key = (frozenset(term.factors), column)  # g:h and h:g are the same grouping
             if key in seen:
                 raise FormulaError(
                     f"{argument}={text!r}: {column!r} varies by {term.group!r} in both {seen[key]!r} and {term.text!r}. "
@@ -187,6 +187,8 @@ def _random_terms(piece: str, inner: str, text: str, argument: str) -> list[Rand
 
 
 def _columns(left: str, piece: str, text: str, argument: str) -> tuple[str, ...]:
+    if not left.strip():
+        raise FormulaError(f"{argument}={text!r}: {piece!r} has nothing before the bar; write '(1 | group)' for a random intercept.")
     intercept, slopes = True, []
     for raw in re.split(r"(?=[+-])", left.replace(" ", "")):
         if not raw:
@@ -213,7 +215,10 @@ def _groups(right: str, piece: str, text: str, argument: str) -> list[str]:
     right = right.replace(" ", "")
     parts = right.split("/")
     for part in parts:
-        if not part or not all(_NAME.match(n) for n in part.split(":")):
+        names = part.split(":")
+        if len(set(names)) != len(names):
+            raise FormulaError(f"{argument}={text!r}: in {piece!r}, {part!r} repeats a factor; name each factor once.")
+        if not part or not all(_NAME.match(n) for n in names):
             raise FormulaError(
                 f"{argument}={text!r}: in {piece!r}, the grouping {right!r} must be column names joined by ':' "
                 "(interaction) or '/' (nesting), e.g. '(1 | source)', '(1 | source:region)', '(1 | source/region)'."

@@ -79,7 +79,7 @@ def test_statsmodels_refuses_two_correlated_terms(regional):
 
 def test_statsmodels_refuses_correlated_term_beside_a_crossed_factor(regional):
     spec = pc.MixedSpec("NEE ~ year_c + (1 + year_c | source) + (1 | year)", where="season == 'ANN'", engine="statsmodels")
-    with pytest.raises(EngineError, match=r"cannot fit \(1 \| year\) beside the correlated term.*crossed.*engine='lme4'"):
+    with pytest.raises(EngineError, match=r"cannot fit \(1 \| year\) beside the correlated term.*not nested in.*'lme4'"):
         pc.fit(spec, regional)
 
 
@@ -185,3 +185,16 @@ def test_glance_names_every_grouping_factor(regional):
     g = res.glance().set_index("season").loc["ANN"]
     assert g["groups"] == "source: 6; source:region: 12; source:year: 177" and g["n_groups"] == 177
     assert np.isnan(g["deviance"]) and g["reml_crit"] == pytest.approx(-2 * g["log_lik"])
+
+
+def test_statsmodels_flags_a_boundary_it_stops_short_of(regional):
+    spec = pc.MixedSpec("NEE ~ year_c * region + (1 + region | source)", where="season == 'ANN'", engine="statsmodels")
+    res = quiet_fit(spec, regional)
+    assert bool(res.glance()["singular"].iloc[0])
+    assert any("counted as a singular fit" in w or "singular fit" in w for w in res.warnings)
+
+
+def test_statsmodels_says_when_no_second_optimizer_confirms(regional):
+    spec = pc.load_spec("models/glmm_trend.toml").replace(engine="statsmodels", where="source != 'ensemble' and season == 'EGS'")
+    res = quiet_fit(spec.replace(by=()), regional)
+    assert any("no second optimizer confirmed" in w for w in res.warnings)

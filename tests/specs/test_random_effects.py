@@ -62,6 +62,9 @@ def test_intercept_only_fixed_part():
         ("y ~ x + ((1 | g)", "unbalanced"),
         ("y ~ x + (1 | g-h)", "must be column names"),
         ("not a formula", "is not a formula"),
+        ("y ~ x + ( | g)", "nothing before the bar"),
+        ("y ~ x + (1 | g:g)", "repeats a factor"),
+        ("y ~ x + (1 | g:h) + (1 | h:g)", "'(Intercept)' varies by 'h:g' in both"),
     ],
 )
 def test_errors_name_the_term(formula, message):
