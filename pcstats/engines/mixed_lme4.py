@@ -73,8 +73,8 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         ran_par_rows(design, cov_re, float(out["sigma"])),
         ran_val_rows(design, modes, sds),
     ], ignore_index=True)
-    fitted = design.X @ fixed["estimate"].to_numpy() + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, modes))
-    return {"tidy": tidy, "glance": glance, "messages": messages, "native": out["r_model"], "fitted": fitted}
+    return {"tidy": tidy, "glance": glance, "messages": messages, "native": out["r_model"],
+            "beta": fixed["estimate"].to_numpy(), "modes": modes}
 
 
 def _covariances(design: Design, ran_pars: pd.DataFrame) -> list[np.ndarray]:

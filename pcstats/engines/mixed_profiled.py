@@ -41,5 +41,5 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         ran_par_rows(design, result.cov_re, result.sigma),
         ran_val_rows(design, result.blups, result.blup_se),
     ], ignore_index=True)
-    fitted = design.X @ result.beta + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, result.blups))
-    return {"tidy": tidy, "glance": glance, "messages": messages, "native": result, "fitted": fitted}
+    return {"tidy": tidy, "glance": glance, "messages": messages, "native": result, "beta": result.beta,
+            "modes": result.blups}

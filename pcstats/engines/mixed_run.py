@@ -16,7 +16,7 @@ from .prepare import Prepared
 
 __all__ = ["run_mixed"]
 
-#: an engine's per-group fit: (spec, design, where) -> {"tidy", "glance", "messages", "native", "fitted"}
+#: an engine's per-group fit: (spec, design, where) -> {"tidy", "glance", "messages", "native", "beta", "modes"}
 FitOne = Callable[[MixedSpec, Design, str], dict]
 
 
@@ -46,7 +46,8 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
                             "simplify the random effects or read the variance components with care.")
         if not out["glance"]["converged"]:
             messages.append(f"{where}: the optimizer did not converge.")
-        fitted[rows] = out["fitted"]
+        # conditional fitted values: X beta + Z b, as lme4's fitted()
+        fitted[rows] = design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = out["native"]
     if not tidy_parts and skipped:
         first = next(iter(skipped))

@@ -116,11 +116,7 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         ran_val_rows(design, modes, sds),
     ], ignore_index=True)
     return {"tidy": tidy, "glance": glance, "messages": messages, "native": result,
-            "fitted": design.X @ beta + _random_part(design, modes)}
-
-
-def _random_part(design: Design, modes: list[np.ndarray]) -> np.ndarray:
-    return sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, modes))
+            "beta": beta, "modes": modes}
 
 
 def _nested(inner: DesignBlock, outer: DesignBlock) -> bool:
