@@ -12,7 +12,7 @@ import pandas as pd
 from .errors import PcstatsError
 from .results import Results
 
-__all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "unit_label", "trend_unit"]
+__all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "unit_label", "trend_unit"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -151,6 +151,65 @@ def mixed_trend_figure(res: Results, *, slope: str = "year_c", group: str = "sou
     axes.ravel()[0].legend(fontsize=8, frameon=False)
     fig.suptitle(f"{res.model}: trend per {group} (fixed + mode ± 1 cond. SD; band: fixed ± 1 SE)", fontsize=10)
     return _save(fig, path)
+
+
+def sem_path_figure(res: Results, *, alpha: float = 0.05, path: str | Path | None = None):
+    """Path diagrams of a fitted SEM, one panel per ``by`` group, in the style of the paper's Fig. 5.
+
+    Only regression paths with ``p < alpha`` are drawn; line width grows with ``|std_all|``;
+    green for positive, yellow for negative paths; endogenous nodes show their R². Exogenous
+    variables stand on the left, each endogenous variable one column right of its latest cause.
+    Saved as PNG and SVG when ``path`` is given (the suffix of ``path`` is replaced).
+    """
+    plt = _pyplot()
+    from matplotlib.patches import FancyArrowPatch
+
+    tidy = res.tidy()
+    keys = list(res.by)
+    groups = tidy[keys].drop_duplicates().itertuples(index=False) if keys else [()]
+    groups = list(groups)
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.6 * len(groups), 3.8), constrained_layout=True, squeeze=False)
+    for ax, key in zip(axes.ravel(), groups):
+        mask = np.ones(len(tidy), dtype=bool)
+        for k, v in zip(keys, key):
+            mask &= (tidy[k] == v).to_numpy()
+        part = tidy[mask]
+        paths = part[part["component"] == "regression"]
+        r2 = part[part["component"] == "r2"].set_index("lhs")["estimate"]
+        column: dict[str, int] = {v: 0 for v in paths["rhs"] if v not in set(paths["lhs"])}
+        for _ in range(len(paths) + 1):  # longest path from an exogenous variable
+            for lhs, rhs in zip(paths["lhs"], paths["rhs"]):
+                column[lhs] = max(column.get(lhs, 0), column.get(rhs, 0) + 1)
+        place = {}
+        for c in sorted(set(column.values())):
+            members = [v for v in column if column[v] == c]
+            for i, v in enumerate(members):
+                place[v] = (c, (i + 0.5) / len(members))
+        width = max(column.values()) or 1
+        for lhs, rhs, std, p in zip(paths["lhs"], paths["rhs"], paths["std_all"], paths["p_value"]):
+            if not p < alpha:
+                continue
+            (x0, y0), (x1, y1) = place[rhs], place[lhs]
+            ax.add_patch(FancyArrowPatch((x0 / width, y0), (x1 / width, y1), arrowstyle="-|>", mutation_scale=10,
+                                         lw=0.5 + 6 * min(abs(std), 1.0), color="#2a9d3f" if std > 0 else "#e9b400",
+                                         shrinkA=18, shrinkB=18, alpha=0.85, connectionstyle="arc3,rad=0.08"))
+            ax.text((x0 + x1) / (2 * width), (y0 + y1) / 2, f"{std:.2f}", fontsize=6, ha="center", va="center",
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+        for v, (x, y) in place.items():
+            label = v + (f"\nR² = {r2[v]:.2f}" if v in r2.index else "")
+            ax.text(x / width, y, label, ha="center", va="center", fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.3", "fc": "#f4f4f4", "ec": "#555555"})
+        ax.set_xlim(-0.15, 1.15)
+        ax.set_ylim(-0.05, 1.05)
+        ax.axis("off")
+        ax.set_title(", ".join(f"{v}" for v in key) or res.model, fontsize=9)
+    fig.suptitle(f"{res.model}: paths with p < {alpha} (width: |standardised coefficient|; green +, yellow −)", fontsize=9)
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path.with_suffix(".svg"))
+        _save(fig, path.with_suffix(".png"))
+    return fig
 
 
 def _response_unit(res: Results) -> str:
