@@ -21,7 +21,7 @@ def test_generator_reproduces_committed_files(tmp_path):
     truth = load_generator().generate(tmp_path)
     assert truth == json.loads((ROOT / "fixtures" / "truth.json").read_text())
     for rel in ("inversions/inversions_monthly.parquet", "covariates/covariates_monthly.parquet",
-                "covariates/covariates_annual.parquet"):
+                "covariates/covariates_annual.parquet", "sem/sem_seasonal.parquet"):
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
 
 
