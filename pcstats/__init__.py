@@ -28,7 +28,7 @@ from .errors import ContractError, EngineError, FormulaError, PcstatsError, Spec
 from .likelihood_ratio import lrt  # noqa: E402
 from .results import Results, compare  # noqa: E402
 from .second_stage import difference_test, trend_gradient  # noqa: E402
-from .specs import MixedSpec, TrendSpec, load_spec, save_spec  # noqa: E402
+from .specs import MixedSpec, SEMSpec, TrendSpec, load_spec, save_spec  # noqa: E402
 
 __all__ = [
     "SEASONS",
@@ -36,6 +36,7 @@ __all__ = [
     "EngineError",
     "FormulaError",
     "MixedSpec",
+    "SEMSpec",
     "PcstatsError",
     "Results",
     "SpecError",

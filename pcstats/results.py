@@ -93,6 +93,17 @@ class Results:
         """The model's label (``spec.label``)."""
         return self.spec.label
 
+    @property
+    def r_squared(self) -> pd.DataFrame:
+        """R² per group: of each endogenous variable for SEMs (``tidy()`` rows of component ``r2``),
+        the ``glance()`` columns ``r_squared``/``r2_marginal``/``r2_conditional`` otherwise."""
+        tidy = self.tidy()
+        if "component" in tidy.columns and (tidy["component"] == "r2").any():
+            rows = tidy[tidy["component"] == "r2"]
+            return rows[["model", *self.by, "lhs", "estimate"]].rename(columns={"lhs": "variable", "estimate": "r_squared"}).reset_index(drop=True)
+        glance = self.glance()
+        return glance[["model", *self.by, *[c for c in ("r_squared", "r2_marginal", "r2_conditional") if c in glance.columns]]]
+
     def tidy(self) -> pd.DataFrame:
         """One row per group and term (broom's ``tidy``)."""
         return _with_model(self._coefficients, self.model)

@@ -27,6 +27,7 @@ ENGINES: dict[tuple[str, str], str] = {
     ("mixed", "statsmodels"): "pcstats.engines.mixed_statsmodels:fit",
     ("mixed", "lme4"): "pcstats.engines.mixed_lme4:fit",
     ("mixed", "profiled"): "pcstats.engines.mixed_profiled:fit",
+    ("sem", "semopy"): "pcstats.engines.sem_semopy:fit",
 }
 
 
@@ -61,9 +62,45 @@ def _prepare_mixed(spec, table: pd.DataFrame) -> Prepared:
     return prepare(table, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
 
 
+def _prepare_sem(spec, table: pd.DataFrame) -> Prepared:
+    """Rows for an SEM: one row per key, one column per model variable, named as in the model."""
+    import dataclasses
+
+    from ..specs.lavaan_syntax import parse_model
+
+    statements = parse_model(spec.model)
+    statements = statements[statements["op"].isin(["=~", "~", "~~"])]
+    latent = set(statements.loc[statements["op"] == "=~", "lhs"])
+    used = [v for v in pd.unique(statements[["lhs", "rhs"]].to_numpy().ravel()) if v not in latent]
+    present = table["variable"].unique().tolist() if "variable" in table.columns else []
+    lower: dict[str, list[str]] = {}
+    for v in present:
+        lower.setdefault(v.lower(), []).append(v)
+    to_table = {}
+    for name in used:
+        if name in present:
+            to_table[name] = name
+        elif len(lower.get(name.lower(), [])) == 1:
+            to_table[name] = lower[name.lower()][0]
+        else:
+            raise FormulaError(
+                f"model names {name!r}, which is not a variable of the table.{did_you_mean(name, present)} "
+                f"Variables present: {', '.join(present)} (matched without regard to case)."
+            )
+    endogenous = [v for v in statements.loc[statements["op"] == "~", "lhs"] if v in to_table] or used
+    response = to_table[endogenous[0]]
+    others = [to_table[v] for v in used if to_table[v] != response]
+    prepared = prepare(table, f"{response} ~ {' + '.join(others) or '1'}", spec.by, spec.where, 1, sort_years=False)
+    back = {t: m for m, t in to_table.items()}
+    return dataclasses.replace(prepared, frame=prepared.frame.rename(columns=back),
+                               columns=tuple(back.get(c, c) for c in prepared.columns),
+                               units={back.get(k, k): u for k, u in prepared.units.items()}, response=endogenous[0])
+
+
 _FAMILIES: dict[str, tuple[Callable, Callable]] = {
     "trend": (_prepare_trend, _auto_trend),
     "mixed": (_prepare_mixed, lambda spec, prepared: spec.engine),
+    "sem": (_prepare_sem, lambda spec, prepared: spec.engine),
 }
 
 

@@ -3,6 +3,7 @@
 from .files import SPEC_TYPES, load_spec, save_spec
 from .formula import SAFE_TRANSFORMS
 from .mixed import MixedSpec
+from .sem import SEMSpec
 from .trend import TrendSpec
 
-__all__ = ["SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "TrendSpec", "load_spec", "save_spec"]
+__all__ = ["SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "SEMSpec", "TrendSpec", "load_spec", "save_spec"]

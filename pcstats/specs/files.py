@@ -22,11 +22,12 @@ from ..errors import SpecError, did_you_mean
 from .formula import check_formula_vocabulary
 from .mixed import MixedSpec
 from .random_effects import parse_mixed_formula
+from .sem import SEMSpec
 from .trend import TrendSpec
 
 __all__ = ["SPEC_TYPES", "load_spec", "save_spec"]
 
-SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec}
+SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec}
 
 
 def load_spec(path: str | Path, *, trust: bool = False):

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["RAM", "ram", "implied", "parameter_index", "theta_hat", "expected_information_cov", "standardized",
-           "endogenous", "r_squared", "effects", "delta_cov", "defined"]
+           "endogenous", "r_squared", "total_effects", "effects", "delta_cov", "defined"]
 
 
 @dataclass(frozen=True)
@@ -52,20 +52,40 @@ class RAM:
 
 def ram(table: pd.DataFrame, observed: Sequence[str], values: np.ndarray | None = None) -> RAM:
     """RAM matrices of ``table`` with its ``est`` column (or ``values`` in its place)."""
-    latent = list(dict.fromkeys(table.loc[table["op"] == "=~", "lhs"]))
-    names = list(observed) + [v for v in latent if v not in observed]
+    names, a_rows, s_rows = _layout(table, tuple(observed))
+    est = table["est"].to_numpy(dtype=float) if values is None else np.asarray(values, dtype=float)
+    k = len(names)
+    A = np.zeros((k, k))
+    S = np.zeros((k, k))
+    row, i, j = a_rows
+    A[i, j] = est[row]
+    row, i, j = s_rows
+    S[i, j] = est[row]
+    S[j, i] = est[row]
+    return RAM(names, A, S, len(observed))
+
+
+def _layout(table: pd.DataFrame, observed: tuple[str, ...]):
+    """Variable names and, for the A and S entries, (table row, matrix row, matrix column)."""
+    key = (id(table), len(table), observed)
+    cached = _LAYOUTS.get(key)
+    if cached is not None and cached[0] is table:
+        return cached[1]
+    ops, lhs, rhs = table["op"].to_numpy(), table["lhs"].to_numpy(), table["rhs"].to_numpy()
+    latent = list(dict.fromkeys(lhs[ops == "=~"]))
+    names = tuple(observed) + tuple(v for v in latent if v not in observed)
     index = {v: i for i, v in enumerate(names)}
-    est = table["est"].to_numpy(dtype=float) if values is None else values
-    A = np.zeros((len(names), len(names)))
-    S = np.zeros_like(A)
-    for (lhs, op, rhs), value in zip(table[["lhs", "op", "rhs"]].itertuples(index=False), est):
-        if op == "~":
-            A[index[lhs], index[rhs]] = value
-        elif op == "=~":
-            A[index[rhs], index[lhs]] = value
-        elif op == "~~":
-            S[index[lhs], index[rhs]] = S[index[rhs], index[lhs]] = value
-    return RAM(tuple(names), A, S, len(observed))
+    a = [(r, index[lhs[r]], index[rhs[r]]) for r in np.flatnonzero(ops == "~")]
+    a += [(r, index[rhs[r]], index[lhs[r]]) for r in np.flatnonzero(ops == "=~")]
+    s_ = [(r, index[lhs[r]], index[rhs[r]]) for r in np.flatnonzero(ops == "~~")]
+    as_arrays = [tuple(np.array(c, dtype=np.intp) for c in zip(*x)) if x else (np.array([], np.intp),) * 3 for x in (a, s_)]
+    out = (names, as_arrays[0], as_arrays[1])
+    _LAYOUTS.clear()  # keep one: the table being fitted
+    _LAYOUTS[key] = (table, out)
+    return out
+
+
+_LAYOUTS: dict = {}
 
 
 def implied(table: pd.DataFrame, observed: Sequence[str]) -> np.ndarray:
@@ -193,13 +213,18 @@ def r_squared(table: pd.DataFrame, observed: Sequence[str]) -> pd.Series:
     return pd.Series({v: 1.0 - model.S[index[v], index[v]] / total[index[v]] for v in endogenous(table)}, name="r_squared")
 
 
+def total_effects(table: pd.DataFrame, observed: Sequence[str], values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Direct effects ``A`` and total effects ``(I − A)⁻¹ − I`` among all variables."""
+    A = ram(table, observed, values).A
+    return A, np.linalg.inv(np.eye(len(A)) - A) - np.eye(len(A))
+
+
 def effects(table: pd.DataFrame, observed: Sequence[str], values: np.ndarray | None = None) -> pd.DataFrame:
-    """Direct, indirect and total effects ``(I − A)⁻¹ − I`` for every pair with a nonzero total effect."""
-    model = ram(table, observed, values)
-    A = model.A
-    total = np.linalg.inv(np.eye(len(A)) - A) - np.eye(len(A))
+    """Direct, indirect and total effects for every pair with a nonzero total effect."""
+    names = ram(table, observed).names
+    A, total = total_effects(table, observed, values)
     rows = [{"lhs": to, "rhs": frm, "direct": A[i, j], "indirect": total[i, j] - A[i, j], "total": total[i, j]}
-            for i, to in enumerate(model.names) for j, frm in enumerate(model.names) if i != j and total[i, j] != 0]
+            for i, to in enumerate(names) for j, frm in enumerate(names) if i != j and total[i, j] != 0]
     return pd.DataFrame(rows, columns=["lhs", "rhs", "direct", "indirect", "total"])
 
 

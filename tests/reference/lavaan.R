@@ -90,4 +90,7 @@ versions <- data.frame(package = c("R", "lavaan"),
                        version = c(paste(R.version$major, R.version$minor, sep = "."),
                                    as.character(packageVersion("lavaan"))))
 write.csv(versions, file.path(out_dir, "versions.csv"), row.names = FALSE)
+# the data sets themselves, so that the Python tests fit exactly what lavaan fitted
+write_out(PoliticalDemocracy, "political_democracy_data.csv")
+write_out(HolzingerSwineford1939[, paste0("x", 1:9)], "holzinger_swineford_data.csv")
 cat("wrote", out_dir, "\n")

@@ -1,0 +1,264 @@
+"""SEM engine "semopy": semopy finds the ML estimates; pcstats computes everything else.
+
+Per group of rows:
+
+1. the parameter table is made from the model syntax (:func:`pcstats.specs.lavaan_syntax.parameter_table`,
+   lavaan's ``sem()`` defaults, ``fixed.x = TRUE``);
+2. its user statements are rendered as semopy syntax and fitted (objective ``MLW``);
+3. semopy's estimates are joined back onto the table; fixed parameters take their fixed values,
+   and the exogenous observed variances and covariances their sample values (fixed.x);
+4. from the table alone (:mod:`pcstats.stats.sem_model`): SEs from the expected information,
+   standardised solutions, R², indirect and total effects, ``:=`` parameters (delta method);
+5. fit indices with lavaan's definitions (:mod:`pcstats.stats.sem_fit`), never semopy's: semopy's df,
+   p, CFI and RMSEA are wrong for observed-variable path models (DEPENDENCY_NOTES).
+"""
+
+from __future__ import annotations
+
+import warnings
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import EngineError
+from ..specs.lavaan_syntax import parameter_table
+from ..specs.sem import SEMSpec
+from ..stats import sem_model
+from .common import assemble, group_label, group_slices, progress
+from .prepare import Prepared
+
+__all__ = ["fit", "fit_table"]
+
+_SEM_OPS = ("=~", "~", "~~")
+
+
+def fit(spec: SEMSpec, prepared: Prepared):
+    """Fit ``spec`` in every group of ``prepared``."""
+    if spec.group is not None:
+        raise EngineError(
+            f"group={spec.group!r}: multi-group fits are not implemented yet. Fit each group separately with "
+            f"by=({spec.group!r}, ...) -- the same estimates when no parameter is constrained across groups."
+        )
+    frame = prepared.frame
+    tidy_parts, glance_rows, messages, native, skipped = [], [], [], {}, {}
+    slices = group_slices(prepared)
+    for group, rows in progress(slices.items(), len(slices), "SEM fits"):
+        where = group_label(prepared, group)
+        out = fit_table(spec, frame.iloc[rows], where)
+        if isinstance(out, str):
+            skipped[group] = out
+            continue
+        out["tidy"]["_group"] = group
+        tidy_parts.append(out["tidy"])
+        glance_rows.append({"_group": group, **out["glance"]})
+        messages += out["messages"]
+        native[tuple(prepared.groups.loc[group, list(prepared.by)])] = out["native"]
+    if not tidy_parts:
+        first = next(iter(skipped))
+        raise EngineError(f"No group could be fitted; {group_label(prepared, first)}: {skipped[first]}.")
+    return assemble(spec, prepared, engine="semopy", engine_version=metadata.version("semopy"),
+                    coefficients=pd.concat(tidy_parts, ignore_index=True), statistics=pd.DataFrame(glance_rows),
+                    warnings=messages, native=native, seed=spec.seed, packages=("semopy",), skipped=skipped)
+
+
+def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
+    """Fit the model to the rows ``data`` (columns named as in the model); a reason string if it cannot."""
+    table = parameter_table(spec.model, observed=[c for c in data.columns])
+    observed = _observed(table)
+    X = data[observed].to_numpy(dtype=float)
+    n = len(X)
+    _check_data(X, observed, where)
+    S = np.cov(X, rowvar=False, ddof=0)
+    table = _fit_semopy(spec, table, data[observed], where)
+    exogenous = _exogenous(table)
+    table = _fill_fixed(table, S, observed)
+    index = sem_model.parameter_index(table)
+    theta = sem_model.theta_hat(table, index)
+    cov = sem_model.expected_information_cov(table, observed, n)
+    se = np.where(index >= 0, np.sqrt(np.diag(cov))[np.maximum(index, 0)], np.nan)
+    table = table.assign(se=se)
+    tidy = _tidy(spec, table, observed, exogenous, theta, index, cov)
+    glance = _glance(table, S, observed, exogenous, n, int(index.max()) + 1)
+    return {"tidy": tidy, "glance": glance, "messages": [], "native": table}
+
+
+def _observed(table: pd.DataFrame) -> list[str]:
+    latent = set(table.loc[table["op"] == "=~", "lhs"])
+    names = [v for v in pd.unique(table.loc[table["op"].isin(_SEM_OPS), ["lhs", "rhs"]].to_numpy().ravel()) if v not in latent]
+    return names
+
+
+def _exogenous(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(table.loc[(table["exo"] == 1) & (table["op"] == "~~"), "lhs"]))
+
+
+def _check_data(X: np.ndarray, observed: list[str], where: str) -> None:
+    sd = X.std(axis=0)
+    flat = [v for v, s in zip(observed, sd) if not s > 0]
+    if flat:
+        raise EngineError(f"{where}: variable {flat[0]!r} has zero variance; drop it from the model or from the rows.")
+    eig = np.linalg.eigvalsh(np.corrcoef(X, rowvar=False))
+    if eig.min() <= 1e-10:
+        raise EngineError(
+            f"{where}: the sample covariance of {', '.join(observed)} is not positive definite (smallest eigenvalue of "
+            f"the correlation matrix {eig.min():.2g}); a variable is a linear combination of others, or there are "
+            f"fewer rows ({len(X)}) than variables."
+        )
+
+
+def render(table: pd.DataFrame) -> str:
+    """The user's statements as semopy syntax: labels and fixed values as ``a*x`` and ``0*x``."""
+    lines = []
+    for row in table[(table["user"] == 1) & table["op"].isin(_SEM_OPS)].itertuples(index=False):
+        rhs = row.rhs
+        if row.free == 0 and pd.notna(row.ustart):
+            rhs = f"{row.ustart:g}*{rhs}"
+        elif isinstance(row.label, str) and row.label:
+            rhs = f"{row.label}*{rhs}"
+        lines.append(f"{row.lhs} {row.op} {rhs}")
+    return "\n".join(lines)
+
+
+def _fit_semopy(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, where: str) -> pd.DataFrame:
+    import semopy
+
+    unsupported = table.loc[table["op"].isin(["==", "<", ">", "~1"]), "op"].unique().tolist()
+    if unsupported:
+        raise EngineError(f"{where}: the semopy engine does not fit {unsupported} statements yet; use labels for equality.")
+    model = semopy.Model(render(table))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # SLSQP at semopy's default tolerance stops 8e-4 (relative) from lavaan's estimates; at 1e-12, 5e-7
+        result = model.fit(data, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
+    if not getattr(result, "success", True):
+        raise EngineError(f"{where}: semopy did not converge ({getattr(result, 'message', '')}).")
+    estimates = model.inspect()
+    found = {}
+    for lval, op, rval, value in estimates[["lval", "op", "rval", "Estimate"]].itertuples(index=False):
+        found[(lval, op, rval)] = float(value)
+        if op == "~~":
+            found[(rval, op, lval)] = float(value)
+    est = []
+    for lhs, op, rhs, free, ustart in table[["lhs", "op", "rhs", "free", "ustart"]].itertuples(index=False):
+        key = (rhs, "~", lhs) if op == "=~" else (lhs, op, rhs)
+        if free > 0:
+            if key not in found:
+                raise EngineError(f"{where}: semopy reported no estimate for {lhs} {op} {rhs}.")
+            est.append(found[key])
+        else:
+            est.append(ustart if pd.notna(ustart) else np.nan)
+    return table.assign(est=est)
+
+
+def _fill_fixed(table: pd.DataFrame, S: np.ndarray, observed: list[str]) -> pd.DataFrame:
+    """Exogenous observed (co)variances take their sample values (fixed.x = TRUE)."""
+    index = {v: i for i, v in enumerate(observed)}
+    est = table["est"].to_numpy(dtype=float).copy()
+    for i, (lhs, op, rhs, exo) in enumerate(table[["lhs", "op", "rhs", "exo"]].itertuples(index=False)):
+        if op == "~~" and exo == 1:
+            est[i] = S[index[lhs], index[rhs]]
+    return table.assign(est=est)
+
+
+def _component(op: str, lhs: str, rhs: str) -> str:
+    return {"=~": "loading", "~": "regression", "~1": "intercept", ":=": "defined"}.get(
+        op, "variance" if op == "~~" and lhs == rhs else "covariance")
+
+
+def _tidy(spec, table, observed, exogenous, theta, index, cov) -> pd.DataFrame:
+    z = stats.norm.ppf(0.5 + spec.conf_level / 2)
+    rows = table[table["op"].isin(_SEM_OPS)].copy()
+    std = {k: sem_model.standardized(table, observed, exogenous, k) for k in ("std.lv", "std.all", "std.nox")}
+    sem_rows = table["op"].isin(_SEM_OPS).to_numpy()
+    out = pd.DataFrame({
+        "component": [_component(o, a, b) for a, o, b in rows[["lhs", "op", "rhs"]].itertuples(index=False)],
+        "term": [f"{a} {o} {b}" for a, o, b in rows[["lhs", "op", "rhs"]].itertuples(index=False)],
+        "lhs": rows["lhs"], "op": rows["op"], "rhs": rows["rhs"], "label": rows["label"],
+        "estimate": rows["est"], "std_error": rows["se"],
+        "std_lv": std["std.lv"][sem_rows], "std_all": std["std.all"][sem_rows], "std_nox": std["std.nox"][sem_rows],
+    })
+    extra = [_defined_rows(table, theta, index, cov, observed, exogenous), _effect_rows(table, observed, exogenous, theta, index, cov),
+             _r2_rows(table, observed)]
+    out = pd.concat([out] + [e for e in extra if len(e)], ignore_index=True)
+    out["statistic"] = out["estimate"] / out["std_error"]
+    out["p_value"] = 2 * stats.norm.sf(np.abs(out["statistic"]))
+    out["conf_low"] = out["estimate"] - z * out["std_error"]
+    out["conf_high"] = out["estimate"] + z * out["std_error"]
+    return out
+
+
+def _with_theta(table: pd.DataFrame, index: np.ndarray):
+    base = table["est"].to_numpy(dtype=float).copy()
+
+    def values(theta: np.ndarray) -> np.ndarray:
+        v = base.copy()
+        v[index >= 0] = theta[index[index >= 0]]
+        return v
+
+    return values
+
+
+def _defined_rows(table, theta, index, cov, observed, exogenous) -> pd.DataFrame:
+    defs = table[table["op"] == ":="]
+    if defs.empty:
+        return pd.DataFrame()
+    values = _with_theta(table, index)
+    labelled = table["label"].fillna("").to_numpy()
+
+    def evaluate(t: np.ndarray, std: str | None = None) -> np.ndarray:
+        v = values(t)
+        if std:
+            v = sem_model.standardized(table, observed, exogenous, std, v)
+        labels = {lab: v[i] for i, lab in enumerate(labelled) if lab}
+        return np.array([sem_model.defined(expr, labels) for expr in defs["rhs"]])
+
+    est = evaluate(theta)
+    se = np.sqrt(np.clip(np.diag(sem_model.delta_cov(evaluate, theta, cov)), 0, None))
+    return pd.DataFrame({"component": "defined", "term": [f"{a} := {b}" for a, b in zip(defs["lhs"], defs["rhs"])],
+                         "lhs": defs["lhs"].to_numpy(), "op": ":=", "rhs": defs["rhs"].to_numpy(), "label": defs["lhs"].to_numpy(),
+                         "estimate": est, "std_error": se, "std_lv": evaluate(theta, "std.lv"),
+                         "std_all": evaluate(theta, "std.all"), "std_nox": evaluate(theta, "std.nox")})
+
+
+def _effect_rows(table, observed, exogenous, theta, index, cov) -> pd.DataFrame:
+    """Indirect and total effects, where a variable acts through another (path models and SEMs alike)."""
+    values = _with_theta(table, index)
+    base = sem_model.effects(table, observed)
+    base = base[base["indirect"] != 0]
+    if base.empty:
+        return pd.DataFrame()
+    names = {v: i for i, v in enumerate(sem_model.ram(table, observed).names)}
+    ii = np.array([names[v] for v in base["lhs"]])
+    jj = np.array([names[v] for v in base["rhs"]])
+
+    def pick(t: np.ndarray, column: str, std: bool = False) -> np.ndarray:
+        A, total = sem_model.total_effects(table, observed, values(t))
+        out = (total - A)[ii, jj] if column == "indirect" else total[ii, jj]
+        if std:
+            sd = np.sqrt(np.diag(sem_model.ram(table, observed, values(t)).total))
+            out = out * sd[jj] / sd[ii]
+        return out
+
+    parts = []
+    for column in ("indirect", "total"):
+        est = pick(theta, column)
+        se = np.sqrt(np.clip(np.diag(sem_model.delta_cov(lambda t: pick(t, column), theta, cov)), 0, None))
+        parts.append(pd.DataFrame({"component": column, "term": [f"{a} <- {b} ({column})" for a, b in zip(base["lhs"], base["rhs"])],
+                                   "lhs": base["lhs"].to_numpy(), "op": "~", "rhs": base["rhs"].to_numpy(), "label": None,
+                                   "estimate": est, "std_error": se, "std_all": pick(theta, column, std=True)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _r2_rows(table, observed) -> pd.DataFrame:
+    r2 = sem_model.r_squared(table, observed)
+    return pd.DataFrame({"component": "r2", "term": [f"{v} r2" for v in r2.index], "lhs": r2.index, "op": "r2",
+                         "rhs": r2.index, "label": None, "estimate": r2.to_numpy()})
+
+
+def _glance(table, S, observed, exogenous, n, npar) -> dict:
+    from ..stats import sem_fit
+
+    return sem_fit.glance(S, sem_model.implied(table, observed), n=n, npar=npar,
+                          exogenous=[observed.index(v) for v in exogenous])

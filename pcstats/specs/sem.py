@@ -1,0 +1,106 @@
+"""SEMSpec: structural equation models in lavaan syntax, one fit per group of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from ..errors import SpecError
+from .checks import choice, normalise_by, replace_fields, typed
+from .formula import check_where
+
+__all__ = ["SEMSpec", "SEM_ENGINES"]
+
+SEM_ENGINES: tuple[str, ...] = ("semopy",)
+
+
+@dataclass(frozen=True)
+class SEMSpec:
+    """A structural equation model: lavaan model syntax fitted to the table's variables.
+
+    Parameters
+    ----------
+    model
+        lavaan syntax: ``=~``, ``~``, ``~~``, ``~ 1``, labels (``y ~ a*x``), fixed values
+        (``0*x``), ``:=`` defined parameters. Names are the table's variables, matched without
+        regard to case (``gpp`` is the variable ``GPP``), or key columns.
+    by
+        Key columns; one model per combination of their values (e.g. ``("kind", "season")``).
+    where
+        Row filter applied before fitting.
+    group
+        A key column for a multi-group model (e.g. ``"kind"``): one set of parameters per group,
+        fitted at once; χ² and df add up over groups. None for a single group.
+    estimator
+        ``"ML"`` (normal-theory maximum likelihood, as lavaan's default).
+    se
+        ``"standard"`` (expected information, as lavaan) or ``"bootstrap"``.
+    bootstrap
+        Number of bootstrap draws when ``se="bootstrap"``.
+    seed
+        Seed of the bootstrap; recorded in the Results.
+    conf_level
+        Level of ``conf_low``/``conf_high``.
+    engine
+        ``"semopy"``: semopy finds the estimates; pcstats computes SEs, fit indices,
+        standardised solutions and effects with lavaan's definitions.
+    name
+        Label of the model in ``tidy()`` and ``compare()``.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> spec = pc.SEMSpec("gpp ~ airt + par\\nnee ~ gpp", by=("kind", "season"))
+    >>> spec.replace(se="bootstrap", seed=1).se
+    'bootstrap'
+    """
+
+    model: str
+    by: tuple[str, ...] = ()
+    where: str | None = None
+    group: str | None = None
+    estimator: Literal["ML"] = "ML"
+    se: Literal["standard", "bootstrap"] = "standard"
+    bootstrap: int = 1000
+    seed: int | None = None
+    conf_level: float = 0.95
+    engine: str = "semopy"
+    name: str | None = None
+
+    family: ClassVar[str] = "sem"
+
+    def __post_init__(self) -> None:
+        from .lavaan_syntax import parse_model
+
+        object.__setattr__(self, "by", normalise_by(self.by))
+        typed("model", self.model, str, "lavaan model syntax, e.g. 'nee ~ gpp + ter'")
+        parse_model(self.model)
+        if self.where is not None:
+            check_where(self.where)
+        if self.group is not None:
+            typed("group", self.group, str, "a key column such as 'kind', or None")
+            if self.group in self.by:
+                raise SpecError(f"group={self.group!r} is also a by key; a by key has one value per fit.")
+        choice("estimator", self.estimator, ("ML",))
+        choice("se", self.se, ("standard", "bootstrap"))
+        typed("bootstrap", self.bootstrap, int, "a whole number of draws such as 1000")
+        if self.bootstrap < 10:
+            raise SpecError(f"bootstrap={self.bootstrap!r}: use at least 10 draws (1000 for intervals).")
+        if self.seed is not None:
+            typed("seed", self.seed, int, "a whole number, or None")
+        typed("conf_level", self.conf_level, (int, float), "a number such as 0.95")
+        if not 0 < self.conf_level < 1:
+            raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
+        choice("engine", self.engine, SEM_ENGINES)
+
+    @property
+    def label(self) -> str:
+        """``name`` if given, else the model's statements on one line."""
+        if self.name:
+            return self.name
+        lines = [ln.split("#")[0].strip() for ln in self.model.splitlines()]
+        return "; ".join(ln for ln in lines if ln) + (" [bootstrap]" if self.se == "bootstrap" else "")
+
+    def replace(self, **changes: Any) -> SEMSpec:
+        """A copy with some fields changed (the spec itself is frozen)."""
+        return replace_fields(self, changes)
