@@ -34,8 +34,8 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     if name.lower() in lowered and lowered[name.lower()] != name:
         return f" Did you mean {lowered[name.lower()]!r}?"
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return f" Did you mean {lowered[close[0]]!r}?" if close else ""
 
 
 def rows_text(rows: Sequence[object], limit: int = 5) -> str:

@@ -71,17 +71,32 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
     n = len(X)
     _check_data(X, observed, where)
     S = np.cov(X, rowvar=False, ddof=0)
-    table = _fit_semopy(spec, table, data[observed], where)
     exogenous = _exogenous(table)
+    npar = int(sem_model.parameter_index(table).max()) + 1
+    df = len(observed) * (len(observed) + 1) // 2 - len(exogenous) * (len(exogenous) + 1) // 2 - npar
+    if df < 0:
+        raise EngineError(
+            f"{where}: the model is not identified: {npar} free parameters for "
+            f"{npar + df} sample moments (df = {df}). Fix parameters (e.g. '0*x') or drop paths."
+        )
+    messages: list[str] = []
+    table, converged = _fit_semopy(table, data[observed], where, messages)
     table = _fill_fixed(table, S, observed)
     index = sem_model.parameter_index(table)
     theta = sem_model.theta_hat(table, index)
-    cov = sem_model.expected_information_cov(table, observed, n)
+    if spec.se == "bootstrap":
+        cov, draws = _bootstrap(spec, table, data[observed], index, where, messages)
+    else:
+        cov, draws = sem_model.expected_information_cov(table, observed, n), None
     se = np.where(index >= 0, np.sqrt(np.diag(cov))[np.maximum(index, 0)], np.nan)
     table = table.assign(se=se)
     tidy = _tidy(spec, table, observed, exogenous, theta, index, cov)
-    glance = _glance(table, S, observed, exogenous, n, int(index.max()) + 1)
-    return {"tidy": tidy, "glance": glance, "messages": [], "native": table}
+    if draws is not None:  # percentile intervals of the free parameters
+        tidy = _percentile_intervals(spec, tidy, table, index, draws)
+    glance = _glance(table, S, observed, exogenous, n, npar)
+    glance.update({"converged": converged, "estimator": spec.estimator, "se": spec.se,
+                   "bootstrap": spec.bootstrap if draws is not None else 0})
+    return {"tidy": tidy, "glance": glance, "messages": messages, "native": table}
 
 
 def _observed(table: pd.DataFrame) -> list[str]:
@@ -121,22 +136,34 @@ def render(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _fit_semopy(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, where: str) -> pd.DataFrame:
+def _fit_semopy(table: pd.DataFrame, data: pd.DataFrame, where: str, messages: list[str]) -> tuple[pd.DataFrame, bool]:
+    """semopy's estimates joined onto the table, and whether semopy converged (a warning if not)."""
     import semopy
 
-    unsupported = table.loc[table["op"].isin(["==", "<", ">", "~1"]), "op"].unique().tolist()
+    unsupported = table.loc[table["op"].isin(["==", "<", ">", "~1"]) & (table["user"] == 1), "op"].unique().tolist()
     if unsupported:
         raise EngineError(f"{where}: the semopy engine does not fit {unsupported} statements yet; use labels for equality.")
+    latent = set(table.loc[table["op"] == "=~", "lhs"])
+    mixed = table[(table["op"] == "~~") & (table["lhs"].isin(latent) != table["rhs"].isin(latent))]
+    if len(mixed):
+        row = mixed.iloc[0]
+        raise EngineError(f"{where}: '{row.lhs} ~~ {row.rhs}' is a covariance between a latent and an observed variable, "
+                          "which neither lavaan nor semopy can represent; model it with a regression or a latent.")
     model = semopy.Model(render(table))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # SLSQP at semopy's default tolerance stops 8e-4 (relative) from lavaan's estimates; at 1e-12, 5e-7
         result = model.fit(data, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
-    if not getattr(result, "success", True):
-        raise EngineError(f"{where}: semopy did not converge ({getattr(result, 'message', '')}).")
-    estimates = model.inspect()
+    converged = bool(getattr(result, "success", True))
+    if not converged:
+        messages.append(f"{where}: semopy did not converge ({getattr(result, 'message', '')}); the estimates are its last "
+                        "iterate. Check the model's identification and the variables' scales.")
+    return table.assign(est=_estimates(model, table, where)), converged
+
+
+def _estimates(model, table: pd.DataFrame, where: str) -> list[float]:
     found = {}
-    for lval, op, rval, value in estimates[["lval", "op", "rval", "Estimate"]].itertuples(index=False):
+    for lval, op, rval, value in model.inspect()[["lval", "op", "rval", "Estimate"]].itertuples(index=False):
         found[(lval, op, rval)] = float(value)
         if op == "~~":
             found[(rval, op, lval)] = float(value)
@@ -149,7 +176,47 @@ def _fit_semopy(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, where: s
             est.append(found[key])
         else:
             est.append(ustart if pd.notna(ustart) else np.nan)
-    return table.assign(est=est)
+    return est
+
+
+def _bootstrap(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, index: np.ndarray, where: str,
+               messages: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Covariance of the free parameters over ``spec.bootstrap`` resamples of the rows (seeded)."""
+    import semopy
+    from tqdm.auto import tqdm
+
+    rng = np.random.default_rng(spec.seed)
+    desc = render(table)
+    draws, failed = [], 0
+    for _ in tqdm(range(spec.bootstrap), desc=f"bootstrap ({where})", disable=None, leave=False):
+        sample = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
+        model = semopy.Model(desc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = model.fit(sample, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
+        if not getattr(result, "success", True):
+            failed += 1
+            continue
+        draws.append(sem_model.theta_hat(table.assign(est=_estimates(model, table, where)), index))
+    if failed:
+        messages.append(f"{where}: {failed} of {spec.bootstrap} bootstrap fits did not converge and were left out.")
+    draws = np.array(draws)
+    return np.atleast_2d(np.cov(draws, rowvar=False)), draws
+
+
+def _percentile_intervals(spec: SEMSpec, tidy: pd.DataFrame, table: pd.DataFrame, index: np.ndarray,
+                          draws: np.ndarray) -> pd.DataFrame:
+    tail = (1 - spec.conf_level) / 2
+    low, high = np.quantile(draws, [tail, 1 - tail], axis=0)
+    rows = table[table["op"].isin(_SEM_OPS)]
+    idx = index[table["op"].isin(_SEM_OPS).to_numpy()]
+    key = {f"{a} {o} {b}": i for (a, o, b), i in zip(rows[["lhs", "op", "rhs"]].itertuples(index=False), idx)}
+    out = tidy.copy()
+    for i, term in enumerate(out["term"]):
+        j = key.get(term, -1)
+        if j >= 0:
+            out.loc[i, ["conf_low", "conf_high"]] = low[j], high[j]
+    return out
 
 
 def _fill_fixed(table: pd.DataFrame, S: np.ndarray, observed: list[str]) -> pd.DataFrame:

@@ -58,6 +58,15 @@ models <- list(
       gpp ~ airt + par + sm + tc + p
       ter ~ pregpp + airt + p + gpp
       nee ~ gpp + ter
+    "),
+  path_defined = list(  # labels and := (an indirect effect and a total effect), for the delta method
+    data = read.csv("tests/reference/sem_path_input.csv"),
+    syntax = "
+      gpp ~ a*airt + par + sm + tc + p
+      ter ~ pregpp + airt + p + b*gpp
+      nee ~ c*gpp + d*ter
+      ind_airt_ter := a*b
+      gpp_total := c + b*d
     ")
 )
 

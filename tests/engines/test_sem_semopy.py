@@ -1,0 +1,167 @@
+"""The SEM engine against lavaan (tests/reference/lavaan.R): estimates, SEs, standardised
+solutions, R², := parameters and fit indices to 1e-3 relative -- where semopy's own fit indices
+are wrong (df, CFI, RMSEA on path models; see tests/stats/test_sem_fit.py)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pcstats as pc
+from pcstats.engines.sem_semopy import fit_table
+from pcstats.errors import EngineError, FormulaError
+
+from ..conftest import REFERENCE
+
+LAVAAN = REFERENCE / "lavaan"
+MODELS = pd.read_csv(LAVAAN / "models.csv").set_index("model")
+DATA = {"political_democracy": "political_democracy_data.csv", "holzinger_swineford": "holzinger_swineford_data.csv",
+        "path_lgs": "../sem_path_input.csv", "path_defined": "../sem_path_input.csv"}
+RTOL = 1e-3
+PARAMETERS = ["loading", "regression", "variance", "covariance"]
+
+
+@pytest.fixture(scope="module", params=list(DATA))
+def case(request):
+    name = request.param
+    data = pd.read_csv(LAVAAN / DATA[name])
+    out = fit_table(pc.SEMSpec(MODELS.loc[name, "syntax"]), data, name)
+    return name, out
+
+
+def close(ours, ref, what, rtol=RTOL):
+    np.testing.assert_allclose(np.asarray(ours, float), np.asarray(ref, float), rtol=rtol, atol=1e-9, err_msg=what)
+
+
+def test_parameters_match_lavaan(case):
+    name, out = case
+    ref = pd.read_csv(LAVAAN / f"{name}_estimates.csv")
+    tidy = out["tidy"][out["tidy"]["component"].isin(PARAMETERS)]
+    merged = tidy.merge(ref[ref["op"] != ":="], on=["lhs", "op", "rhs"], validate="one_to_one")
+    assert len(merged) == (ref["op"] != ":=").sum() == len(tidy)
+    close(merged["estimate"], merged["est"], "estimates")
+    free = merged["se"] > 0
+    close(merged.loc[free, "std_error"], merged.loc[free, "se"], "standard errors")
+    for ours, theirs in (("std_all", "std.all"), ("std_lv", "std.lv"), ("std_nox", "std.nox")):
+        close(merged[ours], merged[theirs], theirs)
+
+
+def test_fit_indices_match_lavaan(case):
+    name, out = case
+    fit = pd.read_csv(LAVAAN / f"{name}_fit.csv").set_index("name")["value"]
+    g = out["glance"]
+    pairs = {"chisq": "chisq", "df": "df", "p_value": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
+             "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr", "log_lik": "logl",
+             "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq", "baseline_df": "baseline.df", "npar": "npar"}
+    for ours, theirs in pairs.items():
+        close(g[ours], fit[theirs], theirs)
+    assert g["converged"] and g["nobs"] == MODELS.loc[name, "nobs"]
+
+
+def test_r_squared_matches_lavaan(case):
+    name, out = case
+    ref = pd.read_csv(LAVAAN / f"{name}_r2.csv").set_index("name")["value"]
+    r2 = out["tidy"][out["tidy"]["component"] == "r2"].set_index("lhs")["estimate"]
+    close(r2.reindex(ref.index), ref, "R2")
+
+
+def test_defined_parameters_and_delta_method_match_lavaan():
+    name = "path_defined"
+    out = fit_table(pc.SEMSpec(MODELS.loc[name, "syntax"]), pd.read_csv(LAVAAN / DATA[name]), name)
+    ref = pd.read_csv(LAVAAN / f"{name}_estimates.csv").query("op == ':='").set_index("lhs")
+    ours = out["tidy"].query("component == 'defined'").set_index("lhs").loc[ref.index]
+    close(ours["estimate"], ref["est"], ":= estimates")
+    close(ours["std_error"], ref["se"], ":= delta-method SEs")
+    close(ours["std_all"], ref["std.all"], ":= std.all")
+
+
+def test_indirect_effect_equals_product_of_paths():
+    name = "path_defined"
+    out = fit_table(pc.SEMSpec(MODELS.loc[name, "syntax"]), pd.read_csv(LAVAAN / DATA[name]), name)
+    tidy = out["tidy"].set_index("term")
+    ref = pd.read_csv(LAVAAN / f"{name}_estimates.csv").query("op == ':='").set_index("lhs")
+    # airt acts on ter directly and through gpp: the indirect part is a*b
+    close(tidy.loc["ter <- airt (indirect)", "estimate"], ref.loc["ind_airt_ter", "est"], "indirect effect")
+    close(tidy.loc["ter <- airt (indirect)", "std_error"], ref.loc["ind_airt_ter", "se"], "indirect effect SE")
+
+
+# ---------------------------------------------------------------------------------------- via pc.fit
+
+
+@pytest.fixture(scope="module")
+def sem_table():
+    return pc.read_table("fixtures/sem/sem_seasonal.parquet")
+
+
+LGS = "gpp ~ airt + par + sm + tc + p\nter ~ pregpp + airt + par + sm + tc + p + gpp\nnee ~ gpp + ter"
+
+
+def test_planted_structure_differs_between_kinds(sem_table, truth):
+    res = pc.fit(pc.SEMSpec(LGS, by="kind", where="season == 'LGS'"), sem_table)
+    tidy = res.tidy().query("component == 'regression' and lhs == 'nee'").pivot(index="kind", columns="rhs", values="std_all")
+    for kind in ("eddy_covariance", "inversion"):
+        assert abs(tidy.loc[kind, "ter"]) > abs(tidy.loc[kind, "gpp"])  # respiration controls LGS NEE
+    assert abs(tidy.loc["dgvm", "gpp"]) > abs(tidy.loc["dgvm", "ter"])
+    planted = truth["sem"]["by_kind"]
+    for kind in tidy.index:  # within 0.1 of the planted standardised paths
+        std = planted[kind]["LGS"]["std_all"]["nee"]
+        np.testing.assert_allclose(tidy.loc[kind, ["gpp", "ter"]].to_numpy(float), [std["gpp"], std["ter"]], atol=0.1)
+
+
+def test_model_names_match_variables_regardless_of_case(sem_table):
+    res = pc.fit(pc.SEMSpec("nee ~ gpp + ter", where="season == 'EGS' and kind == 'dgvm'"), sem_table)
+    assert set(res.tidy()["lhs"]) >= {"nee"} and res.glance()["nobs"].iloc[0] > 0
+    assert list(res.r_squared.columns) == ["model", "variable", "r_squared"]
+
+
+def test_unknown_variable_is_named(sem_table):
+    with pytest.raises(FormulaError, match="'gppp'.*Did you mean 'GPP'"):
+        pc.fit(pc.SEMSpec("nee ~ gppp + ter"), sem_table)
+
+
+def test_zero_variance_variable(sem_table):
+    table = sem_table[sem_table["region"] == "US-Prr"]  # TC is constant at one site
+    with pytest.raises(EngineError, match="variable 'tc' has zero variance"):
+        pc.fit(pc.SEMSpec("nee ~ gpp + ter + tc", where="season == 'EGS'"), table)
+
+
+def test_non_positive_definite_sample_covariance():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=50)
+    data = pd.DataFrame({"y": rng.normal(size=50), "x": x, "z": 2 * x})
+    with pytest.raises(EngineError, match="not positive definite"):
+        fit_table(pc.SEMSpec("y ~ x + z"), data, "test")
+
+
+def test_under_identified_model():
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame(rng.normal(size=(100, 2)), columns=["y", "x"])
+    with pytest.raises(EngineError, match="not identified.*df = -1"):
+        fit_table(pc.SEMSpec("y ~ x\nx ~ y"), data, "test")
+
+
+def test_nan_rows_are_dropped_and_counted(sem_table):
+    table = sem_table.copy()
+    hit = (table["variable"] == "GPP") & (table["season"] == "EGS") & (table["kind"] == "dgvm")
+    table.loc[table.index[hit][:3], "value"] = np.nan
+    res = pc.fit(pc.SEMSpec("nee ~ gpp + ter", by="kind", where="season == 'EGS'"), table)
+    g = res.glance().set_index("kind")
+    assert g.loc["dgvm", "n_dropped"] == 3 and "3 NaN in GPP" in g.loc["dgvm", "dropped_why"]
+
+
+def test_bootstrap_is_seeded_and_close_to_standard_errors():
+    data = pd.read_csv(LAVAAN / DATA["path_lgs"])
+    spec = pc.SEMSpec(MODELS.loc["path_lgs", "syntax"], se="bootstrap", bootstrap=60, seed=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, b = fit_table(spec, data, "boot"), fit_table(spec, data, "boot")
+    pd.testing.assert_frame_equal(a["tidy"], b["tidy"])
+    standard = fit_table(spec.replace(se="standard"), data, "std")["tidy"].set_index("term")
+    boot = a["tidy"].set_index("term")
+    reg = standard.index[standard["component"] == "regression"]
+    ratio = boot.loc[reg, "std_error"] / standard.loc[reg, "std_error"]
+    assert ratio.between(0.6, 1.5).all()  # 60 draws: same size, not the same number
+    assert (boot.loc[reg, "conf_low"] < boot.loc[reg, "estimate"]).all() and a["glance"]["bootstrap"] == 60
