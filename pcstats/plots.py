@@ -181,11 +181,14 @@ def sem_path_figure(res: Results, *, alpha: float = 0.05, path: str | Path | Non
             for lhs, rhs in zip(paths["lhs"], paths["rhs"]):
                 column[lhs] = max(column.get(lhs, 0), column.get(rhs, 0) + 1)
         place = {}
+        width = max(column.values()) or 1
         for c in sorted(set(column.values())):
             members = [v for v in column if column[v] == c]
             for i, v in enumerate(members):
-                place[v] = (c, (i + 0.5) / len(members))
-        width = max(column.values()) or 1
+                y = (i + 0.5) / len(members)
+                if len(members) == 1 and 0 < c < width:  # lone middle nodes alternate, so arrows past them stay visible
+                    y = 0.78 if c % 2 else 0.22
+                place[v] = (c, y)
         for lhs, rhs, std, p in zip(paths["lhs"], paths["rhs"], paths["std_all"], paths["p_value"]):
             if not p < alpha:
                 continue

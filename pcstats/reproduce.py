@@ -125,7 +125,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     (out / "tables" / "comparison_ols_hac_sen.md").write_text(to_markdown(flat.reset_index()) + "\n", encoding="utf-8")
     steps.update(1)
 
-    from .plots import gradient_figure, mixed_trend_figure, trend_figure
+    from .plots import gradient_figure, mixed_trend_figure, sem_path_figure, trend_figure
 
     figures = [out / "figures" / "trends.png"]
     trend_figure(tables["permafrost"], seasonal, path=figures[0])
@@ -137,15 +137,30 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     path = out / "figures" / "glmm_trends.png"
     mixed_trend_figure(results["glmm_trend"], path=path)
     figures.append(path)
+    sem_results = {}
+    sem_table = read_table(fixtures / "sem" / "sem_seasonal.parquet")
+    for stem, spec_file in SEM_RUNS.items():
+        spec_path = models / spec_file
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            res = fit(load_spec(spec_path), sem_table)
+        sem_results[stem] = res
+        written += write_results(res, out / "tables", stem, source=str(spec_path.relative_to(models.parent)))
+        messages += [f"{stem}: {w}" for w in res.warnings]
+        path = out / "figures" / f"{stem}_paths.png"
+        sem_path_figure(res, path=path)
+        figures += [path, path.with_suffix(".svg")]
     steps.update(1)
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"])
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _sem_summary(sem_results)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     manifest = {
         "runs": [{"stem": r.stem, "spec_file": f"models/{r.spec_file}", "table": r.table,
-                  "engine": results[r.stem].engine} for r in RUNS],
+                  "engine": results[r.stem].engine} for r in RUNS]
+        + [{"stem": stem, "spec_file": f"models/{f}", "table": "fixtures/sem/sem_seasonal.parquet",
+            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()],
         "tables": sorted(str(p.relative_to(out)) for p in written),
         "figures": [str(p.relative_to(out)) for p in figures],
         "warnings": messages,
@@ -153,6 +168,35 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+#: the paper's SEMs: output stem -> spec file, fitted to fixtures/sem/sem_seasonal.parquet
+SEM_RUNS: dict[str, str] = {"sem_egs": "sem_egs.toml", "sem_lgs": "sem_lgs.toml"}
+
+
+def _sem_summary(sem_results: dict) -> str:
+    """Standardised paths into NEE per season and data kind, and the fit of each model."""
+    rows = []
+    for stem, res in sem_results.items():
+        tidy = res.tidy()
+        paths = tidy[(tidy["component"] == "regression") & (tidy["lhs"] == "nee")]
+        glance = res.glance().set_index("kind")
+        for kind, part in paths.groupby("kind", sort=True):
+            std = part.set_index("rhs")["std_all"]
+            g = glance.loc[kind]
+            rows.append({
+                "season": stem.split("_")[-1].upper(), "kind": kind,
+                "NEE <- GPP (std)": f"{std['gpp']:.2f}", "NEE <- TER (std)": f"{std['ter']:.2f}",
+                "NEE controlled by": "TER" if abs(std["ter"]) > abs(std["gpp"]) else "GPP",
+                "chi2 (df), p": f"{g['chisq']:.1f} ({int(g['df'])}), {g['p_value']:.2g}",
+                "CFI": f"{g['cfi']:.3f}", "RMSEA": f"{g['rmsea']:.3f}", "n": int(g["nobs"]),
+            })
+    return (
+        "\n## Structural equation models (models/sem_egs.toml, models/sem_lgs.toml; engine semopy)\n\n"
+        "Standardised paths (std.all) from GPP and TER to NEE per data kind, on fixtures/sem/sem_seasonal.parquet. "
+        "Fit indices are pcstats's, with lavaan's definitions. Path diagrams: figures/sem_egs_paths.png, "
+        "figures/sem_lgs_paths.png (and .svg).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n"
+    )
 
 
 def _glmm_summary(glmm, by_region, term: str = "year_c:region[P]", alpha: float = 0.05) -> str:

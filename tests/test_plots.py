@@ -43,3 +43,23 @@ def test_mixed_trend_figure_needs_a_random_slope(tmp_path):
     res = pc.fit(pc.MixedSpec("NEE ~ year_c + (1 | region)"), table)
     with pytest.raises(PcstatsError, match=r"no random 'year_c' varying by 'source'.*\(1 \+ year_c \| source\)"):
         mixed_trend_figure(res)
+
+
+def test_sem_path_figure_draws_significant_paths_coloured_by_sign(tmp_path):
+    from matplotlib.patches import FancyArrowPatch
+
+    from pcstats.plots import sem_path_figure
+
+    table = pc.read_table("fixtures/sem/sem_seasonal.parquet")
+    res = pc.fit(pc.load_spec("models/sem_lgs.toml"), table).subset(kind="dgvm")
+    fig = sem_path_figure(res, path=tmp_path / "paths.png")
+    assert (tmp_path / "paths.png").exists() and (tmp_path / "paths.svg").read_text().lstrip().startswith("<?xml")
+    paths = res.tidy().query("component == 'regression'")
+    significant = paths[paths["p_value"] < 0.05]
+    arrows = [p for p in fig.axes[0].patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == len(significant) < len(paths)  # the planted zero path (ter <- par) is left out
+    colours = sorted(tuple(np.round(a.get_edgecolor()[:3], 2)) for a in arrows)
+    n_negative = int((significant["std_all"] < 0).sum())
+    assert sum(c == (0.91, 0.71, 0.0) for c in colours) == n_negative
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("nee\nR² = ") for t in labels)
