@@ -36,11 +36,6 @@ _SEM_OPS = ("=~", "~", "~~")
 
 def fit(spec: SEMSpec, prepared: Prepared):
     """Fit ``spec`` in every group of ``prepared``."""
-    if spec.group is not None:
-        raise EngineError(
-            f"group={spec.group!r}: multi-group fits are not implemented yet. Fit each group separately with "
-            f"by=({spec.group!r}, ...) -- the same estimates when no parameter is constrained across groups."
-        )
     frame = prepared.frame
     tidy_parts, glance_rows, messages, native, skipped = [], [], [], {}, {}
     slices = group_slices(prepared)
@@ -290,7 +285,9 @@ def _defined_rows(table, theta, index, cov, observed, exogenous) -> pd.DataFrame
 
 
 def _effect_rows(table, observed, exogenous, theta, index, cov) -> pd.DataFrame:
-    """Indirect and total effects, where a variable acts through another (path models and SEMs alike)."""
+    """Indirect and total effects of path models (no latent variables), where a variable acts through another."""
+    if (table["op"] == "=~").any():
+        return pd.DataFrame()
     values = _with_theta(table, index)
     base = sem_model.effects(table, observed)
     base = base[base["indirect"] != 0]

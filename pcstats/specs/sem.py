@@ -28,9 +28,6 @@ class SEMSpec:
         Key columns; one model per combination of their values (e.g. ``("kind", "season")``).
     where
         Row filter applied before fitting.
-    group
-        A key column for a multi-group model (e.g. ``"kind"``): one set of parameters per group,
-        fitted at once; χ² and df add up over groups. None for a single group.
     estimator
         ``"ML"`` (normal-theory maximum likelihood, as lavaan's default).
     se
@@ -58,7 +55,6 @@ class SEMSpec:
     model: str
     by: tuple[str, ...] = ()
     where: str | None = None
-    group: str | None = None
     estimator: Literal["ML"] = "ML"
     se: Literal["standard", "bootstrap"] = "standard"
     bootstrap: int = 1000
@@ -77,10 +73,6 @@ class SEMSpec:
         parse_model(self.model)
         if self.where is not None:
             check_where(self.where)
-        if self.group is not None:
-            typed("group", self.group, str, "a key column such as 'kind', or None")
-            if self.group in self.by:
-                raise SpecError(f"group={self.group!r} is also a by key; a by key has one value per fit.")
         choice("estimator", self.estimator, ("ML",))
         choice("se", self.se, ("standard", "bootstrap"))
         typed("bootstrap", self.bootstrap, int, "a whole number of draws such as 1000")
