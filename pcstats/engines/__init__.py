@@ -90,7 +90,8 @@ def _prepare_sem(spec, table: pd.DataFrame) -> Prepared:
     endogenous = [v for v in statements.loc[statements["op"] == "~", "lhs"] if v in to_table] or used
     response = to_table[endogenous[0]]
     others = [to_table[v] for v in used if to_table[v] != response]
-    prepared = prepare(table, f"{response} ~ {' + '.join(others) or '1'}", spec.by, spec.where, 1, sort_years=False)
+    by = tuple(spec.by) + ((spec.group,) if spec.group else ())
+    prepared = prepare(table, f"{response} ~ {' + '.join(others) or '1'}", by, spec.where, 1, sort_years=False)
     back = {t: m for m, t in to_table.items()}
     return dataclasses.replace(prepared, frame=prepared.frame.rename(columns=back),
                                columns=tuple(back.get(c, c) for c in prepared.columns),

@@ -36,6 +36,8 @@ _SEM_OPS = ("=~", "~", "~~")
 
 def fit(spec: SEMSpec, prepared: Prepared):
     """Fit ``spec`` in every group of ``prepared``."""
+    if spec.group is not None:
+        return _fit_multigroup(spec, prepared)
     frame = prepared.frame
     tidy_parts, glance_rows, messages, native, skipped = [], [], [], {}, {}
     slices = group_slices(prepared)
@@ -326,3 +328,77 @@ def _glance(table, S, observed, exogenous, n, npar) -> dict:
 
     return sem_fit.glance(S, sem_model.implied(table, observed), n=n, npar=npar,
                           exogenous=[observed.index(v) for v in exogenous])
+
+
+def _fit_multigroup(spec: SEMSpec, prepared: Prepared):
+    """One model per ``by`` group with one parameter set per value of ``spec.group``.
+
+    Without constraints across groups the joint ML fit is the separate fits: estimates per
+    group, χ², df and log-likelihood summed. As lavaan, whose multi-group fits carry a saturated
+    mean structure, each group adds its ``p`` intercepts to npar (AIC, BIC) and ``p`` zero mean
+    residuals to SRMR (the n-weighted mean over groups); RMSEA is lavaan's ``√G``-scaled one.
+    """
+    import dataclasses
+
+    from ..stats import sem_fit
+
+    if "c(" in spec.model.replace(" ", ""):
+        raise EngineError("group=: labels across groups (c(...) modifiers) are not fitted yet; the semopy engine "
+                          "fits groups without constraints between them.")
+    by, frame, groups = list(spec.by), prepared.frame, prepared.groups
+    outer = groups.groupby(by, sort=True, dropna=False) if by else [((), groups)]
+    slices = group_slices(prepared)
+    tidy_parts, glance_rows, messages, native, rows = [], [], [], {}, []
+    for code, (key, members) in enumerate(outer):
+        key = key if isinstance(key, tuple) else (key,)
+        fits, skipped = [], []
+        for g in members.index:
+            if g not in slices:
+                skipped.append(f"{spec.group}={members.at[g, spec.group]!r}: {members.at[g, 'dropped_why']}")
+                continue
+            where = group_label(prepared, g)
+            out = fit_table(spec, frame.iloc[slices[g]], where)
+            out["tidy"].insert(0, "group", members.at[g, spec.group])
+            fits.append(out)
+        why = "; ".join(skipped)
+        rows.append({**dict(zip(by, key)), "nobs": int(members["nobs"].sum()), "n_dropped": int(members["n_dropped"].sum()),
+                     "dropped_why": why, "fit": bool(fits) and not skipped})
+        if not fits or skipped:
+            continue
+        tidy = pd.concat([f["tidy"] for f in fits], ignore_index=True)
+        tidy["_group"] = code
+        tidy_parts.append(tidy)
+        glance_rows.append({"_group": code, **_combine(fits, sem_fit)})
+        messages += [m for f in fits for m in f["messages"]]
+        native[key] = [f["native"] for f in fits]
+    if not tidy_parts:
+        raise EngineError(f"No group could be fitted: {rows[0]['dropped_why'] or 'no rows'}.")
+    outer_groups = pd.DataFrame(rows)[by + ["nobs", "n_dropped", "dropped_why", "fit"]]
+    outer_prepared = dataclasses.replace(prepared, groups=outer_groups, by=tuple(by))
+    return assemble(spec, outer_prepared, engine="semopy", engine_version=metadata.version("semopy"),
+                    coefficients=pd.concat(tidy_parts, ignore_index=True), statistics=pd.DataFrame(glance_rows),
+                    warnings=messages, native=native, seed=spec.seed, packages=("semopy",))
+
+
+def _combine(fits: list[dict], sem_fit) -> dict:
+    g = [f["glance"] for f in fits]
+    n = sum(x["nobs"] for x in g)
+    p = len(_observed(fits[0]["native"]))
+    chisq, df = sum(x["chisq"] for x in g), sum(x["df"] for x in g)
+    base_chisq, base_df = sum(x["baseline_chisq"] for x in g), sum(x["baseline_df"] for x in g)
+    table = fits[0]["native"]
+    intercepts = len([v for v in sem_model.endogenous(table) if v in _observed(table)])
+    npar = sum(x["npar"] for x in g) + intercepts * len(g)  # + free intercepts (fixed.x: not the x means), as lavaan
+    logl = sum(x["log_lik"] for x in g)
+    scale = np.sqrt(len(g))
+    low, high = sem_fit.rmsea_ci(chisq, df, n)
+    moments = p * (p + 1) / 2
+    return {
+        "nobs": n, "n_groups": len(g), "npar": npar, "chisq": chisq, "df": df, "p_value": sem_fit.chisq_pvalue(chisq, df),
+        "cfi": sem_fit.cfi(chisq, df, base_chisq, base_df), "tli": sem_fit.tli(chisq, df, base_chisq, base_df),
+        "rmsea": sem_fit.rmsea(chisq, df, n) * scale, "rmsea_ci_low": low * scale, "rmsea_ci_high": high * scale,
+        "srmr": sum(x["srmr"] * np.sqrt(moments / (moments + p)) * x["nobs"] for x in g) / n,
+        "aic": -2 * logl + 2 * npar, "bic": -2 * logl + np.log(n) * npar, "log_lik": logl,
+        "baseline_chisq": base_chisq, "baseline_df": base_df, "converged": all(x["converged"] for x in g),
+        "estimator": g[0]["estimator"], "se": g[0]["se"], "bootstrap": g[0]["bootstrap"],
+    }

@@ -28,6 +28,10 @@ class SEMSpec:
         Key columns; one model per combination of their values (e.g. ``("kind", "season")``).
     where
         Row filter applied before fitting.
+    group
+        A key column (e.g. ``"kind"``) for a multi-group model: one set of parameters per value,
+        one χ² test for all (lavaan's ``sem(..., group = )``). Parameters are not constrained across
+        groups (cross-group equality labels are refused).
     estimator
         ``"ML"`` (normal-theory maximum likelihood, as lavaan's default).
     se
@@ -55,6 +59,7 @@ class SEMSpec:
     model: str
     by: tuple[str, ...] = ()
     where: str | None = None
+    group: str | None = None
     estimator: Literal["ML"] = "ML"
     se: Literal["standard", "bootstrap"] = "standard"
     bootstrap: int = 1000
@@ -73,6 +78,10 @@ class SEMSpec:
         parse_model(self.model)
         if self.where is not None:
             check_where(self.where)
+        if self.group is not None:
+            typed("group", self.group, str, "a key column such as 'kind', or None")
+            if self.group in self.by:
+                raise SpecError(f"group={self.group!r} is also a by key; a by key has one value per fit.")
         choice("estimator", self.estimator, ("ML",))
         choice("se", self.se, ("standard", "bootstrap"))
         typed("bootstrap", self.bootstrap, int, "a whole number of draws such as 1000")

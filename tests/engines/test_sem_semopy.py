@@ -165,3 +165,39 @@ def test_bootstrap_is_seeded_and_close_to_standard_errors():
     ratio = boot.loc[reg, "std_error"] / standard.loc[reg, "std_error"]
     assert ratio.between(0.6, 1.5).all()  # 60 draws: same size, not the same number
     assert (boot.loc[reg, "conf_low"] < boot.loc[reg, "estimate"]).all() and a["glance"]["bootstrap"] == 60
+
+
+def test_multigroup_matches_lavaan(sem_table):
+    """group='kind': one parameter set per kind, one test (lavaan's sem(..., group = "kind"))."""
+    res = pc.fit(pc.SEMSpec(LGS, group="kind", where="season == 'LGS'"), sem_table)
+    ref = pd.read_csv(LAVAAN / "multigroup_lgs_estimates.csv")
+    tidy = res.tidy()
+    tidy = tidy[tidy["component"].isin(PARAMETERS)]
+    merged = tidy.merge(ref, on=["group", "lhs", "op", "rhs"], validate="one_to_one")
+    assert len(merged) == len(tidy) == len(ref[ref["op"] != "~1"])
+    close(merged["estimate"], merged["est"], "estimates")
+    free = merged["se"] > 0
+    close(merged.loc[free, "std_error"], merged.loc[free, "se"], "standard errors")
+    close(merged["std_all"], merged["std.all"], "std.all")
+    fit = pd.read_csv(LAVAAN / "multigroup_lgs_fit.csv").set_index("name")["value"]
+    g = res.glance().iloc[0]
+    for ours, theirs in {"chisq": "chisq", "df": "df", "npar": "npar", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
+                         "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr",
+                         "log_lik": "logl", "aic": "aic", "bic": "bic"}.items():
+        close(g[ours], fit[theirs], theirs)
+    assert g["n_groups"] == 3 and g["nobs"] == fit["ntotal"]
+
+
+def test_multigroup_input_is_current():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_sem_input", REFERENCE / "make_sem_input.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stored = pd.read_csv(REFERENCE / "sem_multigroup_input.csv")
+    pd.testing.assert_frame_equal(module.build_multigroup().reset_index(drop=True), stored, check_dtype=False, rtol=1e-6)
+
+
+def test_multigroup_refuses_cross_group_labels(sem_table):
+    with pytest.raises(EngineError, match="labels across groups"):
+        pc.fit(pc.SEMSpec("nee ~ c(a, a, a)*gpp + ter", group="kind", where="season == 'LGS'"), sem_table)

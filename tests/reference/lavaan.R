@@ -95,6 +95,18 @@ for (name in names(models)) {
 }
 write_out(do.call(rbind, model_rows), "models.csv")
 
+# multi-group: the fixture's LGS SEM with one parameter set per data kind (group = "kind")
+mg_syntax <- "
+  gpp ~ airt + par + sm + tc + p
+  ter ~ pregpp + airt + par + sm + tc + p + gpp
+  nee ~ gpp + ter
+"
+mg <- sem(mg_syntax, data = read.csv("tests/reference/sem_multigroup_input.csv"), group = "kind", estimator = "ML")
+pe <- parameterEstimates(mg, standardized = TRUE)
+pe$group <- lavInspect(mg, "group.label")[pe$group]
+write_out(pe[, c("group", estimate_cols[estimate_cols != "label"])], "multigroup_lgs_estimates.csv")
+write_out(named(fitMeasures(mg)), "multigroup_lgs_fit.csv")
+
 versions <- data.frame(package = c("R", "lavaan"),
                        version = c(paste(R.version$major, R.version$minor, sep = "."),
                                    as.character(packageVersion("lavaan"))))

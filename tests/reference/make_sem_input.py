@@ -67,7 +67,25 @@ def semopy_stats(data: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "value"])
 
 
+MULTIGROUP_OUT = Path(__file__).resolve().parent / "sem_multigroup_input.csv"
+
+
+def build_multigroup() -> pd.DataFrame:
+    """The fixture's LGS rows, one row per observation, for the multi-group reference (group = kind)."""
+    import pcstats as pc
+
+    root = Path(__file__).resolve().parents[2]
+    table = pc.read_table(root / "fixtures" / "sem" / "sem_seasonal.parquet")
+    table = table[table["season"] == "LGS"]
+    keys = ["source", "kind", "region", "year"]
+    wide = table.pivot_table(index=keys, columns="variable", values="value", aggfunc="first").reset_index()
+    wide.columns = [c.lower() if c not in keys else c for c in wide.columns]
+    return wide.sort_values(keys).reset_index(drop=True)
+
+
 if __name__ == "__main__":
+    build_multigroup().to_csv(MULTIGROUP_OUT, index=False, float_format="%.17g")
+    print(f"wrote {MULTIGROUP_OUT}")
     data = build()
     data.to_csv(OUT, index=False, float_format="%.17g")
     print(f"wrote {OUT}")
