@@ -165,7 +165,7 @@ def sem_path_figure(res: Results, *, alpha: float = 0.05, path: str | Path | Non
     from matplotlib.patches import FancyArrowPatch
 
     tidy = res.tidy()
-    keys = list(res.by)
+    keys = list(res.by) + (["group"] if "group" in tidy.columns and tidy["group"].notna().any() else [])  # multi-group
     groups = tidy[keys].drop_duplicates().itertuples(index=False) if keys else [()]
     groups = list(groups)
     fig, axes = plt.subplots(1, len(groups), figsize=(4.6 * len(groups), 3.8), constrained_layout=True, squeeze=False)

@@ -100,7 +100,9 @@ class Results:
         tidy = self.tidy()
         if "component" in tidy.columns and (tidy["component"] == "r2").any():
             rows = tidy[tidy["component"] == "r2"]
-            return rows[["model", *self.by, "lhs", "estimate"]].rename(columns={"lhs": "variable", "estimate": "r_squared"}).reset_index(drop=True)
+            group = ["group"] if "group" in rows.columns and rows["group"].notna().any() else []  # multi-group SEM
+            return rows[["model", *self.by, *group, "lhs", "estimate"]].rename(
+                columns={"lhs": "variable", "estimate": "r_squared"}).reset_index(drop=True)
         glance = self.glance()
         return glance[["model", *self.by, *[c for c in ("r_squared", "r2_marginal", "r2_conditional") if c in glance.columns]]]
 

@@ -15,6 +15,7 @@ Per group of rows:
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from importlib import metadata
 
@@ -68,6 +69,7 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
     n = len(X)
     _check_data(X, observed, where)
     S = np.cov(X, rowvar=False, ddof=0)
+    _refuse_unsupported(table, where)
     exogenous = _exogenous(table)
     npar = int(sem_model.parameter_index(table).max()) + 1
     df = len(observed) * (len(observed) + 1) // 2 - len(exogenous) * (len(exogenous) + 1) // 2 - npar
@@ -85,12 +87,20 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
         cov, draws = _bootstrap(spec, table, data[observed], index, where, messages)
     else:
         cov, draws = sem_model.expected_information_cov(table, observed, n), None
-    se = np.where(index >= 0, np.sqrt(np.diag(cov))[np.maximum(index, 0)], np.nan)
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0) or np.linalg.cond(cov) > 1e12:
+        messages.append(f"{where}: the information matrix is (nearly) singular: the model may not be identified, and "
+                        "its standard errors and fit cannot be trusted. Check for redundant paths or covariances.")
+        converged = False
+    se = np.where(index >= 0, np.sqrt(np.abs(np.diag(cov)))[np.maximum(index, 0)], np.nan)
     table = table.assign(se=se)
     tidy = _tidy(spec, table, observed, exogenous, theta, index, cov)
     if draws is not None:  # percentile intervals of the free parameters
         tidy = _percentile_intervals(spec, tidy, table, index, draws)
-    glance = _glance(table, S, observed, exogenous, n, npar)
+    try:
+        glance = _glance(table, S, observed, exogenous, n, npar)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise EngineError(f"{where}: the implied covariance at semopy's estimates is not positive definite ({exc}); "
+                          "the model is probably not identified.") from None
     glance.update({"converged": converged, "estimator": spec.estimator, "se": spec.se,
                    "bootstrap": spec.bootstrap if draws is not None else 0})
     return {"tidy": tidy, "glance": glance, "messages": messages, "native": table}
@@ -121,41 +131,84 @@ def _check_data(X: np.ndarray, observed: list[str], where: str) -> None:
 
 
 def render(table: pd.DataFrame) -> str:
-    """The user's statements as semopy syntax: labels and fixed values as ``a*x`` and ``0*x``."""
+    """The parameter table's paths and (co)variances as semopy syntax (the fixed.x rows left out).
+
+    Every row is written, the defaults lavaan adds included (residual covariances of endogenous
+    variables, a single indicator's zero residual variance), so that semopy fits the table's model
+    and not its own defaults; labels as ``a*x``, fixed values at full precision as ``0.5*x``.
+    """
     lines = []
-    for row in table[(table["user"] == 1) & table["op"].isin(_SEM_OPS)].itertuples(index=False):
+    for row in table[table["op"].isin(_SEM_OPS) & (table["exo"] != 1)].itertuples(index=False):
         rhs = row.rhs
         if row.free == 0 and pd.notna(row.ustart):
-            rhs = f"{row.ustart:g}*{rhs}"
+            rhs = f"{float(row.ustart)!r}*{rhs}"
         elif isinstance(row.label, str) and row.label:
             rhs = f"{row.label}*{rhs}"
         lines.append(f"{row.lhs} {row.op} {rhs}")
     return "\n".join(lines)
 
 
-def _fit_semopy(table: pd.DataFrame, data: pd.DataFrame, where: str, messages: list[str]) -> tuple[pd.DataFrame, bool]:
-    """semopy's estimates joined onto the table, and whether semopy converged (a warning if not)."""
-    import semopy
-
-    unsupported = table.loc[table["op"].isin(["==", "<", ">", "~1"]) & (table["user"] == 1), "op"].unique().tolist()
-    if unsupported:
-        raise EngineError(f"{where}: the semopy engine does not fit {unsupported} statements yet; use labels for equality.")
+def _refuse_unsupported(table: pd.DataFrame, where: str) -> None:
+    """Statements the parser reads but this engine does not fit, named, before anything is fitted."""
+    user = table[table["user"] == 1]
+    ops = user.loc[user["op"].isin(["==", "<", ">", "~1"]), "op"].unique().tolist()
+    if ops:
+        what = "intercepts ('~ 1')" if ops == ["~1"] else f"{ops} statements"
+        raise EngineError(f"{where}: the semopy engine does not fit {what} yet; remove them, or use labels for equality.")
+    ustart = pd.to_numeric(table["ustart"], errors="coerce")
+    if not np.isfinite(ustart[ustart.notna()]).all():
+        raise EngineError(f"{where}: a fixed value is not finite; write fixed values as numbers such as '0*x'.")
     latent = set(table.loc[table["op"] == "=~", "lhs"])
+    for name in latent:
+        first = table[(table["op"] == "=~") & (table["lhs"] == name)].iloc[0]
+        if first["free"] > 0:
+            raise EngineError(
+                f"{where}: '{name} =~ NA*{first['rhs']}' frees the first loading; semopy always fixes it to 1. "
+                f"Keep the default scaling (drop 'NA*' and the fixed variance of {name!r})."
+            )
     mixed = table[(table["op"] == "~~") & (table["lhs"].isin(latent) != table["rhs"].isin(latent))]
     if len(mixed):
         row = mixed.iloc[0]
         raise EngineError(f"{where}: '{row.lhs} ~~ {row.rhs}' is a covariance between a latent and an observed variable, "
                           "which neither lavaan nor semopy can represent; model it with a regression or a latent.")
+
+
+def _fit_semopy(table: pd.DataFrame, data: pd.DataFrame, where: str, messages: list[str]) -> tuple[pd.DataFrame, bool]:
+    """semopy's estimates joined onto the table, and whether semopy converged (a warning if not)."""
+    import semopy
+
     model = semopy.Model(render(table))
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _semopy_log() as log:
         warnings.simplefilter("ignore")
         # SLSQP at semopy's default tolerance stops 8e-4 (relative) from lavaan's estimates; at 1e-12, 5e-7
         result = model.fit(data, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
+        est = _estimates(model, table, where)
     converged = bool(getattr(result, "success", True))
     if not converged:
         messages.append(f"{where}: semopy did not converge ({getattr(result, 'message', '')}); the estimates are its last "
                         "iterate. Check the model's identification and the variables' scales.")
-    return table.assign(est=_estimates(model, table, where)), converged
+    messages += [f"{where}: semopy: {m}" for m in dict.fromkeys(log) if "Fisher" not in m]  # its FIM is not used
+    return table.assign(est=est), converged
+
+
+@contextlib.contextmanager
+def _semopy_log():
+    """semopy logs through the root logger; collect its messages instead of printing them."""
+    import logging
+
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    root = logging.getLogger()
+    handler, handlers = Collect(), root.handlers[:]
+    root.handlers = [handler]
+    try:
+        yield messages
+    finally:
+        root.handlers = handlers
 
 
 def _estimates(model, table: pd.DataFrame, where: str) -> list[float]:
@@ -275,8 +328,12 @@ def _defined_rows(table, theta, index, cov, observed, exogenous) -> pd.DataFrame
         v = values(t)
         if std:
             v = sem_model.standardized(table, observed, exogenous, std, v)
-        labels = {lab: v[i] for i, lab in enumerate(labelled) if lab}
-        return np.array([sem_model.defined(expr, labels) for expr in defs["rhs"]])
+        labels = {lab: v[i] for i, lab in enumerate(labelled) if lab and table["op"].iat[i] != ":="}
+        out = []
+        for name, expr in zip(defs["lhs"], defs["rhs"]):  # in order: a := may use an earlier one
+            labels[name] = sem_model.defined(expr, labels)
+            out.append(labels[name])
+        return np.array(out)
 
     est = evaluate(theta)
     se = np.sqrt(np.clip(np.diag(sem_model.delta_cov(evaluate, theta, cov)), 0, None))
@@ -312,7 +369,7 @@ def _effect_rows(table, observed, exogenous, theta, index, cov) -> pd.DataFrame:
         est = pick(theta, column)
         se = np.sqrt(np.clip(np.diag(sem_model.delta_cov(lambda t: pick(t, column), theta, cov)), 0, None))
         parts.append(pd.DataFrame({"component": column, "term": [f"{a} <- {b} ({column})" for a, b in zip(base["lhs"], base["rhs"])],
-                                   "lhs": base["lhs"].to_numpy(), "op": "~", "rhs": base["rhs"].to_numpy(), "label": None,
+                                   "lhs": base["lhs"].to_numpy(), "op": column, "rhs": base["rhs"].to_numpy(), "label": None,
                                    "estimate": est, "std_error": se, "std_all": pick(theta, column, std=True)}))
     return pd.concat(parts, ignore_index=True)
 
@@ -342,9 +399,17 @@ def _fit_multigroup(spec: SEMSpec, prepared: Prepared):
 
     from ..stats import sem_fit
 
-    if "c(" in spec.model.replace(" ", ""):
-        raise EngineError("group=: labels across groups (c(...) modifiers) are not fitted yet; the semopy engine "
-                          "fits groups without constraints between them.")
+    from ..specs.lavaan_syntax import parse_model
+
+    labelled = parse_model(spec.model)
+    labelled = labelled[labelled["label"].fillna("").astype(str) != ""]
+    if len(labelled):
+        row = labelled.iloc[0]
+        raise EngineError(
+            f"group={spec.group!r}: the label {row['label']!r} on '{row['lhs']} {row['op']} {row['rhs']}' would constrain "
+            "that parameter to be equal across groups (as in lavaan); equality constraints across groups are not "
+            "fitted yet. Remove the labels to fit the groups without constraints."
+        )
     by, frame, groups = list(spec.by), prepared.frame, prepared.groups
     outer = groups.groupby(by, sort=True, dropna=False) if by else [((), groups)]
     slices = group_slices(prepared)

@@ -23,7 +23,7 @@ class SEMSpec:
     model
         lavaan syntax: ``=~``, ``~``, ``~~``, ``~ 1``, labels (``y ~ a*x``), fixed values
         (``0*x``), ``:=`` defined parameters. Names are the table's variables, matched without
-        regard to case (``gpp`` is the variable ``GPP``), or key columns.
+        regard to case (``gpp`` is the variable ``GPP``).
     by
         Key columns; one model per combination of their values (e.g. ``("kind", "season")``).
     where

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -243,8 +244,20 @@ def defined(expression: str, labels: dict[str, float]) -> float:
 
     >>> defined("a*b + c", {"a": 2.0, "b": 3.0, "c": 1.0})
     7.0
+    >>> defined("b.1^2", {"b.1": 3.0})
+    9.0
     """
-    tree = ast.parse(expression.replace("^", "**"), mode="eval")
+    names = {}  # lavaan labels may contain dots (b.1): give each a Python name first
+    text = expression.replace("^", "**")
+    for i, label in enumerate(sorted(labels, key=len, reverse=True)):
+        if "." in label and label in text:
+            names[f"_label{i}"] = label
+            text = re.sub(rf"(?<![\w.]){re.escape(label)}(?![\w.])", f"_label{i}", text)
+    labels = {**labels, **{k: labels[v] for k, v in names.items()}}
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        raise ValueError(f"':=' expression {expression!r} is not arithmetic of labels") from None
 
     def value(node: ast.AST) -> float:
         if isinstance(node, ast.Expression):

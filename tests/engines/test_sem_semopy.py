@@ -19,7 +19,9 @@ from ..conftest import REFERENCE
 LAVAAN = REFERENCE / "lavaan"
 MODELS = pd.read_csv(LAVAAN / "models.csv").set_index("model")
 DATA = {"political_democracy": "political_democracy_data.csv", "holzinger_swineford": "holzinger_swineford_data.csv",
-        "path_lgs": "../sem_path_input.csv", "path_defined": "../sem_path_input.csv"}
+        "path_lgs": "../sem_path_input.csv", "path_defined": "../sem_path_input.csv",
+        "two_outcomes": "../sem_path_input.csv", "single_indicator": "../sem_path_input.csv",
+        "exogenous_covariance": "../sem_path_input.csv", "defined_chain": "../sem_path_input.csv"}
 RTOL = 1e-3
 PARAMETERS = ["loading", "regression", "variance", "covariance"]
 
@@ -68,8 +70,8 @@ def test_r_squared_matches_lavaan(case):
     close(r2.reindex(ref.index), ref, "R2")
 
 
-def test_defined_parameters_and_delta_method_match_lavaan():
-    name = "path_defined"
+@pytest.mark.parametrize("name", ["path_defined", "defined_chain"])
+def test_defined_parameters_and_delta_method_match_lavaan(name):
     out = fit_table(pc.SEMSpec(MODELS.loc[name, "syntax"]), pd.read_csv(LAVAAN / DATA[name]), name)
     ref = pd.read_csv(LAVAAN / f"{name}_estimates.csv").query("op == ':='").set_index("lhs")
     ours = out["tidy"].query("component == 'defined'").set_index("lhs").loc[ref.index]
@@ -186,6 +188,10 @@ def test_multigroup_matches_lavaan(sem_table):
                          "log_lik": "logl", "aic": "aic", "bic": "bic"}.items():
         close(g[ours], fit[theirs], theirs)
     assert g["n_groups"] == 3 and g["nobs"] == fit["ntotal"]
+    assert set(res.r_squared["group"]) == {"dgvm", "eddy_covariance", "inversion"}
+    from pcstats.plots import sem_path_figure
+
+    assert len(sem_path_figure(res).axes) == 3  # one diagram per group
 
 
 def test_multigroup_input_is_current():
@@ -199,5 +205,32 @@ def test_multigroup_input_is_current():
 
 
 def test_multigroup_refuses_cross_group_labels(sem_table):
-    with pytest.raises(EngineError, match="labels across groups"):
+    with pytest.raises(EngineError, match="equal across groups"):
         pc.fit(pc.SEMSpec("nee ~ c(a, a, a)*gpp + ter", group="kind", where="season == 'LGS'"), sem_table)
+
+
+def test_freed_first_loading_is_refused_not_refixed():
+    data = pd.read_csv(LAVAAN / DATA["political_democracy"])
+    model = "ind60 =~ x1 + x2 + x3\ndem60 =~ NA*y1 + y2 + y3 + y4\ndem60 ~~ 1*dem60\ndem60 ~ ind60"
+    with pytest.raises(EngineError, match="frees the first loading; semopy always fixes it"):
+        fit_table(pc.SEMSpec(model), data, "test")
+
+
+def test_intercepts_are_refused_before_the_identification_check():
+    data = pd.read_csv(LAVAAN / DATA["path_lgs"])
+    with pytest.raises(EngineError, match=r"does not fit intercepts \('~ 1'\)"):
+        fit_table(pc.SEMSpec("gpp ~ 1 + airt\nnee ~ gpp"), data, "test")
+
+
+def test_dotted_labels_in_defined_parameters():
+    data = pd.read_csv(LAVAAN / DATA["path_lgs"])
+    out = fit_table(pc.SEMSpec("gpp ~ b.1*par + airt\nnee ~ gpp\nd := b.1^2"), data, "test")["tidy"].set_index("term")
+    assert out.loc["d := b.1^2", "estimate"] == pytest.approx(out.loc["gpp ~ par", "estimate"] ** 2)
+
+
+def test_unidentified_model_is_flagged():
+    data = pd.read_csv(LAVAAN / DATA["path_lgs"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fit_table(pc.SEMSpec("gpp ~ airt + par\nnee ~ gpp + airt + par + ter + sm\ngpp ~~ nee"), data, "test")
+    assert not out["glance"]["converged"] and any("not be identified" in m for m in out["messages"])

@@ -67,7 +67,16 @@ models <- list(
       nee ~ c*gpp + d*ter
       ind_airt_ter := a*b
       gpp_total := c + b*d
-    ")
+    "),
+  # lavaan's defaults that semopy does not add by itself, and := built on :=
+  two_outcomes = list(data = read.csv("tests/reference/sem_path_input.csv"),
+                      syntax = "gpp ~ airt + par\nter ~ airt + sm"),
+  single_indicator = list(data = read.csv("tests/reference/sem_path_input.csv"),
+                          syntax = "f =~ gpp\nf ~ airt + par\nnee ~ f"),
+  exogenous_covariance = list(data = read.csv("tests/reference/sem_path_input.csv"),
+                              syntax = "gpp ~ airt + par\nnee ~ gpp\nairt ~~ par"),
+  defined_chain = list(data = read.csv("tests/reference/sem_path_input.csv"),
+                       syntax = "gpp ~ a*airt + par\nnee ~ b*gpp + c*airt\nind := a*b\ntot := ind + c")
 )
 
 estimate_cols <- c("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci.lower", "ci.upper",
