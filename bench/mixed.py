@@ -33,12 +33,12 @@ import platform
 import shutil
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from timing import best_of
 
 import pcstats as pc
 from pcstats.engines import _FAMILIES
@@ -69,14 +69,6 @@ CASES = {  # name: (formula, reference file, rows kept)
               lambda t: t[(t["season"] == "ANN") & (t["source"] != "ensemble")]),
 }
 
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def quiet(fn):

@@ -27,11 +27,11 @@ import platform
 import shutil
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
+from timing import best_of
 
 import pcstats as pc
 from pcstats.engines.sem_semopy import fit_table, render
@@ -52,14 +52,6 @@ alone <- best(function() sem(model, d))
 cat(sprintf("%.6f,%.6f\n", full, alone))
 """
 
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def lavaan_times(data: Path, syntax: str, repeats: int) -> tuple[float, float] | None:

@@ -29,15 +29,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from timing import best_of
 
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def make_array(series: int, years: int, missing: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
