@@ -26,11 +26,13 @@ from .data import (  # noqa: E402
 from .engines import fit  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
 from .likelihood_ratio import lrt  # noqa: E402
+from .posterior import posterior_prob, prior_predictive  # noqa: E402
 from .results import Results, compare  # noqa: E402
 from .second_stage import difference_test, trend_gradient  # noqa: E402
-from .specs import MixedSpec, SEMSpec, TrendSpec, load_spec, save_spec  # noqa: E402
+from .specs import BayesSpec, MixedSpec, SEMSpec, TrendSpec, load_spec, save_spec  # noqa: E402
 
 __all__ = [
+    "BayesSpec",
     "SEASONS",
     "ContractError",
     "EngineError",
@@ -51,6 +53,8 @@ __all__ = [
     "fit",
     "load_spec",
     "lrt",
+    "posterior_prob",
+    "prior_predictive",
     "read_table",
     "save_spec",
     "seasonalize",

@@ -106,6 +106,14 @@ class Results:
         glance = self.glance()
         return glance[["model", *self.by, *[c for c in ("r_squared", "r2_marginal", "r2_conditional") if c in glance.columns]]]
 
+    @property
+    def idata(self):
+        """The ArviZ InferenceData of a Bayesian fit (a dict by group when there are ``by`` groups)."""
+        if type(self.spec).family != "bayes":
+            raise PcstatsError(f"idata: {self.model!r} is not a Bayesian fit; it has no posterior draws.")
+        native = dict(self.native or {})
+        return next(iter(native.values())) if not self.by and len(native) == 1 else native
+
     def tidy(self) -> pd.DataFrame:
         """One row per group and term (broom's ``tidy``)."""
         return _with_model(self._coefficients, self.model)

@@ -28,6 +28,7 @@ ENGINES: dict[tuple[str, str], str] = {
     ("mixed", "lme4"): "pcstats.engines.mixed_lme4:fit",
     ("mixed", "profiled"): "pcstats.engines.mixed_profiled:fit",
     ("sem", "semopy"): "pcstats.engines.sem_semopy:fit",
+    ("bayes", "pymc"): "pcstats.engines.bayes_pymc:fit",
 }
 
 
@@ -58,7 +59,7 @@ def _prepare_mixed(spec, table: pd.DataFrame) -> Prepared:
                     f"{term.text}: grouping factor {factor!r} is not a key column.{did_you_mean(factor, keys)} "
                     f"Group random effects by key columns: {', '.join(keys)}."
                 )
-    extra = [n for t in parsed.random for n in t.slopes + t.factors]
+    extra = [n for t in parsed.random for n in t.slopes + t.factors] + ([spec.sigma_by] if getattr(spec, "sigma_by", None) else [])
     return prepare(table, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
 
 
@@ -102,6 +103,7 @@ _FAMILIES: dict[str, tuple[Callable, Callable]] = {
     "trend": (_prepare_trend, _auto_trend),
     "mixed": (_prepare_mixed, lambda spec, prepared: spec.engine),
     "sem": (_prepare_sem, lambda spec, prepared: spec.engine),
+    "bayes": (_prepare_mixed, lambda spec, prepared: spec.engine),
 }
 
 

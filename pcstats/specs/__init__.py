@@ -1,9 +1,10 @@
 """Frozen model specs and the spec files that store them. Never imports an engine."""
 
+from .bayes import BayesSpec
 from .files import SPEC_TYPES, load_spec, save_spec
 from .formula import SAFE_TRANSFORMS
 from .mixed import MixedSpec
 from .sem import SEMSpec
 from .trend import TrendSpec
 
-__all__ = ["SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "SEMSpec", "TrendSpec", "load_spec", "save_spec"]
+__all__ = ["BayesSpec", "SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "SEMSpec", "TrendSpec", "load_spec", "save_spec"]

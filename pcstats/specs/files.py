@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import SpecError, did_you_mean
 from .formula import check_formula_vocabulary
+from .bayes import BayesSpec
 from .mixed import MixedSpec
 from .random_effects import parse_mixed_formula
 from .sem import SEMSpec
@@ -27,7 +28,7 @@ from .trend import TrendSpec
 
 __all__ = ["SPEC_TYPES", "load_spec", "save_spec"]
 
-SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec}
+SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec, "bayes": BayesSpec}
 
 
 def load_spec(path: str | Path, *, trust: bool = False):
@@ -64,7 +65,7 @@ def load_spec(path: str | Path, *, trust: bool = False):
             raise SpecError(f"{path}: unknown key {key!r} for family {family!r}.{did_you_mean(key, fields)}")
     if not trust and "formula" in data:
         try:
-            fixed = parse_mixed_formula(data["formula"]).fixed if family == "mixed" else data["formula"]
+            fixed = parse_mixed_formula(data["formula"]).fixed if family in ("mixed", "bayes") else data["formula"]
             check_formula_vocabulary(fixed)
         except SpecError as exc:
             raise SpecError(f"{path}: {exc}") from None

@@ -1,0 +1,275 @@
+"""Bayesian engine "pymc": the mixed-model design as a PyMC model, sampled with nutpie or PyMC's NUTS.
+
+The design matrices come from :mod:`pcstats.engines.mixed_design`, the same as the REML
+engines', so terms are named alike and ``compare()`` lines a Bayesian fit up with a REML one.
+
+Model, per group of rows: ``y ~ Normal(X β + Σ_k Z_k b_k, σ)`` (or Student-t with ``nu``);
+``β`` with the ``intercept``/``fixed`` priors; each random-effect term non-centred,
+``b_k = z_k L_kᵀ`` with ``z_k ~ N(0, 1)`` and ``L_k`` the Cholesky factor of its covariance
+(an LKJ prior on the correlations and the ``sd`` prior on the SDs for several columns, ``b_k =
+z_k sd_k`` for one); ``σ`` one per value of ``sigma_by`` if given.
+
+Diagnostics go to ``glance()`` and ``warnings``: divergences, R-hat > 1.01, bulk/tail ESS below
+100 per chain, Pareto k > 0.7 in PSIS-LOO.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..specs.bayes import BayesSpec, parse_prior
+from .common import assemble, group_label, group_slices, progress
+from .mixed_design import Design, build_design, ran_par_names, unfit_reason
+from .prepare import Prepared
+
+__all__ = ["fit", "build_model", "posterior_prob", "prior_predictive"]
+
+GLANCE = ("nobs", "n_groups", "draws", "chains", "divergences", "max_rhat", "min_ess_bulk", "min_ess_tail",
+          "elpd_loo", "p_loo", "looic", "elpd_waic", "p_waic", "waic", "max_pareto_k", "sampling_seconds", "sampler",
+          "seed", "likelihood", "priors")
+
+
+def fit(spec: BayesSpec, prepared: Prepared):
+    """Sample ``spec`` in every group of ``prepared``."""
+    import pymc
+
+    sampler = _sampler(spec)
+    frame = prepared.frame
+    tidy_parts, glance_rows, messages, native, skipped = [], [], [], {}, {}
+    if sampler != spec.sampler:
+        messages.append("nutpie is not installed; sampled with PyMC's NUTS (pip install nutpie for the faster sampler).")
+    slices = group_slices(prepared)
+    for group, rows in progress(slices.items(), len(slices), "Bayesian fits"):
+        where = group_label(prepared, group)
+        data = frame.iloc[rows]
+        design = build_design(spec.parsed, data, where)
+        reason = unfit_reason(design)
+        if reason:
+            skipped[group] = reason
+            continue
+        model = build_model(spec, design, data)
+        idata, seconds = _sample(spec, model, sampler)
+        tidy, glance, notes = _summaries(spec, design, data, idata)
+        glance.update(sampling_seconds=seconds, sampler=sampler)
+        tidy["_group"] = group
+        tidy_parts.append(tidy)
+        glance_rows.append({"_group": group, **glance})
+        messages += [f"{where}: {n}" for n in notes]
+        native[tuple(prepared.groups.loc[group, list(prepared.by)])] = idata
+    statistics = pd.DataFrame(glance_rows, columns=["_group", *GLANCE])
+    return assemble(spec, prepared, engine="pymc", engine_version=pymc.__version__,
+                    coefficients=pd.concat(tidy_parts, ignore_index=True), statistics=statistics, warnings=messages,
+                    native=native, seed=spec.seed, packages=("pymc", "arviz", "nutpie"), skipped=skipped)
+
+
+def _sampler(spec: BayesSpec) -> str:
+    if spec.sampler == "nutpie" and importlib.util.find_spec("nutpie") is None:
+        return "pymc"
+    return spec.sampler
+
+
+def _prior(pm, name: str, text: str, rv_name: str, **kwargs):
+    family, args = parse_prior(name, text)
+    dist = {"normal": pm.Normal, "student_t": pm.StudentT, "halfnormal": pm.HalfNormal, "halfcauchy": pm.HalfCauchy,
+            "halfstudent_t": pm.HalfStudentT, "exponential": pm.Exponential, "gamma": pm.Gamma}[family]
+    from ..specs.bayes import PRIOR_FAMILIES
+
+    params = dict(zip(PRIOR_FAMILIES[family], args))
+    if rv_name is None:
+        return dist.dist(**params, **kwargs)
+    return dist(rv_name, **params, **kwargs)
+
+
+def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
+    """The PyMC model of one group's design (see the module docstring)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    names = list(design.fixed_names)
+    coords = {"fixed": names}
+    with pm.Model(coords=coords) as model:
+        parts = []
+        for i, term in enumerate(names):
+            kind = "intercept" if term == "(Intercept)" else "fixed"
+            parts.append(_prior(pm, kind, spec.prior(kind), f"beta_{i}"))
+        beta = pm.Deterministic("beta", pt.stack(parts), dims="fixed")
+        mu = pt.as_tensor_variable(design.X) @ beta
+        for k, block in enumerate(design.blocks):
+            m, p = block.n_levels, block.Z.shape[1]
+            model.add_coord(f"level_{k}", list(block.levels))
+            model.add_coord(f"column_{k}", list(block.columns))
+            if p == 1:
+                sd = _prior(pm, "sd", spec.prior("sd"), f"sd_{k}")
+                z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(f"level_{k}",))
+                b = pm.Deterministic(f"b_{k}", (z * sd)[:, None], dims=(f"level_{k}", f"column_{k}"))
+            else:
+                eta = parse_prior("cor", spec.prior("cor"))[1][0]
+                chol, _, _ = pm.LKJCholeskyCov(f"chol_{k}", n=p, eta=eta, compute_corr=True,
+                                               sd_dist=_prior(pm, "sd", spec.prior("sd"), None, shape=p))
+                z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(f"level_{k}", f"column_{k}"))
+                b = pm.Deterministic(f"b_{k}", z @ chol.T, dims=(f"level_{k}", f"column_{k}"))
+            mu = mu + (pt.as_tensor_variable(block.Z) * b[block.codes]).sum(axis=1)
+        if spec.sigma_by:
+            levels, codes = np.unique(data[spec.sigma_by].astype(str).to_numpy(), return_inverse=True)
+            model.add_coord("sigma_level", list(levels))
+            sigma = _prior(pm, "sigma", spec.prior("sigma"), "sigma", dims="sigma_level")[codes]
+        else:
+            sigma = _prior(pm, "sigma", spec.prior("sigma"), "sigma")
+        if spec.likelihood == "student_t":
+            nu = _prior(pm, "nu", spec.prior("nu"), "nu")
+            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=design.y)
+        else:
+            pm.Normal("y", mu=mu, sigma=sigma, observed=design.y)
+    return model
+
+
+def _sample(spec: BayesSpec, model, sampler: str):
+    import pymc as pm
+
+    start = time.perf_counter()
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = {"nuts_sampler": "nutpie"} if sampler == "nutpie" else {"nuts_sampler": "pymc", "cores": 1}
+        idata = pm.sample(draws=spec.draws, tune=spec.tune, chains=spec.chains, random_seed=spec.seed,
+                          target_accept=spec.target_accept, progressbar=False, **kwargs)
+        pm.compute_log_likelihood(idata, progressbar=False)
+        seconds = time.perf_counter() - start
+        pm.sample_posterior_predictive(idata, extend_inferencedata=True, random_seed=spec.seed, progressbar=False)
+    return idata, seconds
+
+
+def _summaries(spec: BayesSpec, design: Design, data: pd.DataFrame, idata) -> tuple[pd.DataFrame, dict, list[str]]:
+    import arviz as az
+
+    hdi = spec.conf_level
+    rows = []
+
+    def add(component, group, level, term, draws: np.ndarray):
+        rows.append({"component": component, "group": group, "level": level, "term": term, "draws": draws})
+
+    post = idata.posterior
+    for i, term in enumerate(design.fixed_names):
+        add("fixed", None, None, term, post["beta"].values[:, :, i])
+    for k, block in enumerate(design.blocks):
+        group = block.term.group
+        if block.Z.shape[1] == 1:
+            add("ran_pars", group, None, f"sd__{block.columns[0]}", post[f"sd_{k}"].values)
+        else:
+            sds, corr = post[f"chol_{k}_stds"].values, post[f"chol_{k}_corr"].values
+            for name, i, j in ran_par_names(block):
+                add("ran_pars", group, None, name, sds[..., i] if i == j else corr[..., i, j])
+        b = post[f"b_{k}"].values
+        for li, level in enumerate(block.levels):
+            for ci, column in enumerate(block.columns):
+                add("ran_vals", group, level, column, b[:, :, li, ci])
+    sigma = post["sigma"].values
+    if sigma.ndim == 3:
+        for si, level in enumerate(post["sigma"].coords["sigma_level"].values):
+            add("ran_pars", "Residual", str(level), "sd__Observation", sigma[..., si])
+    else:
+        add("ran_pars", "Residual", None, "sd__Observation", sigma)
+    if spec.likelihood == "student_t":
+        add("ran_pars", "Residual", None, "nu", post["nu"].values)
+
+    table = []
+    for r in rows:
+        draws = r.pop("draws")
+        low, high = az.hdi(draws[..., None], hdi_prob=hdi)[0] if draws.size else (np.nan, np.nan)
+        table.append({**r, "estimate": float(draws.mean()), "std_error": float(draws.std(ddof=1)),
+                      "conf_low": float(low), "conf_high": float(high), "rhat": float(az.rhat(draws)),
+                      "ess_bulk": float(az.ess(draws, method="bulk")), "ess_tail": float(az.ess(draws, method="tail")),
+                      "mcse_mean": float(np.ravel(az.mcse(draws, method="mean"))[0])})
+    tidy = pd.DataFrame(table)
+    tidy["statistic"] = np.nan
+    tidy["p_value"] = np.nan
+    glance, notes = _diagnostics(spec, design, idata, tidy)
+    return tidy, glance, notes
+
+
+def _diagnostics(spec: BayesSpec, design: Design, idata, tidy: pd.DataFrame) -> tuple[dict, list[str]]:
+    import arviz as az
+
+    notes = []
+    divergences = int(idata.sample_stats["diverging"].values.sum())
+    checked = tidy[tidy["component"] != "ran_vals"]
+    max_rhat, min_bulk, min_tail = checked["rhat"].max(), checked["ess_bulk"].min(), checked["ess_tail"].min()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loo = az.loo(idata, pointwise=True)
+        waic = az.waic(idata)
+    max_k = float(np.nanmax(loo.pareto_k.values))
+    if divergences:
+        notes.append(f"{divergences} divergent transition(s): raise target_accept or reparametrise; the posterior may be biased.")
+    if max_rhat > 1.01:
+        notes.append(f"R-hat up to {max_rhat:.3f} (> 1.01): the chains have not mixed; draw longer.")
+    if min(min_bulk, min_tail) < 100 * spec.chains:
+        notes.append(f"low effective sample size (bulk {min_bulk:.0f}, tail {min_tail:.0f}; want >= {100 * spec.chains}).")
+    if max_k > 0.7:
+        notes.append(f"PSIS-LOO: Pareto k up to {max_k:.2f} (> 0.7); elpd_loo is unreliable for those rows.")
+    glance = {
+        "nobs": len(design.y), "n_groups": max(b.n_levels for b in design.blocks), "draws": spec.draws,
+        "chains": spec.chains, "divergences": divergences, "max_rhat": max_rhat, "min_ess_bulk": min_bulk,
+        "min_ess_tail": min_tail, "elpd_loo": float(loo.elpd_loo), "p_loo": float(loo.p_loo),
+        "looic": -2 * float(loo.elpd_loo), "elpd_waic": float(waic.elpd_waic), "p_waic": float(waic.p_waic),
+        "waic": -2 * float(waic.elpd_waic), "max_pareto_k": max_k, "seed": spec.seed, "likelihood": spec.likelihood,
+        "priors": "; ".join(f"{n}={spec.prior(n)}" for n in ("intercept", "fixed", "sd", "cor", "sigma")),
+    }
+    return glance, notes
+
+
+def posterior_prob(res, hypothesis: str):
+    """Posterior probability of ``"term > 0"``, ``"term < value"`` or ``"term_a > term_b"``.
+
+    Returns a float for a fit without ``by`` groups, else a DataFrame with one row per group.
+    """
+    import re
+
+    from ..errors import PcstatsError
+
+    match = re.match(r"^\s*(.+?)\s*(>=|<=|>|<)\s*(.+?)\s*$", hypothesis or "")
+    if not match:
+        raise PcstatsError(f"posterior_prob(): {hypothesis!r} must compare a term with a number or another term, "
+                           "e.g. 'year_c:region[P] > 0'.")
+    left, op, right = match.groups()
+    out = []
+    for key, idata in (res.native or {}).items():
+        names = list(idata.posterior["beta"].coords["fixed"].values)
+
+        def draws(side: str) -> np.ndarray:
+            if side in names:
+                return idata.posterior["beta"].values[..., names.index(side)].ravel()
+            try:
+                return np.full(1, float(side))
+            except ValueError:
+                from ..errors import did_you_mean
+
+                raise PcstatsError(f"posterior_prob(): {side!r} is not a fixed effect.{did_you_mean(side, names)} "
+                                   f"Terms: {', '.join(names)}.") from None
+
+        a, b = draws(left), draws(right)
+        prob = float(np.mean({">": a > b, "<": a < b, ">=": a >= b, "<=": a <= b}[op]))
+        out.append({**dict(zip(res.by, key)), "hypothesis": hypothesis, "probability": prob})
+    if not res.by:
+        return out[0]["probability"]
+    return pd.DataFrame(out)
+
+
+def prior_predictive(spec: BayesSpec, table: pd.DataFrame, draws: int = 500):
+    """Prior and prior-predictive draws of ``spec`` on each group's rows (dict of InferenceData by group key)."""
+    import pymc as pm
+
+    from . import _FAMILIES
+
+    prepared = _FAMILIES["bayes"][0](spec, table)
+    out = {}
+    for group, rows in group_slices(prepared).items():
+        data = prepared.frame.iloc[rows]
+        design = build_design(spec.parsed, data, group_label(prepared, group))
+        with build_model(spec, design, data):
+            out[tuple(prepared.groups.loc[group, list(prepared.by)])] = pm.sample_prior_predictive(draws, random_seed=spec.seed)
+    return out
