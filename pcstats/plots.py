@@ -12,7 +12,8 @@ import pandas as pd
 from .errors import PcstatsError
 from .results import Results
 
-__all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "unit_label", "trend_unit"]
+__all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "forest_figure", "ppc_figure",
+           "rank_figure", "unit_label", "trend_unit"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -213,6 +214,67 @@ def sem_path_figure(res: Results, *, alpha: float = 0.05, path: str | Path | Non
         fig.savefig(path.with_suffix(".svg"))
         _save(fig, path.with_suffix(".png"))
     return fig
+
+
+def forest_figure(res: Results, *, path: str | Path | None = None):
+    """Group-level trends of a Bayesian fit (``tidy()`` rows of component ``trend``): posterior
+    mean and HDI per level, one panel per ``by`` group, coloured by the level's last part (region)."""
+    plt = _pyplot()
+    tidy = res.tidy()
+    rows = tidy[tidy["component"] == "trend"]
+    if rows.empty:
+        raise PcstatsError(f"forest_figure(): {res.model!r} has no group-level trends; give the formula a random "
+                           "slope on year_c, e.g. (1 + year_c | source:region).")
+    keys = list(res.by)
+    panels = list(rows[keys].drop_duplicates().itertuples(index=False)) if keys else [()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 0.35 * rows["level"].nunique() + 1.6),
+                             sharey=True, constrained_layout=True, squeeze=False)
+    palette = ("#1b6ca8", "#d1495b", "#66a182", "#edae49")
+    for ax, key in zip(axes.ravel(), panels):
+        part = rows
+        for k, v in zip(keys, key):
+            part = part[part[k] == v]
+        part = part.sort_values("level")
+        suffix = part["level"].astype(str).str.split(":").str[-1]
+        colours = {s: palette[i % len(palette)] for i, s in enumerate(sorted(suffix.unique()))}
+        y = np.arange(len(part))
+        for (_, r), s_, yi in zip(part.iterrows(), suffix, y):
+            ax.errorbar(r["estimate"], yi, xerr=[[r["estimate"] - r["conf_low"]], [r["conf_high"] - r["estimate"]]],
+                        fmt="o", ms=4, capsize=2, color=colours[s_])
+        ax.set_yticks(y, part["level"])
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(", ".join(SEASON_TITLES.get(str(v), str(v)) for v in key) or res.model, fontsize=9)
+        ax.set_xlabel(f"Trend ({unit_label(trend_unit(_response_unit(res)))})", fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{res.model}: group-level trends, posterior mean and {res.spec.conf_level:.0%} HDI", fontsize=10)
+    return _save(fig, path)
+
+
+def ppc_figure(res: Results, *, path: str | Path | None = None):
+    """Posterior predictive check of a Bayesian fit (ArviZ ``plot_ppc``), one panel per group."""
+    import arviz as az
+
+    plt = _pyplot()
+    native = res.native or {}
+    fig, axes = plt.subplots(1, len(native), figsize=(3.6 * len(native), 3.0), constrained_layout=True, squeeze=False)
+    for ax, (key, idata) in zip(axes.ravel(), native.items()):
+        az.plot_ppc(idata, ax=ax, num_pp_samples=100, legend=False)
+        ax.set_title(", ".join(map(str, key)) or res.model, fontsize=9)
+        ax.set_xlabel(f"{res.spec.fixed.split('~')[0].strip()} ({unit_label(_response_unit(res))})", fontsize=8)
+    fig.suptitle(f"{res.model}: observed (black) vs posterior predictive", fontsize=10)
+    return _save(fig, path)
+
+
+def rank_figure(res: Results, *, key: tuple = (), path: str | Path | None = None):
+    """Rank plots of the fixed effects of one group's chains (ArviZ ``plot_rank``): flat when mixed."""
+    import arviz as az
+
+    native = res.native or {}
+    idata = native[key] if key in native else next(iter(native.values()))
+    axes = az.plot_rank(idata, var_names=["beta"], kind="bars")
+    fig = np.ravel(axes)[0].figure
+    fig.suptitle(f"{res.model} {', '.join(map(str, key))}: rank plots of the fixed effects", fontsize=10)
+    return _save(fig, path)
 
 
 def _response_unit(res: Results) -> str:

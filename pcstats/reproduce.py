@@ -62,6 +62,7 @@ RUNS: tuple[Run, ...] = (
     Run("trend_mat_bins", "trend_bins.toml", "mat_bins"),
     Run("glmm_trend", "glmm_trend.toml", "permafrost"),
     Run("glmm_trend_by_region", "glmm_trend_by_region.toml", "permafrost"),
+    Run("bayes_trend", "bayes_trend.toml", "permafrost"),
 )
 
 
@@ -125,7 +126,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     (out / "tables" / "comparison_ols_hac_sen.md").write_text(to_markdown(flat.reset_index()) + "\n", encoding="utf-8")
     steps.update(1)
 
-    from .plots import gradient_figure, mixed_trend_figure, sem_path_figure, trend_figure
+    from .plots import forest_figure, gradient_figure, mixed_trend_figure, ppc_figure, rank_figure, sem_path_figure, trend_figure
 
     figures = [out / "figures" / "trends.png"]
     trend_figure(tables["permafrost"], seasonal, path=figures[0])
@@ -137,6 +138,11 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     path = out / "figures" / "glmm_trends.png"
     mixed_trend_figure(results["glmm_trend"], path=path)
     figures.append(path)
+    bayes = results["bayes_trend"]
+    for name, draw in (("bayes_forest", forest_figure), ("bayes_ppc", ppc_figure), ("bayes_rank_LGS", rank_figure)):
+        path = out / "figures" / f"{name}.png"
+        draw(bayes, path=path, **({"key": ("LGS",)} if name.endswith("LGS") else {}))
+        figures.append(path)
     sem_results = {}
     sem_table = read_table(fixtures / "sem" / "sem_seasonal.parquet")
     for stem, spec_file in SEM_RUNS.items():
@@ -154,7 +160,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _sem_summary(sem_results)
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     manifest = {
         "runs": [{"stem": r.stem, "spec_file": f"models/{r.spec_file}", "table": r.table,
@@ -172,6 +178,31 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
 
 #: the paper's SEMs: output stem -> spec file, fitted to fixtures/sem/sem_seasonal.parquet
 SEM_RUNS: dict[str, str] = {"sem_egs": "sem_egs.toml", "sem_lgs": "sem_lgs.toml"}
+
+
+def _bayes_summary(bayes, reml, term: str = "year_c:region[P]") -> str:
+    """P(trend_P > trend_NoP) per season, the diagnostics, and the REML estimate beside it."""
+    from .posterior import posterior_prob
+
+    prob = posterior_prob(bayes, f"{term} > 0").set_index("season")["probability"]
+    tidy = bayes.tidy().query("component == 'fixed' and term == @term").set_index("season")
+    glance = bayes.glance().set_index("season")
+    ml = reml.tidy().query("component == 'fixed' and term == @term").set_index("season")
+    rows = []
+    for season in prob.index:
+        r, g = tidy.loc[season], glance.loc[season]
+        rows.append({
+            "season": season, "P(trend_P > trend_NoP)": f"{prob[season]:.3f}",
+            "P − NoP (posterior mean, HDI)": f"{r['estimate']:.2f} [{r['conf_low']:.2f}, {r['conf_high']:.2f}]",
+            "REML (same random effects)": f"{ml.loc[season, 'estimate']:.2f} ± {ml.loc[season, 'std_error']:.2f}" if season in ml.index else "",
+            "divergences": int(g["divergences"]), "max R-hat": f"{g['max_rhat']:.3f}", "min ESS": f"{g['min_ess_bulk']:.0f}",
+        })
+    return (
+        f"\n## Bayesian hierarchical trend (models/bayes_trend.toml; {bayes.glance()['sampler'].iloc[0]})\n\n"
+        "Each inversion's trend in each region partially pooled, (1 + year_c | source:region). Figures: "
+        "figures/bayes_forest.png (group-level trends), figures/bayes_ppc.png (posterior predictive check), "
+        "figures/bayes_rank_LGS.png (rank plots).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n"
+    )
 
 
 def _sem_summary(sem_results: dict) -> str:

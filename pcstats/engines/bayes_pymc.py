@@ -167,6 +167,8 @@ def _summaries(spec: BayesSpec, design: Design, data: pd.DataFrame, idata) -> tu
         for li, level in enumerate(block.levels):
             for ci, column in enumerate(block.columns):
                 add("ran_vals", group, level, column, b[:, :, li, ci])
+    for group, level, slope, draws in _group_trends(design, post):
+        add("trend", group, level, slope, draws)
     sigma = post["sigma"].values
     if sigma.ndim == 3:
         for si, level in enumerate(post["sigma"].coords["sigma_level"].values):
@@ -191,12 +193,35 @@ def _summaries(spec: BayesSpec, design: Design, data: pd.DataFrame, idata) -> tu
     return tidy, glance, notes
 
 
+def _group_trends(design: Design, post):
+    """Each level's own trend where the trend varies by level: the fixed slope, the fixed
+    interactions with it at the level's values (``year_c:region[P]`` times the level's
+    ``region[P]``), plus the level's random slope. For the forest plot of group-level trends."""
+    names = list(design.fixed_names)
+    beta = post["beta"].values
+    X = design.X
+    for k, block in enumerate(design.blocks):
+        for slope in (c for c in block.columns if c in ("year_c", "year") and c in names):
+            ci = block.columns.index(slope)
+            b = post[f"b_{k}"].values
+            for li, level in enumerate(block.levels):
+                rows = block.codes == li
+                draws = beta[..., names.index(slope)] + b[:, :, li, ci]
+                for j, term in enumerate(names):
+                    parts = term.split(":")
+                    if len(parts) == 2 and slope in parts:
+                        other = parts[1] if parts[0] == slope else parts[0]
+                        if other in names:
+                            draws = draws + beta[..., j] * float(X[rows, names.index(other)].mean())
+                yield block.term.group, level, slope, draws
+
+
 def _diagnostics(spec: BayesSpec, design: Design, idata, tidy: pd.DataFrame) -> tuple[dict, list[str]]:
     import arviz as az
 
     notes = []
     divergences = int(idata.sample_stats["diverging"].values.sum())
-    checked = tidy[tidy["component"] != "ran_vals"]
+    checked = tidy[~tidy["component"].isin(["ran_vals", "trend"])]
     max_rhat, min_bulk, min_tail = checked["rhat"].max(), checked["ess_bulk"].min(), checked["ess_tail"].min()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
