@@ -80,9 +80,21 @@ def _prior(pm, name: str, text: str, rv_name: str, **kwargs):
     from ..specs.bayes import PRIOR_FAMILIES
 
     params = dict(zip(PRIOR_FAMILIES[family], args))
+    params.update({k: kwargs.pop(k) for k in list(kwargs) if k in params})  # scaled parameters
     if rv_name is None:
         return dist.dist(**params, **kwargs)
     return dist(rv_name, **params, **kwargs)
+
+
+def _scaled(spec: BayesSpec, factor) -> dict:
+    """The ``sd`` prior's scale parameter multiplied by ``factor`` (the prior of ``factor · sd``)."""
+    from ..specs.bayes import PRIOR_FAMILIES
+
+    family, args = parse_prior("sd", spec.prior("sd"))
+    name = {"halfnormal": "sigma", "halfcauchy": "beta", "halfstudent_t": "sigma", "exponential": "lam", "gamma": "beta"}[family]
+    value = dict(zip(PRIOR_FAMILIES[family], args))[name]
+    # exponential's rate and gamma's rate scale inversely
+    return {name: value / np.asarray(factor) if name in ("lam", "beta") and family != "halfcauchy" else value * np.asarray(factor)}
 
 
 def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
@@ -103,16 +115,24 @@ def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
             m, p = block.n_levels, block.Z.shape[1]
             model.add_coord(f"level_{k}", list(block.levels))
             model.add_coord(f"column_{k}", list(block.columns))
+            # sample each column's effects on the scale of a unit-RMS column (a trend on years is
+            # ~20x smaller than an intercept); the prior is scaled along, so it is the stated prior
+            # on the original scale, and b, sd and cor are reported on the original scale
+            rms = np.sqrt(np.mean(block.Z**2, axis=0))
+            rms = np.where(rms > 0, rms, 1.0)
             if p == 1:
-                sd = _prior(pm, "sd", spec.prior("sd"), f"sd_{k}")
+                sd_unit = _prior(pm, "sd", spec.prior("sd"), f"sd_unit_{k}", **_scaled(spec, rms[0]))
+                pm.Deterministic(f"sd_{k}", sd_unit / rms[0])
                 z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(f"level_{k}",))
-                b = pm.Deterministic(f"b_{k}", (z * sd)[:, None], dims=(f"level_{k}", f"column_{k}"))
+                b = pm.Deterministic(f"b_{k}", (z * sd_unit / rms[0])[:, None], dims=(f"level_{k}", f"column_{k}"))
             else:
                 eta = parse_prior("cor", spec.prior("cor"))[1][0]
-                chol, _, _ = pm.LKJCholeskyCov(f"chol_{k}", n=p, eta=eta, compute_corr=True,
-                                               sd_dist=_prior(pm, "sd", spec.prior("sd"), None, shape=p))
+                chol, corr, stds = pm.LKJCholeskyCov(f"chol_unit_{k}", n=p, eta=eta, compute_corr=True,
+                                                     sd_dist=_prior(pm, "sd", spec.prior("sd"), None, shape=p, **_scaled(spec, rms)))
+                pm.Deterministic(f"chol_{k}_stds", stds / rms)
+                pm.Deterministic(f"chol_{k}_corr", corr)
                 z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(f"level_{k}", f"column_{k}"))
-                b = pm.Deterministic(f"b_{k}", z @ chol.T, dims=(f"level_{k}", f"column_{k}"))
+                b = pm.Deterministic(f"b_{k}", (z @ chol.T) / rms, dims=(f"level_{k}", f"column_{k}"))
             mu = mu + (pt.as_tensor_variable(block.Z) * b[block.codes]).sum(axis=1)
         if spec.sigma_by:
             levels, codes = np.unique(data[spec.sigma_by].astype(str).to_numpy(), return_inverse=True)
