@@ -265,12 +265,14 @@ def ppc_figure(res: Results, *, path: str | Path | None = None):
     return _save(fig, path)
 
 
-def rank_figure(res: Results, *, key: tuple = (), path: str | Path | None = None):
+def rank_figure(res: Results, *, key: tuple = (), path: str | Path | None = None):  # key: the by values
     """Rank plots of the fixed effects of one group's chains (ArviZ ``plot_rank``): flat when mixed."""
     import arviz as az
 
     native = res.native or {}
-    idata = native[key] if key in native else next(iter(native.values()))
+    if key not in native:
+        raise PcstatsError(f"rank_figure(): no group {key!r}; groups: {', '.join(map(str, native))}.")
+    idata = native[key]
     axes = az.plot_rank(idata, var_names=["beta"], kind="bars")
     fig = np.ravel(axes)[0].figure
     fig.suptitle(f"{res.model} {', '.join(map(str, key))}: rank plots of the fixed effects", fontsize=10)

@@ -104,7 +104,11 @@ class Results:
             return rows[["model", *self.by, *group, "lhs", "estimate"]].rename(
                 columns={"lhs": "variable", "estimate": "r_squared"}).reset_index(drop=True)
         glance = self.glance()
-        return glance[["model", *self.by, *[c for c in ("r_squared", "r2_marginal", "r2_conditional") if c in glance.columns]]]
+        columns = [c for c in ("r_squared", "r2_marginal", "r2_conditional") if c in glance.columns]
+        if not columns:
+            raise PcstatsError(f"r_squared: {self.model!r} ({type(self.spec).family}) reports no R²"
+                               + ("; for a Bayesian R² use arviz.r2_score on res.idata." if type(self.spec).family == "bayes" else "."))
+        return glance[["model", *self.by, *columns]]
 
     @property
     def idata(self):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..data.contract import key_columns
-from ..errors import EngineError, FormulaError, did_you_mean
+from ..errors import EngineError, FormulaError, SpecError, did_you_mean
 from ..results import Results
 from .prepare import Prepared, prepare
 
@@ -52,6 +52,9 @@ def _auto_trend(spec, prepared: Prepared) -> str:
 def _prepare_mixed(spec, table: pd.DataFrame) -> Prepared:
     parsed = spec.parsed
     keys = [k for k in key_columns(table) if k != "variable"]
+    sigma_by = getattr(spec, "sigma_by", None)
+    if sigma_by and sigma_by not in keys:
+        raise SpecError(f"sigma_by={sigma_by!r} is not a key column.{did_you_mean(sigma_by, keys)} Key columns: {', '.join(keys)}.")
     for term in parsed.random:
         for factor in term.factors:
             if factor not in keys:

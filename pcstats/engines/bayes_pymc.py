@@ -10,7 +10,10 @@ Model, per group of rows: ``y ~ Normal(X β + Σ_k Z_k b_k, σ)`` (or Student-t 
 z_k sd_k`` for one); ``σ`` one per value of ``sigma_by`` if given.
 
 Diagnostics go to ``glance()`` and ``warnings``: divergences, R-hat > 1.01, bulk/tail ESS below
-100 per chain, Pareto k > 0.7 in PSIS-LOO.
+100 per chain, Pareto k > 0.7 in PSIS-LOO. ``sampling_seconds`` is the wall time of ``pm.sample``
+(nutpie's compilation included) and of the log-likelihood. The default priors are absolute
+numbers for seasonal fluxes in gC m-2 yr-1; a warning says when least squares puts a fixed
+effect more than 3 prior SDs out.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def fit(spec: BayesSpec, prepared: Prepared):
         if reason:
             skipped[group] = reason
             continue
+        messages += _prior_scale_check(spec, design, where)
         model = build_model(spec, design, data)
         idata, seconds = _sample(spec, model, sampler)
         tidy, glance, notes = _summaries(spec, design, data, idata)
@@ -61,10 +65,30 @@ def fit(spec: BayesSpec, prepared: Prepared):
         glance_rows.append({"_group": group, **glance})
         messages += [f"{where}: {n}" for n in notes]
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = idata
+    if not tidy_parts:
+        from ..errors import EngineError
+
+        first = next(iter(skipped))
+        raise EngineError(f"No group could be fitted; {group_label(prepared, first)}: {skipped[first]}.")
     statistics = pd.DataFrame(glance_rows, columns=["_group", *GLANCE])
     return assemble(spec, prepared, engine="pymc", engine_version=pymc.__version__,
                     coefficients=pd.concat(tidy_parts, ignore_index=True), statistics=statistics, warnings=messages,
                     native=native, seed=spec.seed, packages=("pymc", "arviz", "nutpie"), skipped=skipped)
+
+
+def _prior_scale_check(spec: BayesSpec, design: Design, where: str) -> list[str]:
+    """The default priors are absolute numbers; say so when least squares puts a coefficient far out in them."""
+    ols = np.linalg.lstsq(design.X, design.y, rcond=None)[0]
+    notes = []
+    for name, estimate in zip(design.fixed_names, ols):
+        kind = "intercept" if name == "(Intercept)" else "fixed"
+        family, args = parse_prior(kind, spec.prior(kind))
+        scale = args[-1] if family in ("normal", "student_t") else None
+        if scale and abs(estimate) > 3 * scale:
+            notes.append(f"{where}: the least-squares estimate of {name} ({estimate:.3g}) lies {abs(estimate) / scale:.0f} "
+                         f"prior SDs out in priors[{kind!r}]={spec.prior(kind)!r}, which will pull it in; set a wider prior "
+                         "for this response's units.")
+    return notes
 
 
 def _sampler(spec: BayesSpec) -> str:
@@ -214,25 +238,25 @@ def _summaries(spec: BayesSpec, design: Design, data: pd.DataFrame, idata) -> tu
 
 
 def _group_trends(design: Design, post):
-    """Each level's own trend where the trend varies by level: the fixed slope, the fixed
-    interactions with it at the level's values (``year_c:region[P]`` times the level's
-    ``region[P]``), plus the level's random slope. For the forest plot of group-level trends."""
+    """Each level's own trend where the trend varies by level: the fixed slope (if any), every
+    fixed interaction with it at the level's values (the interaction's own column divided by the
+    slope, averaged over the level's rows: ``region[P]`` for ``year_c:region[P]``), plus the
+    level's random slope. For the forest plot of group-level trends."""
     names = list(design.fixed_names)
     beta = post["beta"].values
     X = design.X
     for k, block in enumerate(design.blocks):
-        for slope in (c for c in block.columns if c in ("year_c", "year") and c in names):
+        for slope in (c for c in block.columns if c in ("year_c", "year")):
             ci = block.columns.index(slope)
             b = post[f"b_{k}"].values
+            raw = block.Z[:, ci]
             for li, level in enumerate(block.levels):
-                rows = block.codes == li
-                draws = beta[..., names.index(slope)] + b[:, :, li, ci]
+                rows = (block.codes == li) & (np.abs(raw) > 1e-12)
+                draws = b[:, :, li, ci].copy()
                 for j, term in enumerate(names):
-                    parts = term.split(":")
-                    if len(parts) == 2 and slope in parts:
-                        other = parts[1] if parts[0] == slope else parts[0]
-                        if other in names:
-                            draws = draws + beta[..., j] * float(X[rows, names.index(other)].mean())
+                    if slope in term.split(":"):
+                        weight = float(np.mean(X[rows, j] / raw[rows])) if rows.any() else 0.0
+                        draws = draws + beta[..., j] * weight
                 yield block.term.group, level, slope, draws
 
 
@@ -262,7 +286,8 @@ def _diagnostics(spec: BayesSpec, design: Design, idata, tidy: pd.DataFrame) -> 
         "min_ess_tail": min_tail, "elpd_loo": float(loo.elpd_loo), "p_loo": float(loo.p_loo),
         "looic": -2 * float(loo.elpd_loo), "elpd_waic": float(waic.elpd_waic), "p_waic": float(waic.p_waic),
         "waic": -2 * float(waic.elpd_waic), "max_pareto_k": max_k, "seed": spec.seed, "likelihood": spec.likelihood,
-        "priors": "; ".join(f"{n}={spec.prior(n)}" for n in ("intercept", "fixed", "sd", "cor", "sigma")),
+        "priors": "; ".join(f"{n}={spec.prior(n)}" for n in ("intercept", "fixed", "sd", "cor", "sigma")
+                            + (("nu",) if spec.likelihood == "student_t" else ())),
     }
     return glance, notes
 
@@ -280,7 +305,7 @@ def posterior_prob(res, hypothesis: str):
     if not match:
         raise PcstatsError(f"posterior_prob(): {hypothesis!r} must compare a term with a number or another term, "
                            "e.g. 'year_c:region[P] > 0'.")
-    left, op, right = match.groups()
+    left, op, right = (re.sub(r"\s*:\s*", ":", side) for side in match.groups())
     out = []
     for key, idata in (res.native or {}).items():
         names = list(idata.posterior["beta"].coords["fixed"].values)
@@ -296,7 +321,9 @@ def posterior_prob(res, hypothesis: str):
                 raise PcstatsError(f"posterior_prob(): {side!r} is not a fixed effect.{did_you_mean(side, names)} "
                                    f"Terms: {', '.join(names)}.") from None
 
-        a, b = draws(left), draws(right)
+        a, b = draws(left), draws(right)  # an unknown name is an error naming it
+        if left not in names and right not in names:
+            raise PcstatsError(f"posterior_prob(): {hypothesis!r} names no fixed effect; terms: {', '.join(names)}.")
         prob = float(np.mean({">": a > b, "<": a < b, ">=": a >= b, "<=": a <= b}[op]))
         out.append({**dict(zip(res.by, key)), "hypothesis": hypothesis, "probability": prob})
     if not res.by:

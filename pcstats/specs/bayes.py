@@ -19,7 +19,8 @@ from .random_effects import MixedFormula, parse_mixed_formula
 
 __all__ = ["BayesSpec", "DEFAULT_PRIORS", "PRIOR_FAMILIES", "parse_prior"]
 
-#: prior name -> (what it is the prior of, default); all on the response's scale after centring
+#: prior name -> default, absolute numbers in the response's units (not centred or scaled): sensible
+#: for seasonal fluxes in gC m-2 yr-1; set ``priors`` for other units (fit() warns when they are narrow)
 DEFAULT_PRIORS: dict[str, str] = {
     "intercept": "normal(0, 100)",  # the (Intercept) column, on the response's scale
     "fixed": "normal(0, 10)",  # every other fixed effect

@@ -122,13 +122,75 @@ def test_prior_predictive(cells):
     ],
 )
 def test_bad_specs_are_named(kwargs, message):
-    with pytest.raises((SpecError, Exception), match=message):
+    from pcstats.errors import FormulaError
+
+    with pytest.raises((SpecError, FormulaError), match=message):
         pc.BayesSpec(**{"formula": "NEE ~ year_c + (1 | source)", **kwargs})
 
 
 def test_spec_file_round_trip(tmp_path):
     spec = pc.load_spec("models/bayes_trend.toml")
     assert pc.load_spec(pc.save_spec(spec, tmp_path / "b.toml")) == spec
+
+
+def test_group_trends_use_the_interaction_column_without_a_main_effect():
+    """year_c:region without region: a P level's trend is year_c + year_c:region[P] + its random slope."""
+    table = pc.read_table(REFERENCE / "trend_input.csv")
+    spec = pc.BayesSpec("NEE ~ year_c + year_c:region + (1 + year_c | source:region)",
+                        where="season == 'ANN' and source != 'ensemble'", draws=100, tune=100, chains=2, seed=4)
+    res = quiet(spec, table)
+    tidy = res.tidy()
+    fixed = tidy.query("component == 'fixed'").set_index("term")["estimate"]
+    modes = tidy.query("component == 'ran_vals' and term == 'year_c'").set_index("level")["estimate"]
+    trends = tidy.query("component == 'trend'").set_index("level")["estimate"]
+    interaction = [t for t in fixed.index if t.startswith("year_c:region") and t.endswith("[P]")][0]
+    np.testing.assert_allclose(trends["CAMS:P"], fixed["year_c"] + fixed[interaction] + modes["CAMS:P"], rtol=1e-6)
+    nop = [t for t in fixed.index if t.startswith("year_c:region") and t.endswith("[NoP]")]
+    expected = fixed["year_c"] + (fixed[nop[0]] if nop else 0.0) + modes["CAMS:NoP"]
+    np.testing.assert_allclose(trends["CAMS:NoP"], expected, rtol=1e-6)
+
+
+def test_sd_prior_is_the_stated_prior_on_the_original_scale(cells):
+    """Random effects are sampled on unit-RMS columns with the prior scaled along: the year_c SD's
+    prior draws must still follow halfnormal(5) (median 5 * 0.674)."""
+    spec = pc.BayesSpec("NEE ~ year_c + (1 + year_c | region)", priors={"sd": "halfnormal(5)"}, seed=2)
+    idata = pc.prior_predictive(spec, cells[cells["region"].isin(sorted(cells["region"].unique())[:5])], draws=4000)[()]
+    stds = idata.prior["chol_0_stds"].values.reshape(-1, 2)
+    np.testing.assert_allclose(np.median(stds, axis=0), [5 * 0.6745, 5 * 0.6745], rtol=0.06)
+
+
+def test_diagnostics_reach_warnings_and_glance(cells):
+    spec = pc.BayesSpec("NEE ~ year_c + (1 + year_c | region)", draws=20, tune=20, chains=2, seed=1)
+    with pytest.warns(UserWarning):
+        res = pc.fit(spec, cells[cells["region"].isin(sorted(cells["region"].unique())[:8])])
+    assert any("effective sample size" in w or "R-hat" in w for w in res.warnings)
+    assert res.glance()["min_ess_bulk"].iloc[0] < 200
+
+
+def test_narrow_default_prior_is_warned():
+    table = pc.read_table(REFERENCE / "trend_input.csv")
+    table = table.assign(value=table["value"] * 100)
+    spec = pc.BayesSpec("NEE ~ year_c * region + (1 | source)", where="season == 'ANN' and source != 'ensemble'",
+                        draws=50, tune=50, chains=1)
+    res = quiet(spec, table)
+    assert any("prior SDs out" in w and "region[P]" in w for w in res.warnings)
+
+
+def test_all_groups_skipped_is_an_error_and_sigma_by_is_named():
+    from pcstats.errors import EngineError
+
+    table = pc.read_table(REFERENCE / "trend_input.csv")
+    with pytest.raises(EngineError, match="No group could be fitted.*one level"):
+        pc.fit(pc.BayesSpec("NEE ~ year_c + (1 | source)", where="season == 'ANN' and source == 'CAMS'"), table)
+    with pytest.raises(SpecError, match="sigma_by='sorce' is not a key column. Did you mean 'source'"):
+        pc.fit(pc.BayesSpec("NEE ~ year_c + (1 | source)", sigma_by="sorce"), table)
+
+
+def test_posterior_prob_needs_a_term_and_allows_spaces(bayes_cells):
+    with pytest.raises(PcstatsError, match="names no fixed effect"):
+        pc.posterior_prob(bayes_cells, "1 > 0")
+    with pytest.raises(PcstatsError, match="reports no R²; for a Bayesian R² use arviz.r2_score"):
+        bayes_cells.r_squared
 
 
 @pytest.mark.slow
