@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..stats.gls import semidefinite_cholesky
 from ..stats.mixed_summary import icc, nakagawa_r2, random_variance
 from .mixed_design import Design, ran_par_names
 
@@ -77,18 +78,7 @@ def is_singular(cov_re: Sequence[np.ndarray], sigma: float, tol: float = 1e-4) -
     True
     """
     for cov in cov_re:
-        rel = np.asarray(cov, float) / sigma**2
-        p = rel.shape[0]
-        diag = np.zeros(p)
-        # pivot-free Cholesky that tolerates semi-definite matrices
-        L = np.zeros_like(rel)
-        for j in range(p):
-            s = rel[j, j] - L[j, :j] @ L[j, :j]
-            diag[j] = np.sqrt(max(s, 0.0))
-            L[j, j] = diag[j]
-            if diag[j] > 0:
-                L[j + 1:, j] = (rel[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / diag[j]
-        if np.any(diag < tol):
+        if np.any(np.diag(semidefinite_cholesky(np.asarray(cov, float) / sigma**2)) < tol):
             return True
     return False
 

@@ -306,22 +306,11 @@ def _tidy(spec, table, observed, exogenous, theta, index, cov) -> pd.DataFrame:
     return out
 
 
-def _with_theta(table: pd.DataFrame, index: np.ndarray):
-    base = table["est"].to_numpy(dtype=float).copy()
-
-    def values(theta: np.ndarray) -> np.ndarray:
-        v = base.copy()
-        v[index >= 0] = theta[index[index >= 0]]
-        return v
-
-    return values
-
-
 def _defined_rows(table, theta, index, cov, observed, exogenous) -> pd.DataFrame:
     defs = table[table["op"] == ":="]
     if defs.empty:
         return pd.DataFrame()
-    values = _with_theta(table, index)
+    values = sem_model.values_of(table, index)
     labelled = table["label"].fillna("").to_numpy()
 
     def evaluate(t: np.ndarray, std: str | None = None) -> np.ndarray:
@@ -347,7 +336,7 @@ def _effect_rows(table, observed, exogenous, theta, index, cov) -> pd.DataFrame:
     """Indirect and total effects of path models (no latent variables), where a variable acts through another."""
     if (table["op"] == "=~").any():
         return pd.DataFrame()
-    values = _with_theta(table, index)
+    values = sem_model.values_of(table, index)
     base = sem_model.effects(table, observed)
     base = base[base["indirect"] != 0]
     if base.empty:

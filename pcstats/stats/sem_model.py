@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["RAM", "ram", "implied", "parameter_index", "theta_hat", "expected_information_cov", "standardized",
+__all__ = ["RAM", "ram", "implied", "parameter_index", "theta_hat", "values_of", "expected_information_cov", "standardized",
            "endogenous", "r_squared", "total_effects", "effects", "delta_cov", "defined"]
 
 
@@ -112,16 +112,22 @@ def parameter_index(table: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _sigma_of(table: pd.DataFrame, observed: Sequence[str], index: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+def values_of(table: pd.DataFrame, index: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """θ -> the table's ``est`` column with the free parameters set to θ (fixed rows unchanged)."""
     base = table["est"].to_numpy(dtype=float).copy()
     mask = index >= 0
 
-    def sigma(theta: np.ndarray) -> np.ndarray:
-        values = base.copy()
-        values[mask] = theta[index[mask]]
-        return ram(table, observed, values).sigma
+    def values(theta: np.ndarray) -> np.ndarray:
+        out = base.copy()
+        out[mask] = theta[index[mask]]
+        return out
 
-    return sigma
+    return values
+
+
+def _sigma_of(table: pd.DataFrame, observed: Sequence[str], index: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    values = values_of(table, index)
+    return lambda theta: ram(table, observed, values(theta)).sigma
 
 
 def theta_hat(table: pd.DataFrame, index: np.ndarray) -> np.ndarray:
