@@ -234,3 +234,19 @@ def test_unidentified_model_is_flagged():
         warnings.simplefilter("ignore")
         out = fit_table(pc.SEMSpec("gpp ~ airt + par\nnee ~ gpp + airt + par + ter + sm\ngpp ~~ nee"), data, "test")
     assert not out["glance"]["converged"] and any("not be identified" in m for m in out["messages"])
+
+
+def test_semopy_non_convergence_is_flagged_not_raised(monkeypatch):
+    import semopy
+
+    fit = semopy.Model.fit
+
+    def failing(self, *args, **kwargs):
+        result = fit(self, *args, **kwargs)
+        result.success, result.message = False, "iteration limit reached"
+        return result
+
+    monkeypatch.setattr(semopy.Model, "fit", failing)
+    out = fit_table(pc.SEMSpec(MODELS.loc["path_lgs", "syntax"]), pd.read_csv(LAVAAN / DATA["path_lgs"]), "test")
+    assert not out["glance"]["converged"]
+    assert any("semopy did not converge (iteration limit reached)" in m for m in out["messages"])
