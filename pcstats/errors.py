@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-__all__ = ["PcstatsError", "ContractError", "SpecError", "FormulaError", "EngineError", "did_you_mean", "rows_text"]
+__all__ = ["PcstatsError", "ContractError", "SpecError", "FormulaError", "EngineError", "ProductError", "did_you_mean",
+           "rows_text"]
 
 
 class PcstatsError(ValueError):
@@ -26,6 +27,10 @@ class FormulaError(SpecError):
 
 class EngineError(PcstatsError):
     """An engine cannot fit what the spec asks for."""
+
+
+class ProductError(PcstatsError):
+    """A product file (NetCDF, FLUXNET CSV) or grid does not have the layout pcstats reads."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -1,0 +1,12 @@
+"""Readers of the real products: gridded NetCDF (inversions, TRENDY, covariates) and FLUXNET2015.
+
+Gridded products become one canonical xarray Dataset (:func:`read_product`); flux-tower files
+become the long table (:func:`read_fluxnet`). Both record in their output how native units and
+signs were converted to gC m-2 yr-1 with net uptake positive.
+"""
+
+from .fluxnet import read_fluxnet
+from .layouts import PRODUCTS, Field, Product
+from .netcdf import CALENDARS, decode_months, detect_product, read_product
+
+__all__ = ["CALENDARS", "PRODUCTS", "Field", "Product", "decode_months", "detect_product", "read_fluxnet", "read_product"]

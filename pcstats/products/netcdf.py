@@ -1,0 +1,342 @@
+"""Read gridded products (NetCDF) in their real layouts into one canonical xarray Dataset.
+
+The canonical form, whatever the product:
+
+* dimensions ``time`` (month starts, datetime64; absent for static maps), ``lat`` (ascending,
+  degrees north) and ``lon`` (ascending, in [-180, 180));
+* one variable per pcstats variable (``NEE``, ``NBP``, ``GPP``, ``TER``, ``RA``, ``RH``, ``AirT``,
+  ``TC``, ``P``): fluxes in gC m-2 yr-1 with net uptake positive (``positive = "down"``);
+  each carries ``units``, ``positive``, ``native_variables``, ``native_units``,
+  ``native_positive`` and ``pcstats_conversion``, the sentence that says what was done;
+* ``cell_area`` (m2) and ``land_fraction`` (0-1) where the product ships them;
+* Dataset attributes ``product``, ``source``, ``kind``, ``files``, ``calendar``,
+  ``time_steps`` and ``missing_values`` (how many values were missing in the files, and why).
+
+Files are opened lazily: pass ``chunks`` (e.g. ``{"lat": 180}``) to get dask-backed variables.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import ProductError, did_you_mean
+from .convert import conversion, days_in_month
+from .layouts import PRODUCTS, Product, product_for_file
+
+__all__ = ["read_product", "detect_product", "decode_months", "CALENDARS"]
+
+#: CF calendars (cftime's names); "gregorian" and "none" as CF allows them
+CALENDARS = ("standard", "gregorian", "proleptic_gregorian", "noleap", "365_day", "all_leap", "366_day", "360_day",
+             "julian")
+
+
+def read_product(
+    paths: str | Path | Sequence[str | Path],
+    product: str | None = None,
+    *,
+    units: Mapping[str, str] | None = None,
+    chunks: Mapping[str, int] | None = None,
+) -> xr.Dataset:
+    """Read one source's files (one file, the monthly files of a product, or a model's variable files).
+
+    Parameters
+    ----------
+    paths
+        A NetCDF file or a list of files of the same source (e.g. the 12 ``cams73_..._mm_YYYYMM.nc``
+        of a year, or ``CLM5.0_S3_nbp.nc`` with ``CLM5.0_S3_gpp.nc``).
+    product
+        A key of :data:`pcstats.products.layouts.PRODUCTS`; by default recognised from the file
+        name, else from the variables.
+    units
+        ``{native variable: units}`` for files whose variables lack a ``units`` attribute (or carry a
+        wrong one). Recorded in ``pcstats_conversion``.
+    chunks
+        Passed to :func:`xarray.open_dataset`: dask-backed variables, read when computed.
+
+    Raises
+    ------
+    ProductError
+        Naming the file and variable: unknown variables, a missing or unknown ``units`` attribute,
+        a time axis or calendar that cannot be decoded, duplicated months.
+
+    Examples
+    --------
+    >>> from pcstats.products import read_product
+    >>> ds = read_product("fixtures/products/CT2019B.flux1x1-monthly.nc")
+    >>> ds["NEE"].attrs["units"], ds["NEE"].attrs["positive"], ds["NEE"].attrs["native_variables"]
+    ('gC m-2 yr-1', 'down', 'bio_flux_opt + fire_flux_imp')
+    """
+    files = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    if not files:
+        raise ProductError("read_product(): no files given.")
+    for f in files:
+        if not f.exists():
+            raise FileNotFoundError(f"read_product: no file at {str(f)!r} (working directory: {Path.cwd()}).")
+    layout = _layout(files, product)
+    sources = {layout.source_of(f.name) for f in files}
+    if len(sources) > 1:
+        raise ProductError(f"read_product(): the files belong to several sources {sorted(sources)}; read each source separately.")
+    opened = [_open(f, layout, chunks) for f in files]
+    ds, missing = _combine(opened, layout, files)
+    out = _outputs(ds, layout, files, dict(units or {}), missing)
+    out.attrs.update({
+        "product": layout.name, "source": sources.pop(), "kind": layout.kind,
+        "files": ", ".join(f.name for f in files), "layout_documented": layout.documented,
+        "layout_assumed": layout.assumed,
+    })
+    return out
+
+
+def detect_product(path: str | Path) -> Product:
+    """The product of a file: by file name, else by its variables.
+
+    >>> detect_product("fixtures/products/cru_ts4.04.1901.2019.tmp.dat.nc").name
+    'CRU'
+    """
+    return _layout([Path(path)], None)
+
+
+def _layout(files: list[Path], product: str | None) -> Product:
+    if product is not None:
+        if product not in PRODUCTS:
+            raise ProductError(f"product={product!r} is not in the catalogue.{did_you_mean(product, PRODUCTS)} "
+                               f"Known: {', '.join(PRODUCTS)}.")
+        return PRODUCTS[product]
+    by_name = {f.name: product_for_file(f.name) for f in files}
+    found = {p.name for p in by_name.values() if p is not None}
+    if len(found) == 1 and all(by_name.values()):
+        return PRODUCTS[found.pop()]
+    if len(found) > 1:
+        raise ProductError(f"read_product(): the files are of different products {sorted(found)}; read them separately.")
+    with xr.open_dataset(files[0], decode_times=False) as ds:
+        names = set(ds.data_vars)
+    candidates = [p for p in PRODUCTS.values() if p.native_names & names]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        known = "; ".join(f"{p.name}: {', '.join(sorted(p.native_names))}" for p in PRODUCTS.values())
+        raise ProductError(
+            f"{files[0]}: no variable of a known product. The file has {', '.join(sorted(names)) or 'no variables'}; "
+            f"pcstats reads {known}. Rename the variable (e.g. with `ncrename -v old,new FILE`) or pass product= "
+            "and units= if the layout is one of these under another file name."
+        )
+    raise ProductError(
+        f"{files[0]}: the variables fit several products ({', '.join(p.name for p in candidates)}) and the file name "
+        "does not say which; pass product=..."
+    )
+
+
+def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.Dataset:
+    try:
+        ds = xr.open_dataset(path, decode_times=False, mask_and_scale=True, chunks=chunks)
+    except (OSError, ValueError) as exc:
+        raise ProductError(f"{path}: cannot be opened as NetCDF ({exc}).") from exc
+    rename = {}
+    for target, names in (("lat", layout.lat), ("lon", layout.lon)):
+        present = [n for n in names if n in ds.dims]
+        if not present:
+            raise ProductError(f"{path}: no {target} dimension; {layout.name} files have one of {names}, this file has "
+                               f"dimensions {list(ds.dims)}.")
+        rename[present[0]] = target
+    ds = ds.rename(rename)
+    keep = (layout.native_names | {layout.area, layout.land_fraction}) & set(ds.data_vars)
+    ds = ds[sorted(keep)]
+    if layout.time_from_file_name:
+        match = re.search(layout.file_name, path.name)
+        if not match or "yyyymm" not in match.groupdict():
+            raise ProductError(f"{path}: {layout.name} files give their month in the file name "
+                               f"(pattern {layout.file_name!r}); this name does not match. Rename the file as shipped.")
+        ym = int(match["yyyymm"])
+        extra = [d for d in ds.dims if d not in ("lat", "lon")]
+        if any(ds.sizes[d] != 1 for d in extra):
+            raise ProductError(f"{path}: a {layout.name} monthly file holds one month; this one has dimensions "
+                               f"{dict(ds.sizes)}.")
+        ds = ds.isel({d: 0 for d in extra}, drop=True)
+        stamps = pd.DatetimeIndex([pd.Timestamp(ym // 100, ym % 100, 1)])
+        ds = ds.expand_dims(time=stamps).assign_attrs(calendar="standard", time_steps="monthly (month from the file name)")
+        for name in (layout.area, layout.land_fraction):
+            if name in ds:
+                ds[name] = ds[name].isel(time=0, drop=True)
+    elif layout.time:
+        present = [n for n in layout.time if n in ds.dims]
+        if not present:
+            raise ProductError(f"{path}: no time dimension; {layout.name} files have one of {layout.time}, this file "
+                               f"has dimensions {list(ds.dims)}.")
+        ds = _decode_time(ds, present[0], path)
+    ds["lon"] = ((ds["lon"] + 180.0) % 360.0) - 180.0
+    ds = ds.sortby(["lat", "lon"])
+    if ds.indexes["lon"].has_duplicates or ds.indexes["lat"].has_duplicates:
+        raise ProductError(f"{path}: duplicated latitudes or longitudes (after putting longitudes in [-180, 180)).")
+    return ds
+
+
+def decode_months(values: np.ndarray, attrs: Mapping[str, str], where: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Years and months of CF time values, and the calendar; ``where`` names the file and variable in errors.
+
+    Understands every CF calendar (through cftime) and ``months since`` units, which CF does not
+    define for real calendars but some models write.
+
+    >>> decode_months(np.array([0.5, 13.5]), {"units": "months since 1700-01-01"}, "x")[:2]
+    (array([1700, 1701]), array([1, 2]))
+    """
+    import cftime
+
+    units = attrs.get("units")
+    if not units:
+        raise ProductError(f"{where}: the time variable has no 'units' attribute, so its dates are unknown. Set it, "
+                           "e.g. `ncatted -a units,time,o,c,'days since 2000-01-01 00:00:00' FILE`.")
+    calendar = str(attrs.get("calendar", "standard")).strip().lower()
+    if calendar not in CALENDARS:
+        raise ProductError(f"{where}: calendar {attrs.get('calendar')!r} is not understood.{did_you_mean(calendar, CALENDARS)} "
+                           f"CF calendars: {', '.join(CALENDARS)}. Fix the attribute, e.g. "
+                           "`ncatted -a calendar,time,o,c,standard FILE`.")
+    values = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ProductError(f"{where}: the time variable has missing or non-finite values.")
+    months_since = re.fullmatch(r"\s*months\s+since\s+(\d{1,4})-(\d{1,2})(-\d{1,2})?.*", units)
+    if months_since:
+        start = int(months_since[1]) * 12 + int(months_since[2]) - 1
+        index = start + np.floor(values + 1e-9).astype(np.int64)
+        return index // 12, index % 12 + 1, calendar
+    if re.match(r"\s*(years?|common_years?)\s+since", units):
+        raise ProductError(f"{where}: time units {units!r} are annual; pcstats reads monthly (or finer) products.")
+    try:
+        dates = cftime.num2date(values, units, calendar=calendar)
+    except (ValueError, TypeError) as exc:
+        raise ProductError(f"{where}: time units {units!r} cannot be decoded ({exc}). CF time units look like "
+                           "'days since 2000-01-01 00:00:00'.") from exc
+    dates = np.atleast_1d(dates)
+    return np.array([d.year for d in dates]), np.array([d.month for d in dates]), calendar
+
+
+def _decode_time(ds: xr.Dataset, dim: str, path: Path) -> xr.Dataset:
+    var = ds[dim] if dim in ds.variables else None
+    if var is None:
+        raise ProductError(f"{path}: dimension {dim!r} has no coordinate variable, so its dates are unknown.")
+    years, months, calendar = decode_months(var.values, var.attrs, f"{path}, variable {dim!r}")
+    ym = years * 12 + months - 1
+    ds = ds.drop_vars(dim).rename({dim: "time"}).assign_coords(_ym=("time", ym))
+    steps = "monthly"
+    if len(np.unique(ym)) < len(ym):
+        steps = f"monthly means of {len(ym)} steps (sub-monthly file)"
+        ds = ds.groupby("_ym").mean(skipna=False).rename({"_ym": "time"})
+        ym = ds["time"].values
+        ds = ds.drop_vars("time")
+    else:
+        ds = ds.drop_vars("_ym")
+    stamps = pd.DatetimeIndex([pd.Timestamp(int(v) // 12, int(v) % 12 + 1, 1) for v in ym])
+    return ds.assign_coords(time=stamps).assign_attrs(calendar=calendar, time_steps=steps)
+
+
+def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tuple[xr.Dataset, list[str]]:
+    """One Dataset from the source's files (months along time, variables side by side) and missing-value notes."""
+    missing = []
+    for ds, f in zip(opened, files):
+        for name in [n for n in ds.data_vars if n in layout.native_names]:
+            for code in layout.missing:
+                hit = ds[name] == code
+                if bool(hit.any()):
+                    missing.append(f"{f.name} {name}: {int(hit.sum())} values of the code {code:g} read as missing")
+            if layout.missing:
+                ds[name] = ds[name].where(~ds[name].isin(list(layout.missing)))
+    groups: dict[tuple[str, ...], list[tuple[xr.Dataset, Path]]] = {}
+    for ds, f in zip(opened, files):
+        groups.setdefault(tuple(sorted(ds.data_vars)), []).append((ds, f))
+    parts = []
+    for members in groups.values():
+        if "time" in members[0][0].dims:
+            members.sort(key=lambda m: m[0]["time"].values[0])
+            times = np.concatenate([m[0]["time"].values for m in members])
+            if len(np.unique(times)) < len(times):
+                dup = pd.Series(times).duplicated(keep=False)
+                names = sorted({m[1].name for m in members for t in m[0]["time"].values if t in set(times[dup.to_numpy()])})
+                raise ProductError(f"Months appear in more than one file: {', '.join(names)}; read each file once.")
+            part = xr.concat([m[0] for m in members], dim="time", data_vars="minimal", coords="minimal",
+                             compat="override", join="override") if len(members) > 1 else members[0][0]
+        else:
+            part = members[0][0]
+        parts.append(part)
+    attrs = {k: opened[0].attrs[k] for k in ("calendar", "time_steps") if k in opened[0].attrs}
+    ds = xr.merge(parts, join="outer", compat="override", combine_attrs="override") if len(parts) > 1 else parts[0]
+    return ds.assign_attrs(attrs), missing
+
+
+def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str, str], missing: list[str]) -> xr.Dataset:
+    where = files[0] if len(files) == 1 else f"{files[0].parent} ({len(files)} {layout.name} files)"
+    out = xr.Dataset(coords={c: ds[c] for c in ("time", "lat", "lon") if c in ds.coords})
+    not_made = []
+    for variable, fields in layout.outputs.items():
+        names = [next((n for n in f.names if n in ds.data_vars), None) for f in fields]
+        if None in names:
+            absent = [f.name for f, n in zip(fields, names) if n is None]
+            not_made.append(f"{variable} (needs {' + '.join(f.name for f in fields)}; {', '.join(absent)} not in the files)")
+            continue
+        converted, texts, native_units = [], [], []
+        for field, name in zip(fields, names):
+            value, text, unit = _convert(ds, name, field, variable, layout, where, units)
+            converted.append(value)
+            texts.append(text)
+            native_units.append(unit)
+        total = converted[0]
+        for extra in converted[1:]:
+            total = total + extra
+        attrs = {"units": conversion(native_units[0], variable).unit, "native_variables": " + ".join(names),
+                 "native_units": ", ".join(dict.fromkeys(native_units))}
+        sign = fields[0].positive
+        if sign is not None:
+            attrs.update(positive="down", native_positive=sign)
+            if sign == "up":
+                total = -total
+            texts.append("sign flipped: release-positive to uptake-positive" if sign == "up" else "uptake positive as shipped")
+        formula = " + ".join(names) if sign != "up" else (f"-({' + '.join(names)})" if len(names) > 1 else f"-{names[0]}")
+        attrs["pcstats_conversion"] = f"{variable} = {formula}: " + "; ".join(texts)
+        out[variable] = total.assign_attrs(attrs)
+    made = [v for v in out.data_vars]
+    if not made:
+        raise ProductError(f"{where}: none of {layout.name}'s variables could be made: {'; '.join(not_made)}. "
+                           f"The files have {', '.join(sorted(ds.data_vars)) or 'no variables'}.")
+    if not_made:
+        warnings.warn(f"{where}: not made: {'; '.join(not_made)}", stacklevel=3)
+    for name, target, unit in ((layout.area, "cell_area", "m2"), (layout.land_fraction, "land_fraction", "1")):
+        if name and name in ds:
+            out[target] = ds[name].assign_attrs(units=unit, native_variable=name)
+    counts = []
+    for v in made:
+        n = out[v].isnull().sum()
+        counts.append(f"{v}: {int(n)} of {out[v].size} values missing")
+    out.attrs.update(ds.attrs)
+    out.attrs["missing_values"] = "; ".join(missing + counts)
+    if not_made:
+        out.attrs["not_made"] = "; ".join(not_made)
+    return out
+
+
+def _convert(ds, name, field, variable, layout, where, overrides):
+    attrs = ds[name].attrs
+    unit = overrides.get(name, attrs.get("units"))
+    if unit is None:
+        raise ProductError(f"{where}, variable {name!r}: no 'units' attribute. {layout.name} ships {name!r} in "
+                           f"{field.units[0]!r}; if this file does too, pass units={{{name!r}: {field.units[0]!r}}}.")
+    conv = conversion(str(unit), variable)
+    if conv is None:
+        raise ProductError(f"{where}, variable {name!r}: units {unit!r} are not a unit pcstats converts for {variable} "
+                           f"({layout.name} ships {field.units[0]!r}). Pass units={{{name!r}: '...'}} if the attribute is "
+                           "wrong.")
+    text = f"{name} [{unit}] {conv.text}" + (" (units given by the caller)" if name in overrides else "")
+    if conv.needs == "days_in_month":
+        calendar = ds.attrs.get("calendar", "standard")
+        days = days_in_month(ds["time"].dt.year.values, ds["time"].dt.month.values, calendar)
+        return conv.apply(ds[name], days=xr.DataArray(days.astype(float), dims="time", coords={"time": ds["time"]})), text, str(unit)
+    if conv.needs == "cell_area":
+        if not layout.area or layout.area not in ds:
+            raise ProductError(f"{where}, variable {name!r}: {unit!r} is a flux per grid cell; the cell-area variable "
+                               f"{layout.area!r} is missing from the file.")
+        return conv.apply(ds[name], area=ds[layout.area]), text, str(unit)
+    return conv.apply(ds[name]), text, str(unit)
