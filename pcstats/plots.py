@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .data.units import trend_unit
 from .errors import PcstatsError
 from .results import Results
 
 __all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "forest_figure", "ppc_figure",
-           "rank_figure", "unit_label", "trend_unit"]
+           "rank_figure", "unit_label"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -22,11 +23,6 @@ def unit_label(unit: str) -> str:
     'gC m$^{-2}$ yr$^{-1}$'
     """
     return re.sub(r"([A-Za-z])(-?\d+)\b", r"\1$^{\2}$", unit)
-
-
-def trend_unit(unit: str) -> str:
-    """The unit of a trend in ``unit`` per year: ``gC m-2 yr-1`` -> ``gC m-2 yr-2``."""
-    return re.sub(r"yr-1\b", "yr-2", unit) if "yr-1" in unit else f"{unit} yr-1"
 
 
 SEASON_TITLES = {"ANN": "Annual", "EGS": "Early growing season (May-Aug)", "LGS": "Late growing season (Sep-Oct)",

@@ -8,6 +8,7 @@ the ``unit`` column holds the new unit and the ``positive`` column the new sign 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -16,7 +17,7 @@ import pandas as pd
 from ..errors import ContractError, did_you_mean
 from .contract import VARIABLES
 
-__all__ = ["MOLAR_MASS_C", "DAYS_PER_YEAR", "RATE_UNITS", "rate_factor", "convert_units", "is_flux"]
+__all__ = ["MOLAR_MASS_C", "DAYS_PER_YEAR", "RATE_UNITS", "rate_factor", "convert_units", "is_flux", "trend_unit"]
 
 MOLAR_MASS_C = 12.011
 """g of carbon per mol of CO2 (one C atom per molecule; IUPAC conventional atomic weight)."""
@@ -54,6 +55,15 @@ def rate_factor(from_unit: str, to_unit: str = "gC m-2 d-1") -> float:
                 f"{', '.join(RATE_UNITS)}. Convert the column yourself or use one of these spellings."
             )
     return RATE_UNITS[from_unit] / RATE_UNITS[to_unit]
+
+
+def trend_unit(unit: str) -> str:
+    """The unit of a trend in ``unit`` per year.
+
+    >>> trend_unit("gC m-2 yr-1"), trend_unit("degC")
+    ('gC m-2 yr-2', 'degC yr-1')
+    """
+    return re.sub(r"yr-1\b", "yr-2", unit) if "yr-1" in unit else f"{unit} yr-1"
 
 
 def is_flux(variables: pd.Series) -> np.ndarray:

@@ -320,6 +320,7 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
 
 def _convert(ds, name, field, variable, layout, where, overrides):
     attrs = ds[name].attrs
+    ds = ds.assign({name: ds[name].astype(np.float64)})  # computations in double precision
     unit = overrides.get(name, attrs.get("units"))
     if unit is None:
         raise ProductError(f"{where}, variable {name!r}: no 'units' attribute. {layout.name} ships {name!r} in "

@@ -1,0 +1,147 @@
+"""Region classes on a grid, the natural-vegetation/land mask, and area-weighted zonal means.
+
+The classes are those of the table pipeline (:func:`pcstats.classify`: P/NoP, ConP/DisconP/NoP,
+tree-cover classes, 5 % bins of TC and P, 1 degC bins of MAT), computed cell by cell. A zonal mean
+follows :func:`pcstats.aggregate`: the members of a region are its labelled cells that have data
+at some time; the mean is weighted by cell area (or cos latitude) and is NaN at any time when a
+member is missing, so cells never leave a region in some years and stay in others.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..data.regions import classify
+from ..errors import ProductError
+from .geometry import cell_area, check_same_grid, coslat
+
+__all__ = ["region_classes", "natural_mask", "zonal_mean", "MIN_LAND", "MAX_MANAGED"]
+
+MIN_LAND = 0.5
+MAX_MANAGED = 0.1
+
+
+def region_classes(tc: xr.DataArray, p: xr.DataArray, mat: xr.DataArray | None = None) -> xr.Dataset:
+    """Every region scheme of :func:`pcstats.classify` as label maps (lat x lon; missing where TC or P is).
+
+    ``tc`` and ``p`` in percent, ``mat`` in degC, all on one grid.
+
+    Examples
+    --------
+    >>> from pcstats.products import read_product
+    >>> from pcstats.grid import region_classes
+    >>> f = "fixtures/products/"
+    >>> tc = read_product(f + "MOD44B.A2010.061.Percent_Tree_Cover.0p5deg.nc")["TC"]
+    >>> p = read_product(f + "ESACCI-PERMAFROST-L4-PFR-MODISLST_CRYOGRID-AREA4_PP-2010-fv03.0_latlon0p5.nc")["P"]
+    >>> sorted(region_classes(tc, p)["permafrost"].to_series().dropna().unique())
+    ['NoP', 'P']
+    """
+    layers = {"TC": tc, "P": p} | ({"MAT": mat} if mat is not None else {})
+    for name, layer in layers.items():
+        check_same_grid(layer, tc, "tree-cover")
+        if set(layer.dims) != {"lat", "lon"}:
+            raise ProductError(f"region_classes(): {name} must be a map (lat, lon); it has dimensions {layer.dims}. "
+                               "Average over time first (e.g. .mean('time')).")
+    values = {k: np.asarray(v.values, dtype=float).ravel() for k, v in layers.items()}
+    finite = np.logical_and.reduce([np.isfinite(v) for v in values.values()])
+    cells = pd.DataFrame({k: v[finite] for k, v in values.items()})
+    classes = classify(cells) if len(cells) else cells
+    out = xr.Dataset(coords={"lat": tc["lat"], "lon": tc["lon"]})
+    for column in [c for c in classes.columns if c not in layers]:
+        label = np.full(finite.size, np.nan, dtype=object)
+        label[finite] = classes[column].to_numpy()
+        out[column] = (("lat", "lon"), label.reshape(tc.shape))
+    return out
+
+
+def natural_mask(land_fraction: xr.DataArray, managed_fraction: xr.DataArray | None = None, *,
+                 min_land: float = MIN_LAND, max_managed: float = MAX_MANAGED) -> xr.DataArray:
+    """Cells that are land (``land_fraction >= min_land``) and, given a managed (crop + urban) fraction, natural.
+
+    Both fractions are 0-1 on one grid; a cell with a missing fraction is outside the mask.
+
+    >>> import xarray as xr
+    >>> land = xr.DataArray([[1.0, 0.3], [0.6, 1.0]], dims=("lat", "lon"), coords={"lat": [60.5, 61.5], "lon": [0.5, 1.5]})
+    >>> natural_mask(land, land * 0 + [[0.0, 0.0], [0.0, 0.5]]).values.tolist()
+    [[True, False], [True, False]]
+    """
+    for name, value in (("min_land", min_land), ("max_managed", max_managed)):
+        if not 0 <= value <= 1:
+            raise ProductError(f"natural_mask({name}={value!r}): fractions lie in [0, 1].")
+    mask = land_fraction >= min_land
+    rule = f"land fraction >= {min_land:g}"
+    if managed_fraction is not None:
+        check_same_grid(managed_fraction, land_fraction, "land-fraction")
+        mask = mask & (managed_fraction <= max_managed)
+        rule += f" and managed (crop + urban) fraction <= {max_managed:g}"
+    return mask.rename("natural").assign_attrs(rule=rule)
+
+
+def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "area",
+               mask: xr.DataArray | None = None) -> xr.DataArray:
+    """Area-weighted mean of ``field`` over the cells of each label; dims ``region`` plus ``field``'s others.
+
+    Parameters
+    ----------
+    field
+        A variable on the grid (``time``, ``year``, ``season`` ... and ``lat``, ``lon``).
+    labels
+        A label map (lat, lon), e.g. ``region_classes(...)["tc_bin"]``; cells without a label are left out.
+    weights
+        ``"area"`` (spherical cell area) or ``"coslat"``.
+    mask
+        Boolean map (e.g. :func:`natural_mask`); cells outside it are left out.
+
+    Returns
+    -------
+    DataArray
+        With coordinates ``n_cells`` (members: labelled cells with data at some time) and ``area``
+        (their summed weight) along ``region``; the attributes say how it was computed.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> g = {"lat": [60.5, 61.5], "lon": [0.5, 1.5]}
+    >>> f = xr.DataArray([[1.0, 3.0], [5.0, np.nan]], dims=("lat", "lon"), coords=g)
+    >>> lab = xr.DataArray([["a", "a"], ["b", "b"]], dims=("lat", "lon"), coords=g)
+    >>> zonal_mean(f, lab).round(3).values.tolist(), zonal_mean(f, lab)["n_cells"].values.tolist()
+    ([2.0, 5.0], [2, 1])
+    """
+    from flox.xarray import xarray_reduce
+
+    check_same_grid(field, labels, "label")
+    if weights not in ("area", "coslat"):
+        raise ProductError(f"zonal_mean(weights={weights!r}): use 'area' or 'coslat'.")
+    flat = np.asarray(labels.values, dtype=object)
+    present = pd.notna(flat)
+    if mask is not None:
+        check_same_grid(mask, labels, "mask")
+        present &= np.asarray(mask.values, dtype=bool)
+    names = sorted({str(v) for v in flat[present]})
+    if not names:
+        raise ProductError("zonal_mean(): no cell has a label (inside the mask).")
+    index = {n: i for i, n in enumerate(names)}
+    codes = np.full(flat.shape, np.nan)
+    codes[present] = [index[str(v)] for v in flat[present]]
+    other = [d for d in field.dims if d not in ("lat", "lon")]
+    has_data = field.notnull().any(other) if other else field.notnull()
+    by = xr.DataArray(codes, dims=("lat", "lon"), coords={"lat": field["lat"], "lon": field["lon"]}, name="region")
+    by = by.where(has_data)
+    w = cell_area(field) if weights == "area" else coslat(field)
+    expected = np.arange(len(names), dtype=float)
+
+    def total(obj: xr.DataArray) -> xr.DataArray:
+        return xarray_reduce(obj, by, func="sum", expected_groups=expected, dim=("lat", "lon"), fill_value=0)
+
+    weight = total(w.where(by.notnull(), 0.0))
+    summed = total((field.fillna(0.0) * w).where(by.notnull(), 0.0))
+    n_missing = total(field.isnull().where(by.notnull(), False).astype(np.int64))
+    n_cells = total(by.notnull().astype(np.int64))
+    out = (summed / weight).where(n_missing == 0)
+    out = out.assign_coords(n_cells=n_cells, area=weight).assign_coords(region=names)
+    out = out.transpose("region", *other)
+    return out.rename(field.name).assign_attrs(
+        {**field.attrs, "zonal_mean": f"weighted by {'cell area (km2)' if weights == 'area' else 'cos(latitude)'}; members: "
+         "labelled cells with data at some time; NaN where any member is missing"})
