@@ -146,6 +146,12 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
                                f"dimensions {list(ds.dims)}.")
         rename[present[0]] = target
     ds = ds.rename(rename)
+    if not layout.native_names & set(ds.data_vars):
+        raise ProductError(
+            f"{path}: none of {layout.name}'s variables ({', '.join(sorted(layout.native_names))}) is in the file, which "
+            f"has {', '.join(sorted(map(str, ds.data_vars))) or 'no variables'}. Rename the variable (e.g. `ncrename -v "
+            "old,new FILE`) or pass the product whose layout the file has."
+        )
     keep = (layout.native_names | {layout.area, layout.land_fraction}) & set(ds.data_vars)
     ds = ds[sorted(keep)]
     if layout.time_from_file_name:
