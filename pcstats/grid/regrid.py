@@ -1,15 +1,22 @@
-"""Area-conservative regridding to a regular grid (1 degree by default), through xarray-regrid.
+"""Area-conservative regridding of regular latitude-longitude grids (to 1 degree by default).
 
-On a finer source grid whose cells nest in the target's (0.5 degree, 1/12 degree), this is the
-area-weighted block average; coarser or offset sources (CAMS, Jena CarboScope) are split by the
-overlap of their cells with the target's. A target cell is kept where at least ``min_coverage`` of
-its area has data (``NaN`` elsewhere); its value is then the area-weighted mean over that part.
-Works on dask-backed data without loading it.
+A target cell's value is the area-weighted mean of the source cells it overlaps, each weighted by
+the exact spherical area of the overlap: ``R^2 * overlap in longitude * (sin(top) - sin(bottom))``
+of the overlapping latitude band. Source cells without data add nothing; a target cell keeps a
+value where at least ``min_coverage`` of its area is covered by source cells with data, and is NaN
+elsewhere (the coast, the edge of a regional product).
+
+Two paths give the same numbers: when the source cells nest in the target's (0.5 or 1/12 degree to
+1 degree, aligned), it is the area-weighted block average (``coarsen``); otherwise (coarser or
+offset sources such as CAMS and Jena CarboScope) the separable overlap weights are applied with
+``xarray.dot``. Both stay lazy on dask-backed data.
+
+xarray-regrid's ``conservative`` was tried first: it weights a partial overlap by its width times
+the whole source cell's area, which for 1.875 degree cells puts about 4 % less weight on the
+minority cell than the spherical area does, so it is not used.
 """
 
 from __future__ import annotations
-
-from importlib import metadata
 
 import numpy as np
 import xarray as xr
@@ -17,7 +24,7 @@ import xarray as xr
 from ..errors import ProductError
 from .geometry import cell_area, check_same_grid, spacing
 
-__all__ = ["regrid", "target_grid"]
+__all__ = ["regrid", "target_grid", "overlap_weights"]
 
 
 def target_grid(obj: xr.Dataset | xr.DataArray, resolution: float = 1.0) -> xr.Dataset:
@@ -40,6 +47,34 @@ def target_grid(obj: xr.Dataset | xr.DataArray, resolution: float = 1.0) -> xr.D
     return xr.Dataset(coords=coords)
 
 
+def overlap_weights(source: np.ndarray, target: np.ndarray, latitude: bool) -> np.ndarray:
+    """Overlap of each target cell (rows) with each source cell (columns), for regular centres.
+
+    Latitude: ``sin(top) - sin(bottom)`` of the common band; longitude: degrees in common, with
+    wrap-around at 360. Multiplied together (and by ``R^2 pi / 180``) they give overlap areas.
+
+    >>> overlap_weights(np.array([0.5, 1.5]), np.array([1.0]), latitude=False).tolist()
+    [[1.0, 1.0]]
+    """
+    def edges(c):
+        step = float(np.median(np.diff(c))) if c.size > 1 else 1.0
+        return c - step / 2, c + step / 2
+
+    s_lo, s_hi = edges(np.asarray(source, dtype=float))
+    t_lo, t_hi = edges(np.asarray(target, dtype=float))
+    if latitude:
+        lo = np.maximum(t_lo[:, None], s_lo[None, :])
+        hi = np.minimum(t_hi[:, None], s_hi[None, :])
+        lo, hi = np.clip(lo, -90, 90), np.clip(hi, -90, 90)
+        return np.where(hi > lo, np.sin(np.deg2rad(hi)) - np.sin(np.deg2rad(lo)), 0.0)
+    total = np.zeros((t_lo.size, s_lo.size))
+    for shift in (-360.0, 0.0, 360.0):
+        lo = np.maximum(t_lo[:, None], s_lo[None, :] + shift)
+        hi = np.minimum(t_hi[:, None], s_hi[None, :] + shift)
+        total += np.clip(hi - lo, 0.0, None)
+    return total
+
+
 def regrid(
     obj: xr.Dataset | xr.DataArray,
     resolution: float = 1.0,
@@ -58,40 +93,39 @@ def regrid(
     like
         A Dataset or DataArray whose grid to regrid to (e.g. the covariates).
     min_coverage
-        Fraction of a target cell's area that must have data for the cell to get a value.
+        Fraction of a target cell's area that must be covered by source data for it to get a value.
 
     Examples
     --------
     >>> from pcstats.products import read_product
     >>> from pcstats.grid import regrid
     >>> tc = regrid(read_product("fixtures/products/MOD44B.A2010.061.Percent_Tree_Cover.0p5deg.nc"))
-    >>> dict(tc.sizes), tc.attrs["regrid"][:36]
-    ({'lat': 10, 'lon': 20}, 'conservative, 0.5 x 0.5 degrees to 1 ')
+    >>> dict(tc.sizes), tc.attrs["regrid"][:56]
+    ({'lat': 10, 'lon': 20}, 'area-weighted block mean, 0.5 x 0.5 degrees to 1 x 1 deg')
     """
     if not 0 < min_coverage <= 1:
         raise ProductError(f"regrid(min_coverage={min_coverage!r}): must be in (0, 1].")
     target = target_grid(obj, resolution) if like is None else xr.Dataset(coords={"lat": like["lat"], "lon": like["lon"]})
     dlat, dlon = spacing(obj, "lat"), spacing(obj, "lon")
     tlat, tlon = spacing(target, "lat"), spacing(target, "lon")
-    note = (f"conservative, {abs(dlat):g} x {abs(dlon):g} degrees to {abs(tlat):g} x {abs(tlon):g} degrees "
-            f"(xarray-regrid {metadata.version('xarray-regrid')}); a cell is kept where at least {min_coverage:.0%} of its "
-            "area has data, as the area-weighted mean over that part")
-    same = (obj["lat"].size == target["lat"].size and obj["lon"].size == target["lon"].size
+    if (obj["lat"].size == target["lat"].size and obj["lon"].size == target["lon"].size
             and np.allclose(obj["lat"].values, target["lat"].values, atol=1e-6)
-            and np.allclose(obj["lon"].values, target["lon"].values, atol=1e-6))
-    if same:
+            and np.allclose(obj["lon"].values, target["lon"].values, atol=1e-6)):
         return obj.assign_attrs(regrid=f"none: already on the {abs(tlat):g} x {abs(tlon):g} degree grid")
-    import xarray_regrid  # noqa: F401  (registers the .regrid accessor)
-
     is_array = isinstance(obj, xr.DataArray)
     ds = obj.to_dataset(name=obj.name or "value") if is_array else obj
     spatial = [v for v in ds.data_vars if {"lat", "lon"} <= set(ds[v].dims) and v != "cell_area"]
     if not spatial:
         raise ProductError("regrid(): no variable has both lat and lon dimensions.")
-    source = _pad(ds[spatial].astype(np.float64), dlat, dlon)  # float64 weights and sums
-    out = source.regrid.conservative(target, latitude_coord="lat", skipna=True, nan_threshold=1.0 - min_coverage)
+    nested = _nesting(ds, target)
+    how = "area-weighted block mean" if nested else "conservative (exact spherical overlaps)"
+    note = (f"{how}, {abs(dlat):g} x {abs(dlon):g} degrees to {abs(tlat):g} x {abs(tlon):g} degrees; a cell is kept where "
+            f"at least {min_coverage:.0%} of its area has data, as the area-weighted mean over that part")
+    out = xr.Dataset(coords={k: v for k, v in ds.coords.items() if "lat" not in v.dims and "lon" not in v.dims})
     for v in spatial:
-        out[v].attrs = dict(ds[v].attrs)
+        field = ds[v].astype(np.float64)
+        value = _block(field, target, nested, min_coverage) if nested else _overlap(field, target, min_coverage)
+        out[v] = value.transpose(*ds[v].dims).assign_attrs(ds[v].attrs)
     if "cell_area" in ds:
         out["cell_area"] = (cell_area(out) * 1e6).assign_attrs(units="m2", long_name="spherical cell area (R = 6371 km)")
     out = out.assign_attrs(ds.attrs).assign_attrs(regrid=note)
@@ -102,13 +136,47 @@ def regrid(
     return out
 
 
-def _pad(ds: xr.Dataset, dlat: float, dlon: float) -> xr.Dataset:
-    """One missing cell beyond each edge, so that target cells in the outer half of the edge cells are covered.
+def _nesting(ds: xr.Dataset, target: xr.Dataset) -> tuple[int, int, slice, slice] | None:
+    """(k_lat, k_lon, source slices) when whole source blocks of k x k cells make each target cell."""
+    out = []
+    for name in ("lat", "lon"):
+        s, t = ds[name].values.astype(float), target[name].values.astype(float)
+        ratio = spacing(target, name) / spacing(ds, name)
+        k = int(round(ratio))
+        if k < 1 or abs(ratio - k) > 1e-6:
+            return None
+        first_edge = t[0] - spacing(target, name) / 2
+        start = np.flatnonzero(np.isclose(s - spacing(ds, name) / 2, first_edge, atol=1e-6))
+        if start.size != 1 or start[0] + k * t.size > s.size:
+            return None
+        out.append((k, slice(int(start[0]), int(start[0]) + k * t.size)))
+    return out[0][0], out[1][0], out[0][1], out[1][1]
 
-    xarray-regrid keeps only target cells whose centres lie between the outermost source centres;
-    a NaN border adds no data but moves that limit to the real edge.
-    """
-    lat = ds["lat"].values.astype(float)
-    lon = ds["lon"].values.astype(float)
-    padded = ds.pad(lat=(1, 1), lon=(1, 1), mode="constant", constant_values=np.nan)
-    return padded.assign_coords(lat=np.r_[lat[0] - dlat, lat, lat[-1] + dlat], lon=np.r_[lon[0] - dlon, lon, lon[-1] + dlon])
+
+def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float) -> xr.DataArray:
+    k_lat, k_lon, rows, cols = nested
+    part = field.isel(lat=rows, lon=cols)
+    area = cell_area(part)
+    valid = part.notnull()
+    blocks = {"lat": k_lat, "lon": k_lon}
+    num = (part.fillna(0.0) * area).coarsen(blocks).sum()
+    den = (valid * area).coarsen(blocks).sum()
+    full = area.coarsen(blocks).sum()
+    value = (num / den).where(den >= min_coverage * full)
+    return value.assign_coords(lat=target["lat"].values, lon=target["lon"].values)
+
+
+def _overlap(field: xr.DataArray, target: xr.Dataset, min_coverage: float) -> xr.DataArray:
+    w_lat = xr.DataArray(overlap_weights(field["lat"].values, target["lat"].values, latitude=True),
+                         dims=("lat_out", "lat"), coords={"lat_out": target["lat"].values})
+    w_lon = xr.DataArray(overlap_weights(field["lon"].values, target["lon"].values, latitude=False),
+                         dims=("lon_out", "lon"), coords={"lon_out": target["lon"].values})
+    field = field.drop_vars(["lat", "lon"])
+    num = xr.dot(field.fillna(0.0), w_lat, w_lon, dim=["lat", "lon"])
+    den = xr.dot(field.notnull().astype(np.float64), w_lat, w_lon, dim=["lat", "lon"])
+    t_lat, t_lon = spacing(target, "lat"), spacing(target, "lon")
+    lat = np.deg2rad(target["lat"].values.astype(float))
+    band = np.sin(lat + np.deg2rad(abs(t_lat)) / 2) - np.sin(lat - np.deg2rad(abs(t_lat)) / 2)
+    full = xr.DataArray(band[:, None] * abs(t_lon) * np.ones(target["lon"].size)[None, :], dims=("lat_out", "lon_out"))
+    value = (num / den).where(den >= min_coverage * full * (1 - 1e-9))
+    return value.rename(lat_out="lat", lon_out="lon").assign_coords(lat=target["lat"].values, lon=target["lon"].values)
