@@ -91,4 +91,4 @@ def test_block_and_overlap_paths_give_the_same_numbers(covariates):
     airt = covariates["AirT"].astype(float)
     block = regrid(airt)
     overlap = _overlap(airt, target_grid(airt), 0.5)
-    np.testing.assert_allclose(overlap.transpose(*block.dims).values, block.values, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(overlap.transpose(*block.dims).values, block.values, rtol=1e-12, atol=1e-12, equal_nan=True)
