@@ -76,7 +76,9 @@ def natural_mask(land_fraction: xr.DataArray, managed_fraction: xr.DataArray | N
         check_same_grid(managed_fraction, land_fraction, "land-fraction")
         mask = mask & (managed_fraction <= max_managed)
         rule += f" and managed (crop + urban) fraction <= {max_managed:g}"
-    return mask.rename("natural").assign_attrs(rule=rule)
+    mask = mask.rename("natural")
+    mask.attrs = {"rule": rule}
+    return mask
 
 
 def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "area",

@@ -135,7 +135,7 @@ def _layout(files: list[Path], product: str | None) -> Product:
 
 def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.Dataset:
     try:
-        ds = xr.open_dataset(path, decode_times=False, mask_and_scale=True, chunks=chunks)
+        ds = xr.open_dataset(path, decode_times=False, mask_and_scale=True)
     except (OSError, ValueError) as exc:
         raise ProductError(f"{path}: cannot be opened as NetCDF ({exc}).") from exc
     rename = {}
@@ -146,6 +146,12 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
                                f"dimensions {list(ds.dims)}.")
         rename[present[0]] = target
     ds = ds.rename(rename)
+    if chunks is not None:  # dask chunks in space as asked; the time axis in one chunk (not the file's storage chunks)
+        time_dim = next((n for n in layout.time if n in ds.dims), None)
+        spec = {d: -1 for d in ds.dims} | {d: chunks[d] for d in ("lat", "lon") if d in chunks}
+        if time_dim and "time" in chunks:
+            spec[time_dim] = chunks["time"]
+        ds = ds.chunk(spec)
     if not layout.native_names & set(ds.data_vars):
         raise ProductError(
             f"{path}: none of {layout.name}'s variables ({', '.join(sorted(layout.native_names))}) is in the file, which "
@@ -246,12 +252,16 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
     missing = []
     for ds, f in zip(opened, files):
         for name in [n for n in ds.data_vars if n in layout.native_names]:
-            for code in layout.missing:
-                hit = ds[name] == code
-                if bool(hit.any()):
-                    missing.append(f"{f.name} {name}: {int(hit.sum())} values of the code {code:g} read as missing")
-            if layout.missing:
-                ds[name] = ds[name].where(~ds[name].isin(list(layout.missing)))
+            if not layout.missing:
+                continue
+            hit = ds[name].isin(list(layout.missing))
+            if ds[name].chunks is not None:  # counting would read the data now
+                missing.append(f"{f.name} {name}: values {', '.join(f'{c:g}' for c in layout.missing)} read as missing "
+                               "(not counted: lazy read)")
+            elif bool(hit.any()):
+                counts = ", ".join(f"{int((ds[name] == c).sum())} of the code {c:g}" for c in layout.missing)
+                missing.append(f"{f.name} {name}: {counts} read as missing")
+            ds[name] = ds[name].where(~hit)
     groups: dict[tuple[str, ...], list[tuple[xr.Dataset, Path]]] = {}
     for ds, f in zip(opened, files):
         groups.setdefault(tuple(sorted(ds.data_vars)), []).append((ds, f))
@@ -313,10 +323,8 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
     for name, target, unit in ((layout.area, "cell_area", "m2"), (layout.land_fraction, "land_fraction", "1")):
         if name and name in ds:
             out[target] = ds[name].assign_attrs(units=unit, native_variable=name)
-    counts = []
-    for v in made:
-        n = out[v].isnull().sum()
-        counts.append(f"{v}: {int(n)} of {out[v].size} values missing")
+    counts = [f"{v}: {int(out[v].isnull().sum())} of {out[v].size} values missing" for v in made
+              if out[v].chunks is None]  # a lazy read is not counted here: count with ds[v].isnull().sum()
     out.attrs.update(ds.attrs)
     out.attrs["missing_values"] = "; ".join(missing + counts)
     if not_made:
