@@ -14,7 +14,7 @@ from .errors import PcstatsError
 from .results import Results
 
 __all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "forest_figure", "ppc_figure",
-           "rank_figure", "unit_label"]
+           "rank_figure", "trend_map_figure", "unit_label"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -273,6 +273,53 @@ def rank_figure(res: Results, *, key: tuple = (), path: str | Path | None = None
     fig = np.ravel(axes)[0].figure
     fig.suptitle(f"{res.model} {', '.join(map(str, key))}: rank plots of the fixed effects", fontsize=10)
     return _save(fig, path)
+
+
+def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_value", alpha: float = 0.05,
+                     path: str | Path | None = None):
+    """North-polar maps of pixel trends (:func:`pcstats.grid.pixel_trends`), stippled where ``p_value < alpha``.
+
+    One panel per value of the dimensions other than lat and lon (e.g. per season). The projection
+    is a plain polar one (radius = 90 - latitude, longitude as the angle, 0 degrees at the bottom):
+    cartopy installs here, but its coastlines are downloaded on first use, which pcstats does not do.
+    The colour scale is symmetric about zero. Saved as PNG and SVG when ``path`` is given.
+    """
+    plt = _pyplot()
+    field, p = trends[variable], trends[p_value]
+    panels = [d for d in field.dims if d not in ("lat", "lon")]
+    if len(panels) > 1:
+        raise PcstatsError(f"trend_map_figure(): select one value of {panels[1:]} first; it draws one panel per {panels[0]}.")
+    keys = list(field[panels[0]].values) if panels else [None]
+    lat, lon = field["lat"].values.astype(float), field["lon"].values.astype(float)
+    dlat, dlon = np.median(np.diff(lat)), np.median(np.diff(lon))
+    theta = np.deg2rad(np.r_[lon - dlon / 2, lon[-1] + dlon / 2])
+    radius = 90.0 - np.r_[lat - dlat / 2, lat[-1] + dlat / 2]
+    limit = float(np.nanmax(np.abs(field.values))) or 1.0
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.9), subplot_kw={"projection": "polar"},
+                             constrained_layout=True, squeeze=False)
+    for ax, key in zip(axes.ravel(), keys):
+        values = field.sel({panels[0]: key}) if panels else field
+        sig = (p.sel({panels[0]: key}) if panels else p).values < alpha
+        mesh = ax.pcolormesh(theta, radius, values.transpose("lat", "lon").values, cmap="RdBu", vmin=-limit, vmax=limit,
+                             shading="flat")
+        rows, cols = np.nonzero(sig.T if values.dims[0] == "lon" else sig)
+        ax.scatter(np.deg2rad(lon[cols]), 90.0 - lat[rows], s=2, c="k", marker=".", linewidths=0)
+        ax.set_theta_zero_location("S")
+        ax.set_rlim(0, min(90.0, float(radius.max()) + 2))
+        ax.set_rlabel_position(135)
+        ax.set_yticks(ax.get_yticks(), [f"{90 - r:g}°N" for r in ax.get_yticks()], fontsize=6)
+        ax.set_xticks(np.deg2rad(np.arange(0, 360, 45)),
+                      ["0°", "45°E", "90°E", "135°E", "180°", "135°W", "90°W", "45°W"], fontsize=6)
+        ax.set_title(SEASON_TITLES.get(str(key), str(key)) if key is not None else trends.attrs.get("variable", ""), fontsize=8)
+    unit = field.attrs.get("units", "")
+    bar = fig.colorbar(mesh, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.6, pad=0.04)
+    bar.set_label(f"{trends.attrs.get('variable', '')} trend ({unit_label(unit)}); dots: p < {alpha}", fontsize=8)
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path.with_suffix(".svg"))
+        _save(fig, path.with_suffix(".png"))
+    return fig
 
 
 def _response_unit(res: Results) -> str:

@@ -63,3 +63,24 @@ def test_sem_path_figure_draws_significant_paths_coloured_by_sign(tmp_path):
     assert sum(c == (0.91, 0.71, 0.0) for c in colours) == n_negative
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert any(t.startswith("nee\nR² = ") for t in labels)
+
+
+def test_trend_map_stipples_significant_cells(tmp_path):
+    import warnings
+
+    from pcstats.grid import pixel_trends, seasonalize_grid
+    from pcstats.plots import trend_map_figure
+    from pcstats.products import read_product
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ct = read_product("fixtures/products/CT2019B.flux1x1-monthly.nc")
+    trends = pixel_trends(seasonalize_grid(ct["NEE"]).sel(season=["LGS", "ANN"]))
+    fig = trend_map_figure(trends, alpha=0.05, path=tmp_path / "map.png")
+    assert (tmp_path / "map.png").stat().st_size > 0 and (tmp_path / "map.svg").stat().st_size > 0
+    axes = [ax for ax in fig.axes if ax.name == "polar"]
+    assert [ax.get_title() for ax in axes] == ["Late growing season (Sep-Oct)", "Annual"]
+    for ax, season in zip(axes, ("LGS", "ANN")):
+        dots = ax.collections[1].get_offsets()
+        assert len(dots) == int((trends["p_value"].sel(season=season) < 0.05).sum())
+    assert "gC m$^{-2}$ yr$^{-2}$" in fig.axes[-1].get_xlabel()
