@@ -2,6 +2,7 @@
 
     pcstats fit SPEC --data TABLE --out DIR      fit one spec file to one long table
     pcstats reproduce --out DIR                  the paper's trend analysis on the bundled fixtures
+    pcstats ingest FOLDER --out DIR              product files (NetCDF, FLUXNET2015) into long tables (Parquet)
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(args: argparse.Namespace) -> int:
+    from .ingest import ingest
+
+    report = ingest(args.folder, args.out, resolution=args.resolution)
+    out = Path(args.out)
+    for source, info in report["sources"].items():
+        files = info.get("files") or list(info.get("sites", {}))
+        print(f"{source} ({info['product']}): {len(files)} file(s)")
+    print(f"wrote {', '.join(report['written']) or 'nothing'} and ingest_report.json to {out}")
+    if report["skipped"]:
+        print(f"skipped {len(report['skipped'])} file(s):", file=sys.stderr)
+        for item in report["skipped"]:
+            print(f"  {item['file']}: {item['reason']}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     p_rep.add_argument("--out", default="results", help="output folder (default: results)")
     p_rep.add_argument("--fixtures", default=None, help="folder with the fixture layout (default: bundled fixtures)")
     p_rep.set_defaults(run=_reproduce)
+    p_ing = sub.add_parser("ingest", help="convert a folder of product files into long tables (Parquet), with a report")
+    p_ing.add_argument("folder", help="folder with NetCDF product files and/or FLUXNET2015 FULLSET daily CSVs")
+    p_ing.add_argument("--out", required=True, help="output folder: monthly.parquet, annual.parquet, ingest_report.json")
+    p_ing.add_argument("--resolution", type=float, default=1.0, help="grid spacing in degrees (default: 1)")
+    p_ing.set_defaults(run=_ingest)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

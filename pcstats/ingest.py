@@ -1,0 +1,156 @@
+"""``pcstats ingest``: a folder of product files into the long table (Parquet).
+
+Every NetCDF file is matched to a product of the catalogue (by name, else by its variables) and
+grouped with the other files of its source (CAMS's monthly files, a TRENDY model's variable
+files); each source is read with :func:`pcstats.products.read_product`, put on the regular grid of
+``resolution`` degrees (:func:`pcstats.grid.regrid`) and written cell by cell. FLUXNET2015 FULLSET
+daily files are read with :func:`pcstats.products.read_fluxnet`. Output in ``out``:
+
+``monthly.parquet``
+    every monthly variable (inversion NEE, TRENDY NBP/GPP/TER/RA/RH, CRU AirT, tower fluxes)
+``annual.parquet``
+    static maps (TC, P) for each year of the monthly table and MAT (annual mean of monthly AirT),
+    season ``ANN``, as ``pcstats.cell_attributes`` expects
+``ingest_report.json``
+    per source: product, files, conversions, missing values, regridding, cells without data;
+    and every file that was skipped, with the reason
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .errors import PcstatsError
+from .products.fluxnet import FILE_NAME as FLUXNET_FILE_NAME
+
+__all__ = ["ingest"]
+
+_NETCDF = (".nc", ".nc4", ".cdf")
+
+
+def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> dict:
+    """Convert the product files under ``folder`` into ``out/monthly.parquet`` and ``out/annual.parquet``.
+
+    Returns the report that is also written to ``out/ingest_report.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pcstats.ingest import ingest
+    >>> report = ingest("fixtures/products", tempfile.mkdtemp())
+    >>> sorted(report["sources"])[:3], report["skipped"][0]["file"]
+    (['CAMS', 'CLM5.0', 'CRU'], 'truth.json')
+    """
+    from .grid import regrid, seasonalize_grid, to_long
+    from .products import detect_product, read_fluxnet, read_product
+
+    folder, out = Path(folder), Path(out)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"pcstats ingest: no folder at {str(folder)!r}.")
+    skipped: list[dict] = []
+    groups: dict[tuple[str, str], list[Path]] = {}
+    towers: list[Path] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.name
+        if path.suffix.lower() == ".csv":
+            if re.match(FLUXNET_FILE_NAME, name):
+                towers.append(path)
+            else:
+                skipped.append({"file": _rel(path, folder), "reason": "CSV that is not a FLUXNET2015 FULLSET daily file"})
+        elif path.suffix.lower() in _NETCDF:
+            try:
+                product = detect_product(path)
+            except (PcstatsError, OSError, ValueError) as exc:
+                skipped.append({"file": _rel(path, folder), "reason": str(exc)})
+                continue
+            groups.setdefault((product.name, product.source_of(name)), []).append(path)
+        else:
+            skipped.append({"file": _rel(path, folder), "reason": f"not a product file ({path.suffix or 'no suffix'})"})
+
+    monthly, static, sources = [], {}, {}
+    airt = []
+    for (product, source), files in tqdm(groups.items(), desc="ingest", unit="source", disable=None):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                ds = regrid(read_product(files, product=product), resolution)
+        except (PcstatsError, OSError, ValueError) as exc:
+            skipped += [{"file": _rel(f, folder), "reason": str(exc)} for f in files]
+            continue
+        if "time" in ds.dims:
+            table = to_long(ds)
+            monthly.append(table)
+            if "AirT" in ds:
+                airt.append(ds)
+        else:
+            static[source] = ds
+            table = None
+        sources[source] = {
+            "product": product, "kind": ds.attrs.get("kind"), "files": [_rel(f, folder) for f in files],
+            "variables": {v: ds[v].attrs.get("pcstats_conversion") for v in ds.data_vars if "pcstats_conversion" in ds[v].attrs},
+            "missing_values": ds.attrs.get("missing_values"), "regrid": ds.attrs.get("regrid"),
+            "cells_without_data": table.attrs["pcstats"]["cells_without_data"] if table is not None else None,
+            "warnings": [str(w.message) for w in caught],
+        }
+    for path in tqdm(towers, desc="FLUXNET", unit="file", disable=None):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the removals are in the report
+                table = read_fluxnet(path)
+        except (PcstatsError, OSError, ValueError) as exc:
+            skipped.append({"file": _rel(path, folder), "reason": str(exc)})
+            continue
+        monthly.append(table)
+        sources.setdefault("FLUXNET2015", {"product": "FLUXNET2015", "kind": "eddy_covariance", "sites": {}})
+        sources["FLUXNET2015"]["sites"][table.attrs["pcstats"]["site"]] = table.attrs["pcstats"]
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if monthly:
+        table = pd.concat(monthly, ignore_index=True)
+        table.attrs = {}
+        table.to_parquet(out / "monthly.parquet", index=False)
+        written.append("monthly.parquet")
+        years = sorted(table["year"].unique().tolist())
+        annual = [to_long(ds, years=years) for ds in static.values()]
+        for ds in airt:
+            mat = seasonalize_grid(ds["AirT"]).sel(season="ANN", drop=True).rename("MAT")
+            annual.append(_annual_mat(mat, ds.attrs))
+        if annual:
+            frame = pd.concat(annual, ignore_index=True)
+            frame.attrs = {}
+            frame.to_parquet(out / "annual.parquet", index=False)
+            written.append("annual.parquet")
+    elif static:
+        skipped += [{"file": f, "reason": "static map with no monthly product to take its years from"}
+                    for s in static for f in sources[s]["files"]]
+    report = {"folder": str(folder), "resolution_degrees": resolution, "written": written, "sources": sources,
+              "skipped": skipped}
+    (out / "ingest_report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    return report
+
+
+def _annual_mat(mat, attrs) -> pd.DataFrame:
+    import numpy as np
+
+    from .data.contract import validate
+    from .grid import cell_area, cell_id
+
+    frame = mat.to_dataframe().reset_index().dropna(subset=["MAT"])
+    area = cell_area(mat).to_series()
+    return validate(pd.DataFrame({
+        "source": attrs.get("source"), "kind": "covariate", "region": cell_id(frame["lat"], frame["lon"]),
+        "year": frame["year"].astype(int), "season": "ANN", "variable": "MAT", "value": frame["MAT"], "unit": "degC",
+        "positive": None, "lat": frame["lat"], "lon": frame["lon"],
+        "weight": area.reindex(pd.MultiIndex.from_frame(frame[["lat", "lon"]])).to_numpy(dtype=np.float64),
+    }))
+
+
+def _rel(path: Path, folder: Path) -> str:
+    return path.relative_to(folder).as_posix()
