@@ -7,7 +7,7 @@ import xarray as xr
 
 from ..errors import ProductError
 
-__all__ = ["EARTH_RADIUS_KM", "spacing", "cell_area", "coslat", "check_same_grid", "describe"]
+__all__ = ["EARTH_RADIUS_KM", "spacing", "cell_area", "coslat", "check_same_grid", "describe", "chunked_like"]
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -77,3 +77,13 @@ def check_same_grid(a: xr.DataArray | xr.Dataset, b: xr.DataArray | xr.Dataset, 
                 f"The grid of {describe(a)} does not match the {what} grid of {describe(b)} ({coord} differs). Put both "
                 "on one grid first: pcstats.grid.regrid(field, like=covariates)."
             )
+
+
+def chunked_like(arr: xr.DataArray, field: xr.DataArray) -> xr.DataArray:
+    """``arr`` (a map: weights, labels) in ``field``'s spatial chunks when ``field`` is dask-backed.
+
+    Large maps then travel as chunks with the data instead of inside every task of the graph.
+    """
+    if field.chunks is None:
+        return arr
+    return arr.chunk({d: field.chunksizes[d] for d in arr.dims if d in field.chunksizes})

@@ -15,7 +15,7 @@ import xarray as xr
 
 from ..data.regions import classify
 from ..errors import ProductError
-from .geometry import cell_area, check_same_grid, coslat
+from .geometry import cell_area, check_same_grid, chunked_like, coslat
 
 __all__ = ["region_classes", "natural_mask", "zonal_mean", "MIN_LAND", "MAX_MANAGED"]
 
@@ -130,8 +130,8 @@ def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "are
     other = [d for d in field.dims if d not in ("lat", "lon")]
     has_data = field.notnull().any(other) if other else field.notnull()
     by = xr.DataArray(codes, dims=("lat", "lon"), coords={"lat": field["lat"], "lon": field["lon"]}, name="region")
-    by = by.where(has_data)
-    w = cell_area(field) if weights == "area" else coslat(field)
+    by = chunked_like(by, field).where(has_data)
+    w = chunked_like(cell_area(field) if weights == "area" else coslat(field), field)
     expected = np.arange(len(names), dtype=float)
 
     def total(obj: xr.DataArray) -> xr.DataArray:

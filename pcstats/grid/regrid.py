@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ProductError
-from .geometry import cell_area, check_same_grid, spacing
+from .geometry import cell_area, check_same_grid, chunked_like, spacing
 
 __all__ = ["regrid", "target_grid", "overlap_weights"]
 
@@ -156,7 +156,7 @@ def _nesting(ds: xr.Dataset, target: xr.Dataset) -> tuple[int, int, slice, slice
 def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float) -> xr.DataArray:
     k_lat, k_lon, rows, cols = nested
     part = field.isel(lat=rows, lon=cols)
-    area = cell_area(part)
+    area = chunked_like(cell_area(part), part)
     valid = part.notnull()
     blocks = {"lat": k_lat, "lon": k_lon}
     num = (part.fillna(0.0) * area).coarsen(blocks).sum()

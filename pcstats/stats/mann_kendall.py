@@ -18,6 +18,7 @@ Rows with fewer than 3 finite values get NaN.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ from .ols import in_threads
 
 __all__ = ["SenMannKendall", "sen_mann_kendall"]
 
-_CHUNK = 2048  # rows per block: n(n-1)/2 pairwise slopes per row stay in cache-sized blocks
+_CHUNK = 8192  # rows per block, one block per thread
 
 
 @dataclass(frozen=True)
@@ -61,59 +62,83 @@ def sen_mann_kendall(Y: np.ndarray, years: np.ndarray, conf_level: float = 0.95)
         raise ValueError("sen_mann_kendall: Y must be 2-D (series x years) with one column per year.")
     if years.size > 1 and not np.all(np.diff(years) > 0):
         raise ValueError("sen_mann_kendall: years must be strictly increasing.")
-    fields = ("nobs", "slope", "intercept", "conf_low", "conf_high", "s", "var_s", "z", "p_value")
-    out = {k: np.full(Y.shape[0], np.nan) for k in fields}
+    out = np.full((Y.shape[0], 8), np.nan)
+    z_half = float(special.ndtri(0.5 - conf_level / 2.0))  # negative, as scipy's norm.ppf(alpha / 2)
     blocks = [slice(i, i + _CHUNK) for i in range(0, Y.shape[0], _CHUNK)]
-    z_half = special.ndtri(0.5 - conf_level / 2.0)  # negative, as scipy's norm.ppf(alpha / 2)
-    in_threads(lambda b: _block(Y[b], years, z_half, {k: v[b] for k, v in out.items()}), blocks)
-    return SenMannKendall(**out)
-
-
-def _block(Y: np.ndarray, t: np.ndarray, z_half: float, out: dict[str, np.ndarray]) -> None:
-    n_years = t.size
-    i, j = np.triu_indices(n_years, k=1)  # every pair i < j
-    finite = ~np.isnan(Y)
-    n = finite.sum(axis=1).astype(np.float64)
-    diff = Y[:, j] - Y[:, i]  # NaN where either year is missing
-    valid = ~np.isnan(diff)
-    s = np.where(valid, np.sign(diff), 0.0).sum(axis=1)
-    # ties: sum over groups t(t-1)(2t+5) = sum over values of (t_v - 1)(2 t_v + 5), t_v = size of v's group
-    same = (Y[:, :, None] == Y[:, None, :])  # NaN never equals anything
-    group = same.sum(axis=2).astype(np.float64)
-    ties = np.where(finite, (group - 1.0) * (2.0 * group + 5.0), 0.0).sum(axis=1)
-    var_s = (n * (n - 1.0) * (2.0 * n + 5.0) - ties) / 18.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(s > 0, (s - 1.0) / np.sqrt(var_s), np.where(s < 0, (s + 1.0) / np.sqrt(var_s), 0.0))
+    kernel = _kernel()
+    in_threads(lambda b: kernel(np.ascontiguousarray(Y[b]), years, z_half, out[b]), blocks)
+    nobs, slope, intercept, low, high, s, var_s, z = out.T
+    with np.errstate(invalid="ignore"):
         p = 2.0 * special.ndtr(-np.abs(z))
-
-        slopes = np.sort(np.where(valid, diff / (t[j] - t[i]), np.nan), axis=1)  # NaN sort last
-    count = valid.sum(axis=1)
-    slope = _sorted_median(slopes, count)
-    sigma = np.sqrt(np.maximum(var_s, 0.0))
-    upper = np.minimum(np.round((count - z_half * sigma) / 2.0), count - 1).astype(np.int64)
-    lower = np.maximum(np.round((count + z_half * sigma) / 2.0) - 1, 0).astype(np.int64)
-    low = _take(slopes, lower)
-    high = _take(slopes, upper)
-    y_median = _sorted_median(np.sort(Y, axis=1), n.astype(np.int64))
-    t_median = _sorted_median(np.sort(np.where(finite, t, np.nan), axis=1), n.astype(np.int64))
-    intercept = y_median - slope * t_median
-
-    fitted = n >= 3
-    for name, value in (("nobs", n), ("slope", slope), ("intercept", intercept), ("conf_low", low), ("conf_high", high),
-                        ("s", s), ("var_s", var_s), ("z", z), ("p_value", p)):
-        out[name][:] = value if name == "nobs" else np.where(fitted, value, np.nan)
+    return SenMannKendall(nobs=nobs, slope=slope, intercept=intercept, conf_low=low, conf_high=high, s=s, var_s=var_s,
+                          z=z, p_value=p)
 
 
-def _sorted_median(sorted_rows: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Median of the first ``count`` entries of each sorted row (NaN where count is 0)."""
-    count = np.asarray(count, dtype=np.int64)
-    lo = _take(sorted_rows, (count - 1) // 2)
-    hi = _take(sorted_rows, count // 2)
-    return np.where(count > 0, 0.5 * (lo + hi), np.nan)
+@functools.cache
+def _kernel():
+    """The per-row loop, compiled by Numba (without the GIL, so blocks run on threads); cached on disk."""
+    import numba
 
+    @numba.njit(cache=True, nogil=True)
+    def rows(Y, t, z_half, out):
+        n_rows, n = Y.shape
+        slopes = np.empty(n * (n - 1) // 2)
+        y = np.empty(n)
+        x = np.empty(n)
+        for r in range(n_rows):
+            m = 0
+            for k in range(n):
+                if not np.isnan(Y[r, k]):
+                    y[m] = Y[r, k]
+                    x[m] = t[k]
+                    m += 1
+            out[r, 0] = m
+            if m < 3:
+                continue
+            s = 0.0
+            p = 0
+            for a in range(m - 1):
+                for b in range(a + 1, m):
+                    d = y[b] - y[a]
+                    s += (d > 0) - (d < 0)
+                    slopes[p] = d / (x[b] - x[a])
+                    p += 1
+            ys = np.sort(y[:m])
+            ties, run = 0.0, 1
+            for k in range(1, m):
+                if ys[k] == ys[k - 1]:
+                    run += 1
+                else:
+                    ties += run * (run - 1.0) * (2.0 * run + 5.0)
+                    run = 1
+            ties += run * (run - 1.0) * (2.0 * run + 5.0)
+            var_s = (m * (m - 1.0) * (2.0 * m + 5.0) - ties) / 18.0
+            sigma = np.sqrt(max(var_s, 0.0))
+            upper = min(int(np.rint((p - z_half * sigma) / 2.0)), p - 1)
+            lower = max(int(np.rint((p + z_half * sigma) / 2.0)) - 1, 0)
+            # four order statistics by selection (O(p) each) instead of a sort
+            part = np.partition(slopes[:p], (p - 1) // 2)
+            mid_low = part[(p - 1) // 2]
+            mid_high = mid_low if p % 2 else np.min(part[p // 2:])
+            slope = 0.5 * (mid_low + mid_high)
+            conf_low = np.partition(part[:(p - 1) // 2 + 1], lower)[lower] if lower <= (p - 1) // 2 else \
+                np.partition(slopes[:p], lower)[lower]
+            conf_high = np.partition(part[p // 2:], upper - p // 2)[upper - p // 2] if upper >= p // 2 else \
+                np.partition(slopes[:p], upper)[upper]
+            y_median = 0.5 * (ys[(m - 1) // 2] + ys[m // 2])
+            x_median = 0.5 * (x[(m - 1) // 2] + x[m // 2])  # x is increasing
+            if s > 0:
+                z = (s - 1.0) / np.sqrt(var_s)
+            elif s < 0:
+                z = (s + 1.0) / np.sqrt(var_s)
+            else:
+                z = 0.0
+            out[r, 1] = slope
+            out[r, 2] = y_median - slope * x_median
+            out[r, 3] = conf_low
+            out[r, 4] = conf_high
+            out[r, 5] = s
+            out[r, 6] = var_s
+            out[r, 7] = z
 
-def _take(rows: np.ndarray, index: np.ndarray) -> np.ndarray:
-    index = np.clip(index, 0, max(rows.shape[1] - 1, 0))
-    if rows.shape[1] == 0:
-        return np.full(rows.shape[0], np.nan)
-    return np.take_along_axis(rows, index[:, None], axis=1)[:, 0]
+    return rows
