@@ -118,13 +118,14 @@ def regrid(
     if not spatial:
         raise ProductError("regrid(): no variable has both lat and lon dimensions.")
     nested = _nesting(ds, target)
+    area = cell_area(ds.isel(lat=nested[2], lon=nested[3])) if nested else None  # once for every variable
     how = "area-weighted block mean" if nested else "conservative (exact spherical overlaps)"
     note = (f"{how}, {abs(dlat):g} x {abs(dlon):g} degrees to {abs(tlat):g} x {abs(tlon):g} degrees; a cell is kept where "
             f"at least {min_coverage:.0%} of its area has data, as the area-weighted mean over that part")
     out = xr.Dataset(coords={k: v for k, v in ds.coords.items() if "lat" not in v.dims and "lon" not in v.dims})
     for v in spatial:
         field = ds[v].astype(np.float64)
-        value = _block(field, target, nested, min_coverage) if nested else _overlap(field, target, min_coverage)
+        value = _block(field, target, nested, min_coverage, area) if nested else _overlap(field, target, min_coverage)
         out[v] = value.transpose(*ds[v].dims).assign_attrs(ds[v].attrs)
     if "cell_area" in ds:
         out["cell_area"] = (cell_area(out) * 1e6).assign_attrs(units="m2", long_name="spherical cell area (R = 6371 km)")
@@ -153,10 +154,10 @@ def _nesting(ds: xr.Dataset, target: xr.Dataset) -> tuple[int, int, slice, slice
     return out[0][0], out[1][0], out[0][1], out[1][1]
 
 
-def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float) -> xr.DataArray:
+def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float, area: xr.DataArray) -> xr.DataArray:
     k_lat, k_lon, rows, cols = nested
     part = field.isel(lat=rows, lon=cols)
-    area = chunked_like(cell_area(part), part)
+    area = chunked_like(area, part)
     valid = part.notnull()
     blocks = {"lat": k_lat, "lon": k_lon}
     num = (part.fillna(0.0) * area).coarsen(blocks).sum()

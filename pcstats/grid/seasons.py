@@ -81,7 +81,8 @@ def seasonalize_grid(
     parts = []
     for season, months in seasons.items():
         pairs = season_months(tuple(months), winter)
-        members = [grid.sel(month=m, drop=True).shift(year=-offset) for m, offset in pairs]
+        members = [grid.sel(month=m, drop=True).shift(year=-offset) if offset else grid.sel(month=m, drop=True)
+                   for m, offset in pairs]
         # element-wise sums (NaN if any month is): the same arithmetic on NumPy and dask arrays
         reduced = functools.reduce(operator.add, members)
         parts.append(reduced if (flux and how == "total") else reduced / len(members))

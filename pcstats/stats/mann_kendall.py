@@ -80,6 +80,29 @@ def _kernel():
     import numba
 
     @numba.njit(cache=True, nogil=True)
+    def select(a, lo, hi, k):
+        """The k-th smallest of a[lo..hi] (inclusive), rearranging that part in place (Hoare's quickselect)."""
+        while hi > lo:
+            pivot = a[(lo + hi) // 2]
+            i, j = lo, hi
+            while i <= j:
+                while a[i] < pivot:
+                    i += 1
+                while a[j] > pivot:
+                    j -= 1
+                if i <= j:
+                    a[i], a[j] = a[j], a[i]
+                    i += 1
+                    j -= 1
+            if k <= j:
+                hi = j
+            elif k >= i:
+                lo = i
+            else:
+                return a[k]
+        return a[k]
+
+    @numba.njit(cache=True, nogil=True)
     def rows(Y, t, z_half, out):
         n_rows, n = Y.shape
         slopes = np.empty(n * (n - 1) // 2)
@@ -116,15 +139,14 @@ def _kernel():
             sigma = np.sqrt(max(var_s, 0.0))
             upper = min(int(np.rint((p - z_half * sigma) / 2.0)), p - 1)
             lower = max(int(np.rint((p + z_half * sigma) / 2.0)) - 1, 0)
-            # four order statistics by selection (O(p) each) instead of a sort
-            part = np.partition(slopes[:p], (p - 1) // 2)
-            mid_low = part[(p - 1) // 2]
-            mid_high = mid_low if p % 2 else np.min(part[p // 2:])
+            # the order statistics by in-place selection: the median splits the slopes, and the confidence
+            # bounds are selected within the half that holds them
+            k = (p - 1) // 2
+            mid_low = select(slopes, 0, p - 1, k)
+            mid_high = mid_low if p % 2 else np.min(slopes[k + 1:p])
             slope = 0.5 * (mid_low + mid_high)
-            conf_low = np.partition(part[:(p - 1) // 2 + 1], lower)[lower] if lower <= (p - 1) // 2 else \
-                np.partition(slopes[:p], lower)[lower]
-            conf_high = np.partition(part[p // 2:], upper - p // 2)[upper - p // 2] if upper >= p // 2 else \
-                np.partition(slopes[:p], upper)[upper]
+            conf_low = select(slopes, 0, k, lower) if lower <= k else select(slopes, k + 1, p - 1, lower)
+            conf_high = select(slopes, k + 1, p - 1, upper) if upper > k else select(slopes, 0, k, upper)
             y_median = 0.5 * (ys[(m - 1) // 2] + ys[m // 2])
             x_median = 0.5 * (x[(m - 1) // 2] + x[m // 2])  # x is increasing
             if s > 0:
