@@ -204,12 +204,7 @@ def sem_path_figure(res: Results, *, alpha: float = 0.05, path: str | Path | Non
         ax.axis("off")
         ax.set_title(", ".join(f"{v}" for v in key) or res.model, fontsize=9)
     fig.suptitle(f"{res.model}: paths with p < {alpha} (width: |standardised coefficient|; green +, yellow −)", fontsize=9)
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path.with_suffix(".svg"))
-        _save(fig, path.with_suffix(".png"))
-    return fig
+    return _save_png_svg(fig, path)
 
 
 def forest_figure(res: Results, *, path: str | Path | None = None):
@@ -314,12 +309,7 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
     unit = field.attrs.get("units", "")
     bar = fig.colorbar(mesh, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.6, pad=0.04)
     bar.set_label(f"{trends.attrs.get('variable', '')} trend ({unit_label(unit)}); dots: p < {alpha}", fontsize=8)
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path.with_suffix(".svg"))
-        _save(fig, path.with_suffix(".png"))
-    return fig
+    return _save_png_svg(fig, path)
 
 
 def _response_unit(res: Results) -> str:
@@ -327,6 +317,16 @@ def _response_unit(res: Results) -> str:
 
     formula = getattr(res.spec, "fixed", res.spec.formula)  # a mixed spec's fixed part
     return res.units.get(parse_formula(formula).response, "gC m-2 yr-1")
+
+
+def _save_png_svg(fig, path):
+    """Save as ``path`` with .svg and .png (when a path is given) and return the figure."""
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path.with_suffix(".svg"))
+        return _save(fig, path.with_suffix(".png"))
+    return fig
 
 
 def _save(fig, path):

@@ -41,7 +41,7 @@ from ..errors import ContractError
 from .contract import time_column, validate
 from .units import DAYS_PER_YEAR, RATE_UNITS, is_flux, rate_factor
 
-__all__ = ["SEASONS", "seasonalize", "season_months"]
+__all__ = ["SEASONS", "SEASON_UNITS", "seasonalize", "season_months", "check_conventions"]
 
 SEASONS: dict[str, tuple[int, ...]] = {
     "EGS": (5, 6, 7, 8),
@@ -52,7 +52,16 @@ SEASONS: dict[str, tuple[int, ...]] = {
 
 How = Literal["mean_x365", "mean", "total"]
 Winter = Literal["calendar", "spanning"]
-_UNIT_AFTER = {"mean_x365": "gC m-2 yr-1", "mean": "gC m-2 d-1", "total": "gC m-2 season-1"}
+#: unit of a seasonal flux under each ``how``
+SEASON_UNITS = {"mean_x365": "gC m-2 yr-1", "mean": "gC m-2 d-1", "total": "gC m-2 season-1"}
+
+
+def check_conventions(how: str, winter: str) -> None:
+    """Raise unless ``how`` and ``winter`` name conventions of this module."""
+    if how not in SEASON_UNITS:
+        raise ContractError(f"how={how!r} is not a convention; use one of {list(SEASON_UNITS)}.")
+    if winter not in ("calendar", "spanning"):
+        raise ContractError(f"winter={winter!r} is not a convention; use 'calendar' or 'spanning'.")
 
 
 def season_months(months: Sequence[int], winter: Winter) -> list[tuple[int, int]]:
@@ -111,10 +120,7 @@ def seasonalize(
     if time_column(monthly) != "month":
         raise ContractError("seasonalize() needs a monthly table (column 'month'); this one already has 'season'.")
     monthly = validate(monthly, variables=monthly["variable"].unique().tolist())
-    if how not in _UNIT_AFTER:
-        raise ContractError(f"how={how!r} is not a convention; use one of {list(_UNIT_AFTER)}.")
-    if winter not in ("calendar", "spanning"):
-        raise ContractError(f"winter={winter!r} is not a convention; use 'calendar' or 'spanning'.")
+    check_conventions(how, winter)
     seasons = dict(SEASONS if seasons is None else seasons)
 
     table = monthly.copy()
@@ -155,7 +161,7 @@ def seasonalize(
     if how == "mean_x365":
         value = np.where(flux_out, value * DAYS_PER_YEAR, value)
     out["value"] = np.where(out["complete"], value, np.nan)
-    out.loc[flux_out, "unit"] = _UNIT_AFTER[how]
+    out.loc[flux_out, "unit"] = SEASON_UNITS[how]
     incomplete = int((~out["complete"]).sum())
     if incomplete:
         warnings.warn(

@@ -142,12 +142,13 @@ def _nesting(ds: xr.Dataset, target: xr.Dataset) -> tuple[int, int, slice, slice
     out = []
     for name in ("lat", "lon"):
         s, t = ds[name].values.astype(float), target[name].values.astype(float)
-        ratio = spacing(target, name) / spacing(ds, name)
+        step = spacing(ds, name)
+        ratio = spacing(target, name) / step
         k = int(round(ratio))
-        if k < 1 or abs(ratio - k) > 1e-6:
+        if k < 1 or abs(ratio - k) > 1e-4 * k:  # coordinates written to 6 decimals (1/12 degree) are not exact
             return None
         first_edge = t[0] - spacing(target, name) / 2
-        start = np.flatnonzero(np.isclose(s - spacing(ds, name) / 2, first_edge, atol=1e-6))
+        start = np.flatnonzero(np.isclose(s - step / 2, first_edge, atol=1e-3 * abs(step)))
         if start.size != 1 or start[0] + k * t.size > s.size:
             return None
         out.append((k, slice(int(start[0]), int(start[0]) + k * t.size)))

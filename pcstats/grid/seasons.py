@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from ..data.contract import VARIABLES
-from ..data.seasons import _UNIT_AFTER, SEASONS, season_months
+from ..data.seasons import SEASON_UNITS, SEASONS, check_conventions, season_months
 from ..data.units import DAYS_PER_YEAR, RATE_UNITS, rate_factor
 from ..errors import ContractError, ProductError
 from ..products.convert import days_in_month
@@ -54,10 +54,7 @@ def seasonalize_grid(
     """
     if "time" not in monthly.dims:
         raise ProductError(f"seasonalize_grid(): {monthly.name!r} has no time dimension (dims {monthly.dims}).")
-    if how not in _UNIT_AFTER:
-        raise ContractError(f"how={how!r} is not a convention; use one of {list(_UNIT_AFTER)}.")
-    if winter not in ("calendar", "spanning"):
-        raise ContractError(f"winter={winter!r} is not a convention; use 'calendar' or 'spanning'.")
+    check_conventions(how, winter)
     name = monthly.name
     flux = name in VARIABLES and VARIABLES[name].flux
     unit = monthly.attrs.get("units")
@@ -92,6 +89,6 @@ def seasonalize_grid(
     out = out.transpose("season", "year", *[d for d in monthly.dims if d != "time"])
     attrs = dict(monthly.attrs)
     if flux:
-        attrs["units"] = _UNIT_AFTER[how]
+        attrs["units"] = SEASON_UNITS[how]
     attrs["seasonal"] = f"how={how!r}, winter={winter!r}; NaN unless every month of the season is present"
     return out.rename(name).assign_attrs(attrs)
