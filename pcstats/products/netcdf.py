@@ -58,7 +58,8 @@ def read_product(
         ``{native variable: units}`` for files whose variables lack a ``units`` attribute (or carry a
         wrong one). Recorded in ``pcstats_conversion``.
     chunks
-        Passed to :func:`xarray.open_dataset`: dask-backed variables, read when computed.
+        Dask chunks in space, e.g. ``{"lat": 180, "lon": 360}``: dask-backed variables, read when
+        computed; the time axis stays one chunk unless ``"time"`` is given.
 
     Raises
     ------
