@@ -9,9 +9,9 @@ worker process with 2 threads gets ``--memory-limit`` (default 1 GiB, of which a
 imported libraries), so the input is more than 4x what the worker may hold. Measured in one run:
 
 * pcstats, streamed: ``seasonalize_grid`` (ANN and LGS) -> ``pixel_trends`` (OLS, t test, Sen's
-  slope, Mann-Kendall) at 9 km -> trend maps block-averaged to 1 degree (``regrid``), plus
-  ``zonal_mean`` of the seasonal NEE over permafrost classes -- everything a map and a regional
-  series need;
+  slope, Mann-Kendall) at 9 km -> trend maps block-averaged to 1 degree (``regrid``), then, in a
+  second pass over the input, ``zonal_mean`` of the seasonal NEE over permafrost classes --
+  everything a map and a regional series need;
 * the xarray idiom for the same maps, streamed on the same cluster: ``groupby("time.year").mean()``
   then ``polyfit(deg=1)`` (OLS slope only: no standard errors, p, Sen or seasons but ANN);
 * the in-memory NumPy path (pcstats functions on a NumPy array of one latitude band that fits),
@@ -115,10 +115,12 @@ class PeakMemory:
 
 
 def run_on_cluster(client, pids, build, nee) -> tuple[float, float, float]:
+    """Wall time and peak memory of computing ``build(nee)``, one output after the other (one pass each)."""
     client.run(lambda: __import__("gc").collect())
     with PeakMemory(pids) as mem:
         start = time.perf_counter()
-        client.compute(build(nee), sync=True)
+        for result in build(nee):
+            client.compute(result, sync=True)
         wall = time.perf_counter() - start
     return wall, mem.peak, mem.peak_each
 
