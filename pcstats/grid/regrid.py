@@ -53,8 +53,8 @@ def overlap_weights(source: np.ndarray, target: np.ndarray, latitude: bool) -> n
     Latitude: ``sin(top) - sin(bottom)`` of the common band; longitude: degrees in common, with
     wrap-around at 360. Multiplied together (and by ``R^2 pi / 180``) they give overlap areas.
 
-    >>> overlap_weights(np.array([0.5, 1.5]), np.array([1.0]), latitude=False).tolist()
-    [[1.0, 1.0]]
+    >>> overlap_weights(np.array([0.5, 1.5, 2.5, 3.5]), np.array([1.0, 3.0]), latitude=False).tolist()
+    [[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]]
     """
     def edges(c):
         step = float(np.median(np.diff(c))) if c.size > 1 else 1.0
