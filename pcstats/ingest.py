@@ -24,6 +24,7 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import xarray as xr
 from tqdm.auto import tqdm
 
 from .errors import PcstatsError
@@ -119,9 +120,10 @@ def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> d
         written.append("monthly.parquet")
         years = sorted(table["year"].unique().tolist())
         annual = [to_long(ds, years=years) for ds in static.values()]
-        for ds in airt:
+        for ds in airt:  # MAT: the annual mean of monthly AirT, one static map per year
             mat = seasonalize_grid(ds["AirT"]).sel(season="ANN", drop=True).rename("MAT")
-            annual.append(_annual_mat(mat, ds.attrs))
+            annual += [to_long(xr.Dataset({"MAT": mat.sel(year=y, drop=True)}, attrs=ds.attrs), years=[int(y)])
+                       for y in mat["year"].values if bool(mat.sel(year=y).notnull().any())]
         if annual:
             frame = pd.concat(annual, ignore_index=True)
             frame.attrs = {}
@@ -134,22 +136,6 @@ def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> d
               "skipped": skipped}
     (out / "ingest_report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     return report
-
-
-def _annual_mat(mat, attrs) -> pd.DataFrame:
-    import numpy as np
-
-    from .data.contract import validate
-    from .grid import cell_area, cell_id
-
-    frame = mat.to_dataframe().reset_index().dropna(subset=["MAT"])
-    area = cell_area(mat).to_series()
-    return validate(pd.DataFrame({
-        "source": attrs.get("source"), "kind": "covariate", "region": cell_id(frame["lat"], frame["lon"]),
-        "year": frame["year"].astype(int), "season": "ANN", "variable": "MAT", "value": frame["MAT"], "unit": "degC",
-        "positive": None, "lat": frame["lat"], "lon": frame["lon"],
-        "weight": area.reindex(pd.MultiIndex.from_frame(frame[["lat", "lon"]])).to_numpy(dtype=np.float64),
-    }))
 
 
 def _rel(path: Path, folder: Path) -> str:
