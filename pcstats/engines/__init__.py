@@ -29,6 +29,8 @@ ENGINES: dict[tuple[str, str], str] = {
     ("mixed", "profiled"): "pcstats.engines.mixed_profiled:fit",
     ("sem", "semopy"): "pcstats.engines.sem_semopy:fit",
     ("bayes", "pymc"): "pcstats.engines.bayes_pymc:fit",
+    ("skill", "numpy"): "pcstats.engines.skill_metrics:fit",
+    ("q10", "scipy"): "pcstats.engines.q10_scipy:fit",
 }
 
 
@@ -102,11 +104,21 @@ def _prepare_sem(spec, table: pd.DataFrame) -> Prepared:
                                units={back.get(k, k): u for k, u in prepared.units.items()}, response=endogenous[0])
 
 
+def _prepare_skill(spec, table: pd.DataFrame) -> Prepared:
+    return _load("pcstats.engines.skill_metrics:prepare_skill")(spec, table)
+
+
+def _prepare_q10(spec, table: pd.DataFrame) -> Prepared:
+    return _load("pcstats.engines.q10_scipy:prepare_q10")(spec, table)
+
+
 _FAMILIES: dict[str, tuple[Callable, Callable]] = {
     "trend": (_prepare_trend, _auto_trend),
     "mixed": (_prepare_mixed, lambda spec, prepared: spec.engine),
     "sem": (_prepare_sem, lambda spec, prepared: spec.engine),
     "bayes": (_prepare_mixed, lambda spec, prepared: spec.engine),
+    "skill": (_prepare_skill, lambda spec, prepared: spec.engine),
+    "q10": (_prepare_q10, lambda spec, prepared: spec.engine),
 }
 
 

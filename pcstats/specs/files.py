@@ -22,13 +22,16 @@ from ..errors import SpecError, did_you_mean
 from .formula import check_formula_vocabulary
 from .bayes import BayesSpec
 from .mixed import MixedSpec
+from .q10 import Q10Spec
 from .random_effects import parse_mixed_formula
 from .sem import SEMSpec
+from .skill import SkillSpec
 from .trend import TrendSpec
 
 __all__ = ["SPEC_TYPES", "load_spec", "save_spec"]
 
-SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec, "bayes": BayesSpec}
+SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec, "bayes": BayesSpec, "skill": SkillSpec,
+                               "q10": Q10Spec}
 
 
 def load_spec(path: str | Path, *, trust: bool = False):

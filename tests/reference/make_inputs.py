@@ -3,7 +3,8 @@
 Run from the repository root:  python tests/reference/make_inputs.py
 Writes tests/reference/trend_input.csv (the seasonal P/NoP table, for lm.R and lme4.R) and
 tests/reference/mixed_cells.csv (CAMS annual NEE of the 100 fixture cells, for lme4.R: many groups,
-a well-identified random intercept and slope), both at full precision. tests/test_r_parity.py checks that this
+a well-identified random intercept and slope), both at full precision, and
+tests/reference/q10_input.csv (the fixture towers' monthly TER and AirT, for nls.R). tests/test_r_parity.py checks that this
 file still equals what the pipeline makes from the fixtures, so it cannot go stale silently.
 """
 
@@ -18,6 +19,7 @@ from pcstats.reproduce import FIXTURES, regional_tables
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "trend_input.csv"
 CELLS = HERE / "mixed_cells.csv"
+Q10 = HERE / "q10_input.csv"
 
 
 def build():
@@ -35,7 +37,16 @@ def build_cells():
     return cams[cams["season"] == "ANN"].reset_index(drop=True)
 
 
+def build_q10():
+    """Monthly TER and AirT of the evaluation fixture's towers, one row per site-month, NaN-free."""
+    monthly = pc.read_table(FIXTURES / "evaluation" / "sites_monthly.parquet")
+    towers = monthly[(monthly["source"] == "FLUXNET") & monthly["variable"].isin(["TER", "AirT"])]
+    wide = towers.pivot_table(index=["region", "site", "year", "month"], columns="variable", values="value").reset_index()
+    return wide[["region", "site", "year", "month", "TER", "AirT"]].dropna().reset_index(drop=True)
+
+
 if __name__ == "__main__":
     build().to_csv(OUT, index=False)
     build_cells().to_csv(CELLS, index=False)
-    print(f"wrote {OUT} and {CELLS}")
+    build_q10().to_csv(Q10, index=False, float_format="%.17g")
+    print(f"wrote {OUT}, {CELLS} and {Q10}")
