@@ -24,12 +24,14 @@ from .data import (  # noqa: E402
     write_table,
 )
 from .engines import fit  # noqa: E402
+from . import soc  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
+from .evaluation import skill  # noqa: E402
 from .likelihood_ratio import lrt  # noqa: E402
 from .posterior import posterior_prob, prior_predictive  # noqa: E402
 from .results import Results, compare  # noqa: E402
 from .second_stage import difference_test, trend_gradient  # noqa: E402
-from .specs import BayesSpec, MixedSpec, SEMSpec, TrendSpec, load_spec, save_spec  # noqa: E402
+from .specs import BayesSpec, MixedSpec, Q10Spec, SEMSpec, SkillSpec, TrendSpec, load_spec, save_spec  # noqa: E402
 
 __all__ = [
     "BayesSpec",
@@ -40,7 +42,9 @@ __all__ = [
     "MixedSpec",
     "SEMSpec",
     "PcstatsError",
+    "Q10Spec",
     "Results",
+    "SkillSpec",
     "SpecError",
     "TrendSpec",
     "aggregate",
@@ -58,6 +62,8 @@ __all__ = [
     "read_table",
     "save_spec",
     "seasonalize",
+    "skill",
+    "soc",
     "ter_residual",
     "trend_gradient",
     "validate",

@@ -14,7 +14,7 @@ from .errors import PcstatsError
 from .results import Results
 
 __all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "forest_figure", "ppc_figure",
-           "rank_figure", "trend_map_figure", "unit_label"]
+           "rank_figure", "taylor_figure", "trend_map_figure", "unit_label"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -309,6 +309,60 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
     unit = field.attrs.get("units", "")
     bar = fig.colorbar(mesh, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.6, pad=0.04)
     bar.set_label(f"{trends.attrs.get('variable', '')} trend ({unit_label(unit)}); dots: p < {alpha}", fontsize=8)
+    return _save_png_svg(fig, path)
+
+
+def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | None = None):
+    """Taylor diagram of a skill fit: correlation as the angle, sigma_sim / sigma_obs as the radius.
+
+    One point per simulated source (and per value of the other ``by`` keys); one panel per value
+    of ``panel`` (e.g. ``"season"``). Grey arcs are the normalised centred RMSE around the
+    observations' point (1, 1) (Taylor 2001): ``crmse / sigma_obs = sqrt(1 + s^2 - 2 s r)``.
+    """
+    plt = _pyplot()
+    if type(res.spec).family != "skill":
+        raise PcstatsError(f"taylor_figure() draws skill Results (pcstats.skill); {res.model!r} is a {type(res.spec).family} fit.")
+    if panel is not None and panel not in res.by:
+        raise PcstatsError(f"taylor_figure(panel={panel!r}): {panel!r} is not a by key of the fit {res.by}.")
+    wide = res.tidy().pivot_table(index=list(res.by), columns="term", values="estimate").reset_index()
+    wide = wide[np.isfinite(wide["r"]) & np.isfinite(wide["sd_ratio"])]
+    if wide.empty:
+        raise PcstatsError(f"taylor_figure(): {res.model!r} has no group with a finite correlation and SD ratio.")
+    panels = sorted(wide[panel].unique()) if panel else [None]
+    ncols = min(len(panels), 2)
+    nrows = int(np.ceil(len(panels) / ncols))
+    fig = plt.figure(figsize=(4.6 * ncols + 1.4, 4.4 * nrows), constrained_layout=True)
+    radius = max(1.6, float(np.ceil(wide["sd_ratio"].max() * 5) / 5))
+    negative = bool((wide["r"] < 0).any())
+    sources = sorted(wide["source"].unique())
+    colours = plt.get_cmap("tab10" if len(sources) <= 10 else "tab20")(np.linspace(0, 1, max(len(sources), 2)))
+    others = [k for k in res.by if k not in ("source", panel)]
+    for i, value in enumerate(panels):
+        ax = fig.add_subplot(nrows, ncols, i + 1, projection="polar")
+        ax.set_thetamin(0)
+        ax.set_thetamax(180 if negative else 90)
+        ticks = np.array([-0.99, -0.9, -0.6, -0.3, 0, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99] if negative else
+                         [0, 0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99])
+        ax.set_thetagrids(np.degrees(np.arccos(ticks)), [f"{t:g}" for t in ticks], fontsize=7)
+        ax.set_rlim(0, radius)
+        theta, rr = np.meshgrid(np.linspace(0, np.pi if negative else np.pi / 2, 200), np.linspace(0, radius, 200))
+        crmse = np.sqrt(1 + rr ** 2 - 2 * rr * np.cos(theta))
+        contours = ax.contour(theta, rr, crmse, levels=np.arange(0.25, 2.01, 0.25), colors="grey", linewidths=0.6, alpha=0.7)
+        ax.clabel(contours, fontsize=6, fmt="%.2g")
+        ax.plot([0], [1], marker="*", ms=12, color="black", ls="none", label="observed")
+        part = wide if value is None else wide[wide[panel] == value]
+        for j, source in enumerate(sources):
+            rows = part[part["source"] == source]
+            style = dict(marker="s", mec="black", color="white", ms=8) if source == "ensemble" else \
+                dict(marker="o", color=colours[j], ms=5 if others else 7)
+            ax.plot(np.arccos(rows["r"].clip(-1, 1)), rows["sd_ratio"], ls="none", alpha=0.6 if others else 0.9,
+                    label=source, **style)
+        ax.set_title(SEASON_TITLES.get(str(value), str(value)) if value is not None else res.model, fontsize=9)
+        ax.text(0.5, -0.1, "σ$_{sim}$ / σ$_{obs}$", transform=ax.transAxes, ha="center", fontsize=8)
+        ax.text(np.radians(52), radius * 1.13, "correlation", rotation=-38, ha="center", va="center", fontsize=8)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
+    fig.suptitle(f"{res.model}: Taylor diagram" + (f" (one point per {', '.join(others)})" if others else ""), fontsize=10)
     return _save_png_svg(fig, path)
 
 

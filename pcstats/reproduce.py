@@ -3,12 +3,15 @@
 Steps: read the monthly inversion NEE and the annual covariates; put NEE in gC m-2 d-1 with net
 uptake positive; classify cells by %P, %TC and MAT; average cells (by area) into regions and
 bins; seasonalize (the paper's conventions); add the ensemble over inversions; fit every spec in
-:data:`RUNS`; run the second-stage tests; write tables, figures and a manifest.
+:data:`RUNS`; run the second-stage tests; fit the SEMs; evaluate the land models against the towers
+and check the permafrost SOC tables (:mod:`pcstats.reproduce_evaluation`); write tables, figures and
+a manifest.
 
 Output folder::
 
     tables/   STEM_tidy.csv/.md, STEM_glance.csv/.md, STEM.json per fit; comparison and summary tables
-    figures/  trends.png (seasonal series and trends, P vs NoP), gradients_ANN.png, gradients_LGS.png
+    figures/  trends.png (seasonal series and trends, P vs NoP), gradients_ANN.png, gradients_LGS.png,
+              glmm/bayes/SEM figures, taylor_nbp/gpp/ter.png (land-model skill)
     data/     the seasonal long tables the fits used
     summary.md, manifest.json
 """
@@ -26,6 +29,7 @@ from tqdm.auto import tqdm
 from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from .engines import fit
 from .export import to_markdown, write_results
+from .reproduce_evaluation import evaluation
 from .results import compare
 from .second_stage import difference_test, trend_gradient
 from .specs import load_spec
@@ -89,7 +93,7 @@ def regional_tables(nee_monthly: pd.DataFrame, covariates_annual: pd.DataFrame) 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS) -> dict:
     """Run the trend analysis and write everything into ``out``; returns the manifest."""
     out, fixtures, models = Path(out), Path(fixtures), Path(models)
-    steps = tqdm(total=len(RUNS) + 4, desc="reproduce", disable=None)
+    steps = tqdm(total=len(RUNS) + 5, desc="reproduce", disable=None)
     nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
     tables, gradients, messages = regional_tables(nee, annual)
@@ -157,16 +161,21 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
         sem_path_figure(res, path=path)
         figures += [path, path.with_suffix(".svg")]
     steps.update(1)
+    land = evaluation(out, fixtures, models)
+    written += land.written
+    figures += land.figures
+    messages += land.messages
+    steps.update(1)
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results)
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + land.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
     manifest = {
         "runs": [{"stem": r.stem, "spec_file": f"models/{r.spec_file}", "table": r.table,
                   "engine": results[r.stem].engine} for r in RUNS]
         + [{"stem": stem, "spec_file": f"models/{f}", "table": "fixtures/sem/sem_seasonal.parquet",
-            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()],
+            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()] + land.runs,
         "tables": sorted(str(p.relative_to(out)) for p in written),
         "figures": [str(p.relative_to(out)) for p in figures],
         "warnings": messages,

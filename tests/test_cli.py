@@ -40,3 +40,12 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     assert (out / "figures" / "trends.png").read_bytes()[:4] == b"\x89PNG"
     assert "tables/trend_seasonal_tidy.md" in manifest["tables"]
     assert any("JAMSTEC" in w for w in manifest["warnings"])
+    # land-model evaluation and SOC (issue 7): skill by season, Q10 P vs NoP, the published-table check
+    assert {"models/skill_nbp.toml", "models/q10_towers.toml"} <= {r["spec_file"] for r in manifest["runs"]}
+    skill = pd.read_csv(out / "tables" / "skill_nbp_tidy.csv")
+    assert set(skill["season"]) == {"ANN", "EGS", "LGS", "WIN"} and "ensemble" in set(skill["source"])
+    assert "figures/taylor_nbp.png" in manifest["figures"]
+    soc = pd.read_csv(out / "tables" / "soc_consistency.csv")
+    assert (~soc["consistent"]).sum() == 12
+    summary = (out / "summary.md").read_text()
+    assert "Land-model skill" in summary and "Permafrost SOC storage" in summary and "Q10" in summary

@@ -32,3 +32,27 @@ def test_native_units_and_signs_are_as_documented():
     assert set(nee["positive"]) == {"up"}
     july = nee[(nee["month"] == 7)].groupby("source")["value"].mean()
     assert (july < 0).all()  # summer net uptake is negative in the release-positive convention
+
+
+def test_evaluation_generator_reproduces_committed_files(tmp_path):
+    spec = importlib.util.spec_from_file_location("generate_evaluation", ROOT / "fixtures" / "generate_evaluation.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    truth = module.generate(tmp_path)
+    assert truth == json.loads((ROOT / "fixtures" / "evaluation" / "truth.json").read_text())
+    rel = "evaluation/sites_monthly.parquet"
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
+
+
+def test_evaluation_fixture_has_the_documented_layout():
+    table = pd.read_parquet(ROOT / "fixtures" / "evaluation" / "sites_monthly.parquet")
+    truth = json.loads((ROOT / "fixtures" / "evaluation" / "truth.json").read_text())
+    towers = table[table["kind"] == "eddy_covariance"]
+    models = table[table["kind"] == "dgvm"]
+    assert set(towers["variable"]) == {"NEE", "GPP", "TER", "AirT"} and set(models["variable"]) == {"NBP", "GPP", "TER", "AirT"}
+    assert towers["site"].nunique() == 48 and models["source"].nunique() == 10
+    assert models["year"].min() < towers["year"].min()  # the models' record is longer: alignment is needed
+    assert set(table.loc[table["variable"].isin(["NEE", "NBP"]), "positive"]) == {"down"}
+    assert towers["value"].isna().sum() == truth["tower_nee_nan"]
+    regions = towers.groupby("site")["region"].first()
+    assert all(regions[s] == v["region"] for s, v in truth["sites"].items())

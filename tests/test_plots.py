@@ -9,7 +9,7 @@ import pytest
 
 import pcstats as pc
 from pcstats.errors import PcstatsError
-from pcstats.plots import mixed_trend_figure, unit_label
+from pcstats.plots import mixed_trend_figure, taylor_figure, unit_label
 
 from .conftest import REFERENCE
 
@@ -84,3 +84,17 @@ def test_trend_map_stipples_significant_cells(tmp_path):
         dots = ax.collections[1].get_offsets()
         assert len(dots) == int((trends["p_value"].sel(season=season) < 0.05).sum())
     assert "gC m$^{-2}$ yr$^{-2}$" in fig.axes[-1].get_xlabel()
+
+
+def test_taylor_figure_places_each_model_at_its_correlation_and_sd_ratio(tmp_path):
+    monthly = pc.read_table("fixtures/evaluation/sites_monthly.parquet")
+    res = pc.skill(monthly, simulated="TRENDY:GPP", observed="EC:GPP", by="region")
+    fig = taylor_figure(res, panel="region", path=tmp_path / "taylor.png")
+    assert (tmp_path / "taylor.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "taylor.svg").exists()
+    assert len(fig.axes) == 2
+    wide = res.tidy().query("region == 'NoP'").pivot_table(index="source", columns="term", values="estimate")
+    line = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "CLM5.0")  # panels sorted: NoP first
+    np.testing.assert_allclose(line.get_xdata(), np.arccos(wide.loc["CLM5.0", "r"]))
+    np.testing.assert_allclose(line.get_ydata(), wide.loc["CLM5.0", "sd_ratio"])
+    with pytest.raises(PcstatsError, match="skill Results"):
+        taylor_figure(pc.fit(pc.Q10Spec(by="region"), monthly))
