@@ -24,14 +24,15 @@ from .data import (  # noqa: E402
     write_table,
 )
 from .engines import fit  # noqa: E402
-from . import soc  # noqa: E402
+from . import robustness, soc  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
 from .evaluation import skill  # noqa: E402
 from .likelihood_ratio import lrt  # noqa: E402
 from .posterior import posterior_prob, prior_predictive  # noqa: E402
 from .results import Results, compare  # noqa: E402
-from .second_stage import difference_test, trend_gradient  # noqa: E402
-from .specs import BayesSpec, MixedSpec, Q10Spec, SEMSpec, SkillSpec, TrendSpec, load_spec, save_spec  # noqa: E402
+from .second_stage import difference_test, pairwise_differences, trend_gradient  # noqa: E402
+from .sensitivity import sensitivity  # noqa: E402
+from .specs import BayesSpec, MixedSpec, PanelSpec, Q10Spec, SEMSpec, SkillSpec, TrendSpec, load_spec, save_spec  # noqa: E402
 
 __all__ = [
     "BayesSpec",
@@ -41,6 +42,7 @@ __all__ = [
     "FormulaError",
     "MixedSpec",
     "SEMSpec",
+    "PanelSpec",
     "PcstatsError",
     "Q10Spec",
     "Results",
@@ -58,10 +60,13 @@ __all__ = [
     "load_spec",
     "lrt",
     "posterior_prob",
+    "pairwise_differences",
     "prior_predictive",
     "read_table",
+    "robustness",
     "save_spec",
     "seasonalize",
+    "sensitivity",
     "skill",
     "soc",
     "ter_residual",

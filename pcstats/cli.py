@@ -3,6 +3,8 @@
     pcstats fit SPEC --data TABLE --out DIR      fit one spec file to one long table
     pcstats reproduce --out DIR                  the paper's trend analysis on the bundled fixtures
     pcstats ingest FOLDER --out DIR              product files (NetCDF, FLUXNET2015) into long tables (Parquet)
+    pcstats robustness SPEC --data TABLE --windows N --seed S --out DIR
+                                                 random windows, each source alone, leave one out, longest vs shortest
 """
 
 from __future__ import annotations
@@ -64,6 +66,21 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _robustness(args: argparse.Namespace) -> int:
+    from .data import read_table
+    from .reproduce_robustness import robustness_set
+    from .specs import load_spec
+
+    spec = load_spec(args.spec, trust=args.trust)
+    section = robustness_set(spec, read_table(args.data), args.out, windows=args.windows, seed=args.seed,
+                             min_length=args.min_length, stem=Path(args.spec).stem, source=str(args.spec))
+    print(section.summary)
+    for w in section.messages:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"wrote {len(section.written)} tables and {len(section.figures)} figures to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,6 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     p_ing.add_argument("--out", required=True, help="output folder: monthly.parquet, annual.parquet, ingest_report.json")
     p_ing.add_argument("--resolution", type=float, default=1.0, help="grid spacing in degrees (default: 1)")
     p_ing.set_defaults(run=_ingest)
+    p_rob = sub.add_parser("robustness", help="the paper's robustness checks of a trend spec: random windows, each "
+                           "source alone, leave one out, the longest against the shortest")
+    p_rob.add_argument("spec", help="a 'y ~ year' trend spec file, e.g. models/trend_ensemble.toml")
+    p_rob.add_argument("--data", required=True, help="seasonal long table, .csv or .parquet (with the ensemble rows if the "
+                       "spec fits the ensemble)")
+    p_rob.add_argument("--windows", type=int, default=10_000, help="number of random windows (default 10000)")
+    p_rob.add_argument("--seed", type=int, default=0, help="seed of the windows (default 0)")
+    p_rob.add_argument("--min-length", type=int, default=10, help="shortest window in years (default 10)")
+    p_rob.add_argument("--out", default="robustness", help="output folder (default: robustness)")
+    p_rob.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
+    p_rob.set_defaults(run=_robustness)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

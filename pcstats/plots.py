@@ -14,7 +14,8 @@ from .errors import PcstatsError
 from .results import Results
 
 __all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "forest_figure", "ppc_figure",
-           "rank_figure", "taylor_figure", "trend_map_figure", "unit_label"]
+           "rank_figure", "sensitivity_figure", "source_trends_figure", "taylor_figure", "trend_map_figure", "unit_label",
+           "window_trends_figure"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -364,6 +365,109 @@ def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | 
     fig.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
     fig.suptitle(f"{res.model}: Taylor diagram" + (f" (one point per {', '.join(others)})" if others else ""), fontsize=10)
     return _save_png_svg(fig, path)
+
+
+REGION_COLOURS = {"P": "#1b6ca8", "NoP": "#d1495b"}
+
+
+def _colour(value, i: int) -> str:
+    return REGION_COLOURS.get(str(value), ("#66a182", "#edae49", "#8d6a9f", "#2e4057")[i % 4])
+
+
+def window_trends_figure(rw: Results, *, colour_by: str = "region", panel: str = "season", term: str = "year",
+                         path: str | Path | None = None):
+    """Distribution of the trends over random windows (:func:`pcstats.robustness.random_windows`).
+
+    One panel per ``panel`` value, one histogram per ``colour_by`` value, the median dashed.
+    """
+    plt = _pyplot()
+    tidy = rw.tidy()
+    for key in (colour_by, panel):
+        if key not in rw.by:
+            raise PcstatsError(f"window_trends_figure(): {key!r} is not a by key of {rw.model!r} {rw.by}.")
+    tidy = tidy[(tidy["term"] == term) & tidy["estimate"].notna()]
+    panels = sorted(tidy[panel].unique(), key=lambda v: list(SEASON_TITLES).index(v) if v in SEASON_TITLES else 99)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 3.0), constrained_layout=True, squeeze=False)
+    unit = unit_label(trend_unit(rw.units.get(parse_response(rw), "gC m-2 yr-1")))
+    for ax, value in zip(axes.ravel(), panels):
+        part = tidy[tidy[panel] == value]
+        bins = np.histogram_bin_edges(part["estimate"], bins=40)
+        for i, (group, rows) in enumerate(part.groupby(colour_by, sort=True)):
+            ax.hist(rows["estimate"], bins=bins, alpha=0.55, color=_colour(group, i), label=str(group))
+            ax.axvline(rows["estimate"].median(), color=_colour(group, i), ls="--", lw=1)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(SEASON_TITLES.get(str(value), str(value)), fontsize=9)
+        ax.set_xlabel(f"Trend ({unit})", fontsize=8)
+    axes.ravel()[0].set_ylabel("windows", fontsize=8)
+    axes.ravel()[0].legend(fontsize=7, frameon=False)
+    fig.suptitle(f"{rw.model}: trends over random windows (dashed: median)", fontsize=9)
+    return _save_png_svg(fig, path)
+
+
+def source_trends_figure(res: Results, *, key: str | None = None, colour_by: str = "region", panel: str = "season",
+                         term: str = "year", path: str | Path | None = None):
+    """Trend ± CI per source (or per left-out source, per subset): rows ``key``, colours ``colour_by``."""
+    plt = _pyplot()
+    key = key or res.by[0]
+    for k in (key, colour_by, panel):
+        if k not in res.by:
+            raise PcstatsError(f"source_trends_figure(): {k!r} is not a by key of {res.model!r} {res.by}.")
+    tidy = res.tidy()
+    tidy = tidy[tidy["term"] == term]
+    panels = sorted(tidy[panel].unique(), key=lambda v: list(SEASON_TITLES).index(v) if v in SEASON_TITLES else 99)
+    levels = sorted(tidy[key].unique(), key=str)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 0.32 * len(levels) + 1.6), sharey=True,
+                             constrained_layout=True, squeeze=False)
+    groups = sorted(tidy[colour_by].unique(), key=str)
+    for ax, value in zip(axes.ravel(), panels):
+        part = tidy[tidy[panel] == value]
+        for i, group in enumerate(groups):
+            rows = part[part[colour_by] == group].set_index(key).reindex(levels)
+            y = np.arange(len(levels)) + (i - (len(groups) - 1) / 2) * 0.25
+            ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
+                        fmt="o", ms=4, capsize=2, color=_colour(group, i), label=str(group))
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(np.arange(len(levels)), [str(v) for v in levels], fontsize=7)
+        ax.set_title(SEASON_TITLES.get(str(value), str(value)), fontsize=9)
+        ax.set_xlabel(f"Trend ({unit_label(trend_unit(res.units.get(parse_response(res), 'gC m-2 yr-1')))})", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes.ravel()[0].legend(fontsize=7, frameon=False)
+    fig.suptitle(f"{res.model}: trend and {getattr(res.spec, 'conf_level', 0.95):.0%} CI per {key}", fontsize=9)
+    return _save_png_svg(fig, path)
+
+
+def sensitivity_figure(fits: dict[str, Results], *, term: str = "AirT", colour_by: str = "region",
+                       path: str | Path | None = None):
+    """γ ± CI by season, one panel per fit (e.g. per data kind and effect), colours ``colour_by``."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(fits), figsize=(3.4 * len(fits), 3.0), sharey=True, constrained_layout=True, squeeze=False)
+    for ax, (label, res) in zip(axes.ravel(), fits.items()):
+        tidy = res.tidy()
+        tidy = tidy[tidy["term"] == term]
+        seasons = [s for s in SEASON_TITLES if s in set(tidy["season"])]
+        groups = sorted(tidy[colour_by].unique(), key=str) if colour_by in tidy.columns else [None]
+        for i, group in enumerate(groups):
+            rows = (tidy if group is None else tidy[tidy[colour_by] == group]).groupby("season").first().reindex(seasons)
+            x = np.arange(len(seasons)) + (i - (len(groups) - 1) / 2) * 0.2
+            ax.errorbar(x, rows["estimate"], yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
+                        fmt="o", ms=5, capsize=3, color=_colour(group, i), label=str(group))
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xticks(np.arange(len(seasons)), seasons)
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    unit = res.units.get(parse_response(res), "gC m-2 d-1")
+    axes.ravel()[0].set_ylabel(f"γ ({unit_label(unit)} K$^{{-1}}$)", fontsize=8)
+    axes.ravel()[0].legend(fontsize=7, frameon=False)
+    fig.suptitle("Temperature sensitivity γ, OLS slope ± 95 % CI", fontsize=9)
+    return _save_png_svg(fig, path)
+
+
+def parse_response(res: Results) -> str:
+    """The response variable of a fit's formula (a robustness run's base spec)."""
+    from .specs.formula import parse_formula
+
+    spec = getattr(res.spec, "trend", None) or getattr(res.spec, "base", None) or res.spec
+    return parse_formula(getattr(spec, "fixed", None) or spec.formula).response
 
 
 def _response_unit(res: Results) -> str:

@@ -4,8 +4,9 @@ Steps: read the monthly inversion NEE and the annual covariates; put NEE in gC m
 uptake positive; classify cells by %P, %TC and MAT; average cells (by area) into regions and
 bins; seasonalize (the paper's conventions); add the ensemble over inversions; fit every spec in
 :data:`RUNS`; run the second-stage tests; fit the SEMs; evaluate the land models against the towers
-and check the permafrost SOC tables (:mod:`pcstats.reproduce_evaluation`); write tables, figures and
-a manifest.
+and check the permafrost SOC tables (:mod:`pcstats.reproduce_evaluation`); run the robustness set
+and the temperature sensitivities (:mod:`pcstats.reproduce_robustness`); write tables, figures and a
+manifest.
 
 Output folder::
 
@@ -30,6 +31,7 @@ from .data import aggregate, cell_attributes, classify, convert_units, ensemble,
 from .engines import fit
 from .export import to_markdown, write_results
 from .reproduce_evaluation import evaluation
+from .reproduce_robustness import robustness
 from .results import compare
 from .second_stage import difference_test, trend_gradient
 from .specs import load_spec
@@ -93,7 +95,7 @@ def regional_tables(nee_monthly: pd.DataFrame, covariates_annual: pd.DataFrame) 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS) -> dict:
     """Run the trend analysis and write everything into ``out``; returns the manifest."""
     out, fixtures, models = Path(out), Path(fixtures), Path(models)
-    steps = tqdm(total=len(RUNS) + 5, desc="reproduce", disable=None)
+    steps = tqdm(total=len(RUNS) + 6, desc="reproduce", disable=None)
     nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
     tables, gradients, messages = regional_tables(nee, annual)
@@ -162,20 +164,22 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
         figures += [path, path.with_suffix(".svg")]
     steps.update(1)
     land = evaluation(out, fixtures, models)
-    written += land.written
-    figures += land.figures
-    messages += land.messages
-    steps.update(1)
+    robust = robustness(out, fixtures, models, tables)
+    for part in (land, robust):
+        written += part.written
+        figures += part.figures
+        messages += part.messages
+        steps.update(1)
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + land.summary
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + robust.summary + land.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
     manifest = {
         "runs": [{"stem": r.stem, "spec_file": f"models/{r.spec_file}", "table": r.table,
                   "engine": results[r.stem].engine} for r in RUNS]
         + [{"stem": stem, "spec_file": f"models/{f}", "table": "fixtures/sem/sem_seasonal.parquet",
-            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()] + land.runs,
+            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()] + robust.runs + land.runs,
         "tables": sorted(str(p.relative_to(out)) for p in written),
         "figures": [str(p.relative_to(out)) for p in figures],
         "warnings": messages,

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import PcstatsError
 
-__all__ = ["Results", "Provenance", "compare", "package_versions", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
+__all__ = ["Results", "Provenance", "compare", "package_versions", "stack", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
 
 TIDY_COLUMNS = ("component", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 GLANCE_COLUMNS = ("nobs", "df_residual", "r_squared", "adj_r_squared", "sigma", "log_lik", "aic", "bic")
@@ -155,6 +155,32 @@ class Results:
                  f"{fitted} of {len(stats)} groups fitted, {len(self.warnings)} warning(s)>"]
         lines += [f"  warning: {w}" for w in self.warnings[:5]]
         return "\n".join(lines)
+
+
+def stack(results: Mapping[str, Results], key: str, spec: Any) -> Results:
+    """One Results from several (same family), with ``key`` holding each one's label as the first by key.
+
+    ``spec`` describes the whole (it needs a ``label``); removed rows and warnings are kept per label.
+
+    >>> import pcstats as pc
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> a = pc.fit(pc.TrendSpec("NEE ~ year", by="season", where="source == 'CAMS' and region == 'P'"), t)
+    >>> both = stack({"one": a, "two": a}, "copy", a.spec)
+    >>> both.by, len(both.tidy()) == 2 * len(a.tidy())
+    (('copy', 'season'), True)
+    """
+    def concat(part: Callable[[Results], pd.DataFrame]) -> pd.DataFrame:
+        frames = [part(r).drop(columns="model", errors="ignore").assign(**{key: label}) for label, r in results.items()]
+        out = pd.concat(frames, ignore_index=True)
+        return out[[key] + [c for c in out.columns if c != key]]
+
+    first = next(iter(results.values()))
+    removed = pd.concat([r.removed.assign(**{key: label}) for label, r in results.items()], ignore_index=True)
+    warnings = tuple(f"{label}: {w}" for label, r in results.items() for w in r.warnings)
+    hashes = "+".join(dict.fromkeys(r.provenance.data_hash for r in results.values()))
+    return Results(spec, first.engine, first.engine_version, (key, *first.by), _coefficients=concat(Results.tidy),
+                   _statistics=concat(Results.glance), provenance=Provenance(hashes, first.provenance.seed, package_versions()),
+                   removed=removed, warnings=warnings, units=dict(first.units))
 
 
 def _with_model(frame: pd.DataFrame, model: str) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from .results import Provenance, Results, package_versions
 from .specs.trend import TrendSpec
 from .stats.welch import welch_difference
 
-__all__ = ["DifferenceSpec", "difference_test", "trend_gradient"]
+__all__ = ["DifferenceSpec", "PairwiseSpec", "difference_test", "pairwise_differences", "trend_gradient"]
 
 
 @dataclass(frozen=True)
@@ -200,3 +200,48 @@ def trend_gradient(
     frame = frame[frame[gname].notna()]
     prepared = group_frame(frame, ("trend", gname), ("trend",), rest, 3, removed, digest=res.provenance.data_hash, response="trend")
     return fit_ols(spec, prepared)
+
+
+@dataclass(frozen=True)
+class PairwiseSpec:
+    """All pairwise Welch tests of one coefficient between the values of one key of a fit."""
+
+    model: str
+    term: str
+    between: str
+    conf_level: float = 0.95
+
+    family: ClassVar[str] = "difference"
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}: {self.term} differences between {self.between} values"
+
+
+def pairwise_differences(res: Results, between: str, term: str, *, conf_level: float = 0.95) -> Results:
+    """Welch t tests of ``term`` for every pair of values of the by key ``between`` (key ``contrast``: ``"a - b"``).
+
+    Rows are matched on the other by keys, as :func:`difference_test` does: ``between="region"``
+    compares the regions season by season; ``between="season"`` the seasons region by region.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("region", "season"), where="source == 'ensemble'"), t)
+    >>> pc.pairwise_differences(res, "season", "year").tidy()["contrast"].nunique()
+    6
+    """
+    from itertools import combinations
+
+    from .results import stack
+
+    if between not in res.by:
+        raise PcstatsError(f"pairwise_differences(between={between!r}): not a by key of {res.model!r} {res.by}.")
+    rows = res.tidy()
+    values = sorted(rows.loc[rows["term"] == term, between].dropna().unique(), key=str)
+    if len(values) < 2:
+        raise PcstatsError(f"pairwise_differences(): {res.model!r} has fewer than two {between} values with term {term!r}.")
+    fits = {f"{a} - {b}": difference_test(res.subset(**{between: a}), res.subset(**{between: b}), term=term,
+                                          conf_level=conf_level) for a, b in combinations(values, 2)}
+    return stack(fits, "contrast", PairwiseSpec(res.model, term, between, conf_level))

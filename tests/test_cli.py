@@ -28,6 +28,23 @@ def test_errors_exit_2_with_the_message(tmp_path, capsys):
     assert main(["fit", "models/trend_seasonal.toml", "--data", "nope.csv", "--out", str(tmp_path)]) == 2
 
 
+def test_robustness_command_runs_the_set_and_reports_bad_input(tmp_path, capsys):
+    out = tmp_path / "rob"
+    assert main(["robustness", "models/trend_ensemble.toml", "--data", "tests/reference/trend_input.csv",
+                 "--windows", "300", "--seed", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "300 windows" in printed and "Longest two vs shortest three" in printed
+    windows = pd.read_csv(out / "tables" / "trend_ensemble_windows_tidy.csv.gz")
+    assert windows["window"].nunique() == 300 and (out / "figures" / "trend_ensemble_windows.png").stat().st_size > 0
+    again = tmp_path / "again"
+    main(["robustness", "models/trend_ensemble.toml", "--data", "tests/reference/trend_input.csv", "--windows", "300",
+          "--seed", "2", "--out", str(again)])
+    assert pd.read_csv(again / "tables" / "trend_ensemble_windows_tidy.csv.gz")["start"].equals(windows["start"])
+    assert main(["robustness", "models/trend_ensemble.toml", "--data", "tests/reference/trend_input.csv",
+                 "--min-length", "99", "--out", str(out)]) == 2
+    assert "min_length=99" in capsys.readouterr().err
+
+
 def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out)],
@@ -49,3 +66,11 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     assert (~soc["consistent"]).sum() == 12
     summary = (out / "summary.md").read_text()
     assert "Land-model skill" in summary and "Permafrost SOC storage" in summary and "Q10" in summary
+    # robustness and sensitivity (issue 9)
+    assert {"models/trend_ensemble.toml", "models/panel_gamma.toml", "models/gamma_mixed.toml"} <= {
+        r["spec_file"] for r in manifest["runs"]}
+    for figure in ("robustness_windows.png", "robustness_by_source.png", "gamma.png"):
+        assert f"figures/{figure}" in manifest["figures"]
+    agreement = pd.read_csv(out / "tables" / "sign_agreement_tidy.csv")
+    assert set(agreement["region_class"]) == {"P", "NoP"} and agreement["estimate"].between(0, 1).all()
+    assert "Random windows" in summary and "Temperature sensitivity" in summary

@@ -31,6 +31,7 @@ ENGINES: dict[tuple[str, str], str] = {
     ("bayes", "pymc"): "pcstats.engines.bayes_pymc:fit",
     ("skill", "numpy"): "pcstats.engines.skill_metrics:fit",
     ("q10", "scipy"): "pcstats.engines.q10_scipy:fit",
+    ("panel", "linearmodels"): "pcstats.engines.panel_linearmodels:fit",
 }
 
 
@@ -112,6 +113,10 @@ def _prepare_q10(spec, table: pd.DataFrame) -> Prepared:
     return _load("pcstats.engines.q10_scipy:prepare_q10")(spec, table)
 
 
+def _prepare_panel(spec, table: pd.DataFrame) -> Prepared:
+    return _load("pcstats.engines.panel_linearmodels:prepare_panel")(spec, table)
+
+
 _FAMILIES: dict[str, tuple[Callable, Callable]] = {
     "trend": (_prepare_trend, _auto_trend),
     "mixed": (_prepare_mixed, lambda spec, prepared: spec.engine),
@@ -119,6 +124,7 @@ _FAMILIES: dict[str, tuple[Callable, Callable]] = {
     "bayes": (_prepare_mixed, lambda spec, prepared: spec.engine),
     "skill": (_prepare_skill, lambda spec, prepared: spec.engine),
     "q10": (_prepare_q10, lambda spec, prepared: spec.engine),
+    "panel": (_prepare_panel, lambda spec, prepared: spec.engine),
 }
 
 

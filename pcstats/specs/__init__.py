@@ -4,10 +4,11 @@ from .bayes import BayesSpec
 from .files import SPEC_TYPES, load_spec, save_spec
 from .formula import SAFE_TRANSFORMS
 from .mixed import MixedSpec
+from .panel import PanelSpec
 from .q10 import Q10Spec
 from .sem import SEMSpec
 from .skill import SkillSpec
 from .trend import TrendSpec
 
-__all__ = ["BayesSpec", "SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "Q10Spec", "SEMSpec", "SkillSpec", "TrendSpec", "load_spec",
+__all__ = ["BayesSpec", "SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "PanelSpec", "Q10Spec", "SEMSpec", "SkillSpec", "TrendSpec", "load_spec",
            "save_spec"]

@@ -22,6 +22,7 @@ from ..errors import SpecError, did_you_mean
 from .formula import check_formula_vocabulary
 from .bayes import BayesSpec
 from .mixed import MixedSpec
+from .panel import PanelSpec
 from .q10 import Q10Spec
 from .random_effects import parse_mixed_formula
 from .sem import SEMSpec
@@ -31,7 +32,7 @@ from .trend import TrendSpec
 __all__ = ["SPEC_TYPES", "load_spec", "save_spec"]
 
 SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec, "bayes": BayesSpec, "skill": SkillSpec,
-                               "q10": Q10Spec}
+                               "q10": Q10Spec, "panel": PanelSpec}
 
 
 def load_spec(path: str | Path, *, trust: bool = False):

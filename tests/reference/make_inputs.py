@@ -4,7 +4,8 @@ Run from the repository root:  python tests/reference/make_inputs.py
 Writes tests/reference/trend_input.csv (the seasonal P/NoP table, for lm.R and lme4.R) and
 tests/reference/mixed_cells.csv (CAMS annual NEE of the 100 fixture cells, for lme4.R: many groups,
 a well-identified random intercept and slope), both at full precision, and
-tests/reference/q10_input.csv (the fixture towers' monthly TER and AirT, for nls.R). tests/test_r_parity.py checks that this
+tests/reference/q10_input.csv (the fixture towers' monthly TER and AirT, for nls.R) and
+tests/reference/panel_input.csv (their seasonal NEE and AirT per site-year, for plm.R). tests/test_r_parity.py checks that this
 file still equals what the pipeline makes from the fixtures, so it cannot go stale silently.
 """
 
@@ -20,6 +21,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "trend_input.csv"
 CELLS = HERE / "mixed_cells.csv"
 Q10 = HERE / "q10_input.csv"
+PANEL = HERE / "panel_input.csv"
 
 
 def build():
@@ -42,11 +44,29 @@ def build_q10():
     monthly = pc.read_table(FIXTURES / "evaluation" / "sites_monthly.parquet")
     towers = monthly[(monthly["source"] == "FLUXNET") & monthly["variable"].isin(["TER", "AirT"])]
     wide = towers.pivot_table(index=["region", "site", "year", "month"], columns="variable", values="value").reset_index()
+    wide.columns.name = None
     return wide[["region", "site", "year", "month", "TER", "AirT"]].dropna().reset_index(drop=True)
+
+
+def build_panel():
+    """Seasonal NEE and AirT of the evaluation fixture's towers, one row per site-year in EGS and LGS, NaN-free.
+
+    For tests/reference/plm.R; written to tests/reference/panel_input.csv at full precision
+    (``build_panel().to_csv(path, index=False, float_format="%.17g")``).
+    """
+    monthly = pc.read_table(FIXTURES / "evaluation" / "sites_monthly.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # seasons with a missing month are NaN, dropped below
+        seasonal = pc.seasonalize(monthly[monthly["source"] == "FLUXNET"])
+    towers = seasonal[seasonal["season"].isin(["EGS", "LGS"]) & seasonal["variable"].isin(["NEE", "AirT"])]
+    wide = towers.pivot_table(index=["region", "site", "year", "season"], columns="variable", values="value").reset_index()
+    wide = wide[["region", "site", "year", "season", "NEE", "AirT"]].dropna()
+    return wide.sort_values(["season", "site", "year"]).reset_index(drop=True).rename_axis(columns=None)
 
 
 if __name__ == "__main__":
     build().to_csv(OUT, index=False)
     build_cells().to_csv(CELLS, index=False)
     build_q10().to_csv(Q10, index=False, float_format="%.17g")
-    print(f"wrote {OUT}, {CELLS} and {Q10}")
+    build_panel().to_csv(PANEL, index=False, float_format="%.17g")
+    print(f"wrote {OUT}, {CELLS}, {Q10} and {PANEL}")

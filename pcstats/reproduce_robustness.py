@@ -1,0 +1,226 @@
+"""The robustness part of ``pcstats reproduce`` (and ``pcstats robustness``).
+
+:func:`robustness_set` runs the paper's robustness checks of one trend spec on one table: random
+windows (the trends over ``windows`` random periods of at least ``min_length`` years), each source
+alone, leave one out, the two longest against the three shortest. :func:`robustness` adds, on the
+bundled fixtures, the GLMM with each inversion left out, the sign agreement of the inversions'
+per-cell trends (>= 5 of 6), and the temperature sensitivities γ (legacy and direct) of the
+inversions, the towers (pooled OLS, random site intercepts, site fixed effects) and the TRENDY-like
+models, with Welch tests between regions, seasons and datasets.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
+from .engines import fit
+from .export import to_markdown, write_results
+from .reproduce_evaluation import Section
+from .results import Results
+from .second_stage import difference_test, pairwise_differences
+from .sensitivity import sensitivity
+from .specs import load_spec
+
+__all__ = ["GAMMA_SPECS", "robustness", "robustness_set"]
+
+#: the towers' γ three ways: output stem -> spec file (fitted to the towers' seasonal means, gC m-2 d-1)
+GAMMA_SPECS: dict[str, str] = {"gamma_towers_pooled": "gamma_pooled.toml", "gamma_towers_mixed": "gamma_mixed.toml",
+                               "gamma_towers_panel": "panel_gamma.toml"}
+
+
+def _quiet(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # every warning is kept on the Results and in its STEM.json
+        return function(*args, **kwargs)
+
+
+def _write(section: Section, res: Results, out: Path, stem: str, source: str) -> None:
+    section.written += write_results(res, out / "tables", stem, source=source)
+    section.messages += [f"{stem}: {w}" for w in res.warnings]
+
+
+def _frame(section: Section, frame: pd.DataFrame, out: Path, stem: str, title: str) -> None:
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "tables" / f"{stem}.csv", index=False)
+    (out / "tables" / f"{stem}.md").write_text(f"# {title}\n\n" + to_markdown(frame) + "\n", encoding="utf-8")
+    section.written += [out / "tables" / f"{stem}.csv", out / "tables" / f"{stem}.md"]
+
+
+def robustness_set(spec, table: pd.DataFrame, out: str | Path, *, windows: int = 10_000, seed: int = 0,
+                   min_length: int = 10, stem: str = "robustness", source: str = "") -> Section:
+    """Random windows, each source alone, leave one out, longest vs shortest, written into ``out``."""
+    from .plots import source_trends_figure, window_trends_figure
+    from .robustness import by_source, leave_one_out, longest_vs_shortest, random_windows
+
+    out, section = Path(out), Section()
+    rw = _quiet(random_windows, spec, table, n=windows, min_length=min_length, seed=seed)
+    summary = rw.summary()
+    _frame(section, summary["trends"], out, f"{stem}_windows_trends", f"{rw.model}: trends over the windows")
+    if "difference" in summary:
+        _frame(section, summary["difference"], out, f"{stem}_windows_difference", f"{rw.model}: P - NoP per window")
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    rw.tidy().to_csv(out / "tables" / f"{stem}_windows_tidy.csv.gz", index=False)
+    section.written.append(out / "tables" / f"{stem}_windows_tidy.csv.gz")
+    figure = out / "figures" / f"{stem}_windows.png"
+    window_trends_figure(rw, path=figure)
+    section.figures += [figure, figure.with_suffix(".svg")]
+
+    runs = {"by_source": _quiet(by_source, spec, table), "leave_one_out": _quiet(leave_one_out, spec, table),
+            "longest_vs_shortest": _quiet(longest_vs_shortest, spec, table)}
+    for name, res in runs.items():
+        _write(section, res, out, f"{stem}_{name}", source)
+        figure = out / "figures" / f"{stem}_{name}.png"
+        source_trends_figure(res, path=figure)
+        section.figures += [figure, figure.with_suffix(".svg")]
+    subsets = runs["longest_vs_shortest"]
+    labels = sorted(subsets.tidy()["subset"].unique())
+    diff = difference_test(subsets.subset(subset=labels[0]), subsets.subset(subset=labels[1]), term="year")
+    _write(section, diff, out, f"{stem}_longest_minus_shortest", "second stage (Welch t)")
+    section.summary = _set_summary(rw, summary, runs, diff, source)
+    return section
+
+
+def _set_summary(rw, summary, runs, diff, source: str) -> str:
+    trends = summary["trends"]
+    rows = []
+    for r in trends.itertuples():
+        rows.append({"region": r.region, "season": r.season, "share p < 0.05": f"{r.share_significant:.2f}",
+                     "trend median [2.5 %, 97.5 %]": f"{r.median:.2f} [{r.q025:.2f}, {r.q975:.2f}]"})
+    text = (f"\n## Robustness ({source}; pcstats.robustness)\n\n**Random windows**: {rw.spec.n:,} windows of "
+            f"{rw.spec.min_length}-{rw.spec.max_length} years, seed {rw.spec.seed}, the same windows for every series "
+            "(figures/robustness_windows.png).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n")
+    if "difference" in summary:
+        d = summary["difference"]
+        text += ("\nP − NoP per window: " + "; ".join(
+            f"{r.season} median {r.median:.2f} [{r.q025:.2f}, {r.q975:.2f}], positive in {r.share_positive:.0%}, "
+            f"Welch p < 0.05 in {r.share_significant:.0%}" for r in d.itertuples()) + ".\n")
+    loo = runs["leave_one_out"].tidy().query("term == 'year'")
+    span = loo.groupby(["region", "season"])["estimate"].agg(["min", "max"]).reset_index()
+    text += ("\n**Each inversion left out** (range of the ensemble trend over the six refits): " + "; ".join(
+        f"{r.region} {r.season} {r.min:.2f} to {r.max:.2f}" for r in span.itertuples()) + ".\n")
+    t = diff.tidy()
+    text += ("\n**Longest two vs shortest three** (" + " vs ".join(sorted(runs["longest_vs_shortest"].tidy()["subset"].unique()))
+             + "), difference of trends: " + "; ".join(
+                 f"{r.region} {r.season} {r.estimate:.2f} ± {r.std_error:.2f} (p = {r.p_value:.2g})" for r in t.itertuples()) + ".\n")
+    return text
+
+
+def robustness(out: str | Path, fixtures: str | Path, models: str | Path, tables: dict[str, pd.DataFrame]) -> Section:
+    """The paper's robustness set on the bundled fixtures; ``tables`` are reproduce's seasonal tables."""
+    out, fixtures, models = Path(out), Path(fixtures), Path(models)
+    spec_path = models / "trend_ensemble.toml"
+    section = robustness_set(load_spec(spec_path), tables["permafrost"], out, source=str(spec_path.relative_to(models.parent)))
+    section.runs.append({"stem": "robustness", "spec_file": "models/trend_ensemble.toml", "table": "data/seasonal_permafrost.csv",
+                         "engine": "window_ols"})
+    glmm_path = models / "glmm_trend.toml"
+    from .robustness import leave_one_out, sign_agreement
+
+    glmm = _quiet(leave_one_out, load_spec(glmm_path), tables["permafrost"])
+    _write(section, glmm, out, "glmm_leave_one_out", str(glmm_path.relative_to(models.parent)))
+    section.runs.append({"stem": "glmm_leave_one_out", "spec_file": "models/glmm_trend.toml",
+                         "table": "data/seasonal_permafrost.csv", "engine": glmm.engine})
+
+    nee = convert_units(read_table(fixtures / "inversions" / "inversions_monthly.parquet"))
+    covariates = read_table(fixtures / "covariates" / "covariates_monthly.parquet")
+    cells = classify(cell_attributes(read_table(fixtures / "covariates" / "covariates_annual.parquet")))
+    per_cell = _quiet(seasonalize, nee)
+    cell_trends = _quiet(fit, load_spec(models / "trend_seasonal.toml"), per_cell)
+    agreement = _quiet(sign_agreement, cell_trends, over="source", threshold=5, regions=cells["permafrost"])
+    _write(section, agreement, out, "sign_agreement", "models/trend_seasonal.toml on the 100 fixture cells")
+
+    gamma = _sensitivities(section, out, models, nee, covariates, cells, fixtures)
+    section.summary += _glmm_summary(glmm) + _agreement_summary(agreement) + gamma
+    return section
+
+
+def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, cells, fixtures: Path) -> str:
+    from .plots import sensitivity_figure
+
+    regional = aggregate(nee, cells["permafrost"])
+    regional = pd.concat([regional, ensemble(regional)], ignore_index=True)
+    airt = aggregate(covariates[covariates["variable"] == "AirT"], cells["permafrost"])
+    inversions = pd.concat([regional, airt], ignore_index=True)
+    sites = read_table(fixtures / "evaluation" / "sites_monthly.parquet")
+    towers, dgvm = sites[sites["kind"] == "eddy_covariance"], sites[sites["kind"] == "dgvm"]
+    seasons = ("EGS", "LGS", "ANN")
+    fits = {}
+    for effect, season in (("legacy", "MJ"), ("direct", None)):
+        fits[f"inversions, {effect}"] = _quiet(sensitivity, inversions, driver_season=season, seasons=seasons, by=("source", "region"))
+        fits[f"towers, {effect}"] = _quiet(sensitivity, towers, driver_season=season, seasons=seasons, by=("region",))
+        fits[f"models, {effect}"] = _quiet(sensitivity, dgvm, "NBP", driver_season=season, seasons=seasons,
+                                           by=("source", "region"))
+    for label, res in fits.items():
+        _write(section, res, out, "gamma_" + label.replace(", ", "_"), "pcstats.sensitivity (see reproduce_robustness.py)")
+    shown = {k: (v.subset(source="ensemble") if "source" in v.by and "ensemble" in set(v.tidy()["source"]) else v)
+             for k, v in fits.items() if not k.startswith("models")}
+    figure = out / "figures" / "gamma.png"
+    sensitivity_figure(shown, path=figure)
+    section.figures += [figure, figure.with_suffix(".svg")]
+
+    tests = {
+        "regions": pairwise_differences(fits["inversions, legacy"].subset(source="ensemble"), "region", "AirT"),
+        "seasons": pairwise_differences(fits["towers, legacy"], "season", "AirT"),
+        "datasets": difference_test(fits["inversions, direct"].subset(source="ensemble"), fits["towers, direct"], term="AirT",
+                                    on=["region", "season"]),
+    }
+    for name, res in tests.items():
+        _write(section, res, out, f"gamma_tests_{name}", "second stage (Welch t)")
+
+    seasonal_towers = _quiet(seasonalize, towers, how="mean")
+    three = {}
+    for stem, spec_file in GAMMA_SPECS.items():
+        spec_path = models / spec_file
+        three[stem] = _quiet(fit, load_spec(spec_path), seasonal_towers)
+        _write(section, three[stem], out, stem, str(spec_path.relative_to(models.parent)))
+        section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": "towers of fixtures/evaluation, "
+                             "seasonal means (gC m-2 d-1)", "engine": three[stem].engine})
+    return _gamma_summary(fits, tests, three)
+
+
+def _glmm_summary(glmm) -> str:
+    rows = glmm.tidy().query("component == 'fixed' and term == 'year_c:region[P]'")
+    span = rows.groupby("season").agg(low=("estimate", "min"), high=("estimate", "max"), p_max=("p_value", "max")).reset_index()
+    return ("\n**GLMM with each inversion left out** (models/glmm_trend.toml; P − NoP trend, year_c:region[P]): " + "; ".join(
+        f"{r.season} {r.low:.2f} to {r.high:.2f} (largest p {r.p_max:.2g})" for r in span.itertuples()) + ".\n")
+
+
+def _agreement_summary(agreement) -> str:
+    t = agreement.tidy().pivot_table(index=[k for k in agreement.by], columns="term", values="estimate").reset_index()
+    return ("\n**Sign agreement** (>= 5 of the 6 inversions agree on the sign of a cell's trend; 100 fixture cells): "
+            + "; ".join(f"{r.region_class} {r.season}: {r.share_agree:.0%} of cells ({r.share_positive:.0%} positive, "
+                        f"{r.share_negative:.0%} negative)" for r in t.itertuples()) + ".\n")
+
+
+def _gamma_summary(fits, tests, three) -> str:
+    def gamma(res, **keys):
+        tidy = res.tidy()
+        rows = tidy[tidy["term"] == "AirT"]
+        for k, v in keys.items():
+            rows = rows[rows[k] == v]
+        return {r.season: f"{r.estimate:.3f} ± {r.std_error:.3f}" for r in rows.itertuples()}
+
+    rows = []
+    for label, res in fits.items():
+        for region in ("P", "NoP"):
+            keys = {"region": region} | ({"source": "ensemble"} if label.startswith("inversions") else {})
+            if label.startswith("models"):
+                continue
+            rows.append({"data, effect": label, "region": region, **gamma(res, **keys)})
+    compare_rows = [{"towers' direct γ": name.replace("gamma_towers_", ""), **gamma(res)} for name, res in three.items()]
+    regions = tests["regions"].tidy()
+    return (
+        "\n## Temperature sensitivity γ (pcstats.sensitivity; gC m⁻² d⁻¹ K⁻¹)\n\n"
+        "Seasonal NEE (mean daily rate, net uptake positive) regressed on May–Jun AirT (legacy) or on the same "
+        "season's AirT (direct), per region: the inversion ensemble with CRU-like AirT, the 48 towers pooled, "
+        "and each TRENDY-like model (tables/gamma_models_*). Figure: figures/gamma.png.\n\n"
+        + pd.DataFrame(rows).to_markdown(index=False) + "\n\n"
+        "Welch tests: P vs NoP of the inversions' legacy γ: " + "; ".join(
+            f"{r.season} {r.contrast} {r.estimate:.3f} (p = {r.p_value:.2g})" for r in regions.itertuples())
+        + "; between seasons and datasets: tables/gamma_tests_seasons.csv, gamma_tests_datasets.csv.\n\n"
+        "The towers' direct γ three ways (models/gamma_pooled.toml, gamma_mixed.toml, panel_gamma.toml; sites differ in "
+        "level, so pooling mixes the between-site slope into γ):\n\n" + pd.DataFrame(compare_rows).to_markdown(index=False) + "\n"
+    )

@@ -1,0 +1,211 @@
+"""Random windows: the trend of every series over many random start years and lengths, vectorised.
+
+The paper's first robustness check: trends over random periods of at least 10 years. Windows are
+drawn once (seeded) on the calendar years of the fitted rows and applied to every group, so the
+groups' trends can be compared window by window (e.g. P - NoP). The maths is
+:func:`pcstats.stats.window_ols.window_trends`; the numbers equal a statsmodels OLS refit of each
+window's rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..engines import _FAMILIES
+from ..errors import PcstatsError
+from ..results import Provenance, Results, finish_warnings, package_versions
+from ..specs.formula import parse_formula
+from ..specs.trend import TrendSpec
+from ..stats.ols import t_test
+from ..stats.welch import welch_difference
+from ..stats.window_ols import window_trends
+
+__all__ = ["WindowSpec", "WindowResults", "random_windows"]
+
+_BLOCK = 2_000  # windows per block (the progress bar counts blocks)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """What ``random_windows`` ran: the trend spec, how many windows, their lengths, the seed."""
+
+    trend: TrendSpec
+    n: int
+    min_length: int
+    max_length: int
+    seed: int | None
+
+    family: ClassVar[str] = "robustness"
+
+    @property
+    def label(self) -> str:
+        return f"{self.trend.label} [{self.n} random windows of {self.min_length}-{self.max_length} years]"
+
+    @property
+    def conf_level(self) -> float:
+        return self.trend.conf_level
+
+
+@dataclass(frozen=True, eq=False, repr=False)  # keep Results.__repr__
+class WindowResults(Results):
+    """Results of :func:`random_windows`: ``tidy()`` has one row per window and group."""
+
+    def summary(self, alpha: float = 0.05, contrast: tuple[str, str, str] | None = None) -> dict[str, pd.DataFrame]:
+        """Share of significant trends per group and, for a contrast, the distribution of the difference.
+
+        Parameters
+        ----------
+        alpha
+            Significance level.
+        contrast
+            ``(key, a, b)``: per window, ``trend[key=a] - trend[key=b]`` with its Welch test, e.g.
+            ``("region", "P", "NoP")`` (the default when ``region`` has those values).
+
+        Returns
+        -------
+        dict
+            ``"trends"``: per group the number of windows fitted, the share with p < alpha (and by
+            sign), the mean and 2.5/50/97.5 % quantiles of the trend; ``"difference"`` (with a
+            contrast): per group of the other keys the same for the difference, the share of windows
+            where it is positive and where the Welch test is significant.
+        """
+        tidy = self.tidy()
+        keys = [k for k in self.by if k != "window"]
+        if contrast is None and "region" in keys and {"P", "NoP"} <= set(tidy["region"]):
+            contrast = ("region", "P", "NoP")
+        fitted = tidy[tidy["estimate"].notna()]
+        out = {"trends": _describe(fitted, keys, fitted["p_value"] < alpha)}
+        if contrast is not None:
+            key, a, b = contrast
+            if key not in keys:
+                raise PcstatsError(f"summary(contrast={contrast!r}): {key!r} is not a by key ({keys}).")
+            rest = [k for k in keys if k != key]
+            on = ["window", *rest]
+            columns = [*on, "estimate", "std_error", "df_residual"]
+            left, right = fitted.loc[fitted[key] == a, columns], fitted.loc[fitted[key] == b, columns]
+            if left.empty or right.empty:
+                raise PcstatsError(f"summary(contrast={contrast!r}): no fitted windows with {key} = {a!r} or {b!r}.")
+            pair = left.merge(right, on=on, suffixes=("_a", "_b"), how="inner")
+            r = welch_difference(pair["estimate_a"], pair["std_error_a"], pair["df_residual_a"],
+                                 pair["estimate_b"], pair["std_error_b"], pair["df_residual_b"], self.spec.conf_level)
+            diff = pair[on].assign(estimate=r["estimate"], p_value=r["p_value"])
+            described = _describe(diff, rest, diff["p_value"] < alpha)
+            described.insert(0, "contrast", f"{key}: {a} - {b}")
+            described["share_positive"] = diff.groupby(rest)["estimate"].apply(lambda e: float((e > 0).mean())).to_numpy() \
+                if rest else float((diff["estimate"] > 0).mean())
+            out["difference"] = described
+        return out
+
+
+def _describe(frame: pd.DataFrame, keys: list[str], significant: pd.Series) -> pd.DataFrame:
+    data = frame.assign(_sig=significant.to_numpy(), _pos=(significant & (frame["estimate"] > 0)).to_numpy(),
+                        _neg=(significant & (frame["estimate"] < 0)).to_numpy())
+    grouped = data.groupby(keys, sort=True) if keys else data.groupby(np.zeros(len(data)))
+    out = grouped.agg(n_windows=("estimate", "size"), share_significant=("_sig", "mean"),
+                      share_significant_positive=("_pos", "mean"), share_significant_negative=("_neg", "mean"),
+                      mean=("estimate", "mean"), q025=("estimate", lambda e: e.quantile(0.025)),
+                      median=("estimate", "median"), q975=("estimate", lambda e: e.quantile(0.975)))
+    return out.reset_index() if keys else out.reset_index(drop=True)
+
+
+def random_windows(spec: TrendSpec, table: pd.DataFrame, n: int = 10_000, min_length: int = 10, *,
+                   max_length: int | None = None, seed: int | None = 0) -> WindowResults:
+    """Trends of every group of ``spec`` over ``n`` random windows of ``min_length``-``max_length`` years.
+
+    Parameters
+    ----------
+    spec
+        A ``y ~ year`` OLS :class:`pcstats.TrendSpec` (nonrobust SEs), e.g. by region and season.
+    table
+        The long table the spec fits (one row per group and year).
+    n
+        Number of windows; each has a length drawn uniformly from ``min_length..max_length`` and then a
+        start year drawn uniformly among those that fit in the record (first..last year of the rows).
+    max_length
+        Default: the whole record.
+    seed
+        Seed of ``numpy.random.default_rng``; the same seed gives the same windows.
+
+    Returns
+    -------
+    WindowResults
+        ``tidy()``: window, start, end, length, the by keys, term ``year``, estimate, std_error,
+        statistic, p_value, conf_low, conf_high, nobs (years with data in the window), df_residual;
+        windows where a group has fewer than 3 years are NaN and counted in ``glance()``.
+        ``summary()`` condenses them.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"), where="source == 'ensemble'")
+    >>> rw = pc.robustness.random_windows(spec, t, n=100, seed=1)
+    >>> rw.tidy()[["window", "region", "season", "start", "length"]].shape
+    (800, 5)
+    """
+    if not isinstance(spec, TrendSpec):
+        raise PcstatsError(f"random_windows() takes a TrendSpec, got {type(spec).__name__}.")
+    parsed = parse_formula(spec.formula)
+    if parsed.factors != ("year",) or not parsed.has_intercept or spec.method != "ols" or spec.cov_type != "nonrobust":
+        raise PcstatsError(f"random_windows() refits 'y ~ year' OLS with nonrobust SEs; {spec.label!r} is not that. "
+                           "Use spec.replace(formula='NEE ~ year', method='ols', cov_type='nonrobust').")
+    for name, value, low in (("n", n, 1), ("min_length", min_length, 3)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise PcstatsError(f"random_windows({name}={value!r}): give a whole number >= {low}.")
+    prepared = _FAMILIES["trend"][0](spec, table)
+    frame = prepared.frame
+    if frame.duplicated(["_group", "year"]).any():
+        raise PcstatsError("random_windows(): some group has several rows for one year; add the key that separates "
+                           "them (e.g. 'source') to the spec's by=.")
+    groups = np.unique(frame["_group"].to_numpy())
+    first, last = int(frame["year"].min()), int(frame["year"].max())
+    record = last - first + 1
+    max_length = record if max_length is None else int(max_length)
+    if min_length > record:
+        raise PcstatsError(f"random_windows(min_length={min_length}): the record is only {record} years "
+                           f"({first}-{last}); give min_length <= {record}.")
+    if not min_length <= max_length <= record:
+        raise PcstatsError(f"random_windows(max_length={max_length}): give min_length ({min_length}) <= max_length <= "
+                           f"the record's {record} years ({first}-{last}).")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, max_length + 1, n)
+    starts = first + np.floor(rng.random(n) * (record - lengths + 1)).astype(np.int64)
+    years = np.arange(first, last + 1)
+    Y = np.full((len(groups), record), np.nan)
+    Y[np.searchsorted(groups, frame["_group"].to_numpy()), frame["year"].to_numpy() - first] = frame[prepared.response].to_numpy(float)
+
+    blocks = range(0, n, _BLOCK)
+    parts = [window_trends(Y, years, starts[b:b + _BLOCK], lengths[b:b + _BLOCK])
+             for b in tqdm(blocks, total=len(blocks), desc="random windows", delay=1.0, leave=False, disable=None)]
+    def stack(field: str) -> np.ndarray:
+        return np.concatenate([getattr(p, field) for p in parts], axis=1).ravel()  # group-major
+    nobs, est, se = stack("nobs"), stack("slope"), stack("se_slope")
+    df = nobs - 2.0
+    stat, p, low, high = t_test(est, se, np.where(np.isnan(est), np.nan, df), spec.conf_level)
+    keys = prepared.groups.loc[groups, list(prepared.by)].reset_index(drop=True)
+    index = np.repeat(np.arange(len(groups)), n)
+    window = np.tile(np.arange(n), len(groups))
+    coefficients = pd.concat([pd.DataFrame({"window": window}), keys.iloc[index].reset_index(drop=True)], axis=1).assign(
+        component="fixed", term="year", estimate=est, std_error=se, statistic=stat, p_value=p, conf_low=low, conf_high=high,
+        start=starts[window], end=starts[window] + lengths[window] - 1, length=lengths[window], nobs=nobs,
+        df_residual=np.where(np.isnan(est), np.nan, df))
+    missing = np.isnan(est)
+    statistics = coefficients[["window", *prepared.by, "nobs", "df_residual"]].assign(
+        sigma=stack("sigma"), r_squared=stack("r_squared"), n_dropped=0,
+        dropped_why=np.where(missing, "not fitted: fewer than 3 years with data in the window", ""))
+    statistics["nobs"] = np.where(missing, 0, nobs).astype(np.int64)
+    messages = []
+    if missing.any():
+        messages.append(f"{int(missing.sum())} of {missing.size} window x group fits have fewer than 3 years with data "
+                        "and are NaN (glance().dropped_why)")
+    window_spec = WindowSpec(trend=spec, n=int(n), min_length=int(min_length), max_length=max_length, seed=seed)
+    return WindowResults(window_spec, "window_ols", __version__, ("window", *prepared.by),
+                         _coefficients=coefficients, _statistics=statistics,
+                         provenance=Provenance(prepared.data_hash, seed, package_versions()), removed=prepared.removed,
+                         warnings=finish_warnings(messages, "robustness"), units=dict(prepared.units), model_data=prepared)
