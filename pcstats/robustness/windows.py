@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..engines import _FAMILIES
+from ..engines.prepare import prepare
 from ..errors import PcstatsError
 from ..results import Provenance, Results, finish_warnings, package_versions
 from ..specs.formula import parse_formula
@@ -158,7 +158,7 @@ def random_windows(spec: TrendSpec, table: pd.DataFrame, n: int = 10_000, min_le
     for name, value, low in (("n", n, 1), ("min_length", min_length, 3)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise PcstatsError(f"random_windows({name}={value!r}): give a whole number >= {low}.")
-    prepared = _FAMILIES["trend"][0](spec, table)
+    prepared = prepare(table, spec.formula, spec.by, spec.where, spec.min_years)
     frame = prepared.frame
     if frame.duplicated(["_group", "year"]).any():
         raise PcstatsError("random_windows(): some group has several rows for one year; add the key that separates "
