@@ -15,7 +15,7 @@ from .results import Results
 
 __all__ = ["trend_figure", "gradient_figure", "mixed_trend_figure", "sem_path_figure", "forest_figure", "ppc_figure",
            "rank_figure", "sensitivity_figure", "source_trends_figure", "taylor_figure", "trend_map_figure", "unit_label",
-           "window_trends_figure"]
+           "window_trends_figure", "bin_trends_figure"]
 
 def unit_label(unit: str) -> str:
     """Write a unit with superscripts: ``gC m-2 yr-1`` -> ``gC m$^{-2}$ yr$^{-1}$``.
@@ -102,6 +102,47 @@ def gradient_figure(panels: Sequence[tuple[Results, Results, pd.Series, str]], *
         ax.axhline(0, color="grey", lw=0.8)
         ax.grid(alpha=0.3)
     fig.suptitle(f"{SEASON_TITLES.get(season, season)} NEE trend along gradients (bins, ± 1 SE)", fontsize=11)
+    return _save(fig, path)
+
+
+def bin_trends_figure(series: dict[str, tuple[Results, Results]], gradient: pd.Series, *,
+                      seasons: Sequence[str] = ("EGS", "LGS", "WIN", "ANN"), source: str = "ensemble",
+                      xlabel: str = "Tree cover (%)", path: str | Path | None = None):
+    """Seasonal trends along gradient bins for one or more data sets (the paper's Fig. 3d and Fig. 4).
+
+    ``series``: label -> (trend fit by bin ``region`` and ``season``, its :func:`pcstats.trend_gradient`
+    fit); ``gradient``: the gradient's value per bin. One panel per season, one colour per data set,
+    the trend ± 1 SE per bin and the fitted gradient line with its slope, R² and p in the legend.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(seasons), figsize=(3.6 * len(seasons), 3.6), constrained_layout=True, squeeze=False)
+    colours = ("#333333", "#66a182", "#1b6ca8", "#d1495b")
+    for ax, season in zip(axes.ravel(), seasons):
+        for i, (label, (trends, fit)) in enumerate(series.items()):
+            tidy = trends.tidy()
+            rows = tidy[(tidy["term"] == "year") & (tidy["season"] == season)]
+            if "source" in rows.columns:
+                rows = rows[rows["source"] == source]
+            x = rows["region"].map(gradient)
+            ax.errorbar(x, rows["estimate"], yerr=rows["std_error"], fmt="o", ms=3.5, capsize=2, color=colours[i % 4],
+                        alpha=0.85)
+            line = fit.tidy()
+            line = line[line["season"] == season].set_index("term")
+            if line.empty:
+                continue
+            slope = [t for t in line.index if t != "(Intercept)"][0]
+            r2 = fit.glance().set_index("season").loc[season, "r_squared"]
+            xs = np.linspace(x.min(), x.max(), 50)
+            ax.plot(xs, line.loc["(Intercept)", "estimate"] + line.loc[slope, "estimate"] * xs, color=colours[i % 4],
+                    label=f"{label}: {line.loc[slope, 'estimate']:.3f} per unit, R² = {r2:.2f}, p = {line.loc[slope, 'p_value']:.2g}")
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_title(SEASON_TITLES.get(season, season), fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.legend(fontsize=6, frameon=False, loc="best")
+        ax.grid(alpha=0.3)
+    first = next(iter(series.values()))[0]
+    axes.ravel()[0].set_ylabel(f"Trend ({unit_label(trend_unit(_response_unit(first)))})", fontsize=8)
+    fig.suptitle("Seasonal trends along " + xlabel.split(" (")[0].lower() + " bins (± 1 SE): " + ", ".join(series), fontsize=10)
     return _save(fig, path)
 
 
@@ -205,7 +246,7 @@ def sem_path_figure(res: Results, *, alpha: float = 0.05, path: str | Path | Non
         ax.axis("off")
         ax.set_title(", ".join(f"{v}" for v in key) or res.model, fontsize=9)
     fig.suptitle(f"{res.model}: paths with p < {alpha} (width: |standardised coefficient|; green +, yellow −)", fontsize=9)
-    return _save_png_svg(fig, path)
+    return _save(fig, path)
 
 
 def forest_figure(res: Results, *, path: str | Path | None = None):
@@ -310,7 +351,7 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
     unit = field.attrs.get("units", "")
     bar = fig.colorbar(mesh, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.6, pad=0.04)
     bar.set_label(f"{trends.attrs.get('variable', '')} trend ({unit_label(unit)}); dots: p < {alpha}", fontsize=8)
-    return _save_png_svg(fig, path)
+    return _save(fig, path)
 
 
 def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | None = None):
@@ -364,7 +405,7 @@ def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | 
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right center", fontsize=7, frameon=False)
     fig.suptitle(f"{res.model}: Taylor diagram" + (f" (one point per {', '.join(others)})" if others else ""), fontsize=10)
-    return _save_png_svg(fig, path)
+    return _save(fig, path)
 
 
 REGION_COLOURS = {"P": "#1b6ca8", "NoP": "#d1495b"}
@@ -401,7 +442,7 @@ def window_trends_figure(rw: Results, *, colour_by: str = "region", panel: str =
     axes.ravel()[0].set_ylabel("windows", fontsize=8)
     axes.ravel()[0].legend(fontsize=7, frameon=False)
     fig.suptitle(f"{rw.model}: trends over random windows (dashed: median)", fontsize=9)
-    return _save_png_svg(fig, path)
+    return _save(fig, path)
 
 
 def source_trends_figure(res: Results, *, key: str | None = None, colour_by: str = "region", panel: str = "season",
@@ -433,7 +474,7 @@ def source_trends_figure(res: Results, *, key: str | None = None, colour_by: str
         ax.grid(alpha=0.3)
     axes.ravel()[0].legend(fontsize=7, frameon=False)
     fig.suptitle(f"{res.model}: trend and {getattr(res.spec, 'conf_level', 0.95):.0%} CI per {key}", fontsize=9)
-    return _save_png_svg(fig, path)
+    return _save(fig, path)
 
 
 def sensitivity_figure(fits: dict[str, Results], *, term: str = "AirT", colour_by: str = "region",
@@ -459,7 +500,7 @@ def sensitivity_figure(fits: dict[str, Results], *, term: str = "AirT", colour_b
     axes.ravel()[0].set_ylabel(f"γ ({unit_label(unit)} K$^{{-1}}$)", fontsize=8)
     axes.ravel()[0].legend(fontsize=7, frameon=False)
     fig.suptitle("Temperature sensitivity γ, OLS slope ± 95 % CI", fontsize=9)
-    return _save_png_svg(fig, path)
+    return _save(fig, path)
 
 
 def parse_response(res: Results) -> str:
@@ -477,20 +518,12 @@ def _response_unit(res: Results) -> str:
     return res.units.get(parse_formula(formula).response, "gC m-2 yr-1")
 
 
-def _save_png_svg(fig, path):
-    """Save as ``path`` with .svg and .png (when a path is given) and return the figure."""
+def _save(fig, path):
+    """Save as ``path`` with .png (150 dpi) and .svg when a path is given, close it, and return the figure."""
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path.with_suffix(".svg"))
-        return _save(fig, path.with_suffix(".png"))
-    return fig
-
-
-def _save(fig, path):
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=150)
+        fig.savefig(path.with_suffix(".png"), dpi=150)
         _pyplot().close(fig)
     return fig

@@ -12,9 +12,10 @@ Output folder::
 
     tables/   STEM_tidy.csv/.md, STEM_glance.csv/.md, STEM.json per fit; comparison and summary tables
     figures/  trends.png (seasonal series and trends, P vs NoP), gradients_ANN.png, gradients_LGS.png,
-              glmm/bayes/SEM figures, taylor_nbp/gpp/ter.png (land-model skill)
+              fig3d_tc_bins.png, fig4_trendy_vs_inversions.png, glmm/bayes/SEM figures, robustness and
+              sensitivity figures, taylor_nbp/gpp/ter.png (land-model skill); each as PNG and SVG
     data/     the seasonal long tables the fits used
-    summary.md, manifest.json
+    summary.md, index.html (the summary with every figure inline: one self-contained page), manifest.json
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tqdm.auto import tqdm
 from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from .engines import fit
 from .export import to_markdown, write_results
+from .report import write_report
 from .reproduce_evaluation import evaluation
 from .reproduce_robustness import robustness
 from .results import compare
@@ -66,6 +68,7 @@ RUNS: tuple[Run, ...] = (
     Run("trend_tc_bins", "trend_bins.toml", "tc_bins"),
     Run("trend_p_bins", "trend_bins.toml", "p_bins"),
     Run("trend_mat_bins", "trend_bins.toml", "mat_bins"),
+    Run("trendy_tc_bins", "trend_bins_trendy.toml", "trendy_tc_bins"),
     Run("glmm_trend", "glmm_trend.toml", "permafrost"),
     Run("glmm_trend_by_region", "glmm_trend_by_region.toml", "permafrost"),
     Run("bayes_trend", "bayes_trend.toml", "permafrost"),
@@ -92,6 +95,13 @@ def regional_tables(nee_monthly: pd.DataFrame, covariates_annual: pd.DataFrame) 
     return tables, gradients, messages
 
 
+def _trendy_bins(trendy: pd.DataFrame, covariates_annual: pd.DataFrame) -> pd.DataFrame:
+    """The TRENDY-like models' seasonal NBP per 5 % tree-cover bin, with their ensemble (Fig. 4)."""
+    cells = classify(cell_attributes(covariates_annual))
+    seasonal = seasonalize(aggregate(trendy, cells["tc_bin"]))
+    return pd.concat([seasonal, ensemble(seasonal)], ignore_index=True)
+
+
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS) -> dict:
     """Run the trend analysis and write everything into ``out``; returns the manifest."""
     out, fixtures, models = Path(out), Path(fixtures), Path(models)
@@ -99,6 +109,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
     tables, gradients, messages = regional_tables(nee, annual)
+    tables["trendy_tc_bins"] = _trendy_bins(read_table(fixtures / "trendy" / "trendy_monthly.parquet"), annual)
     for name, table in tables.items():
         (out / "data").mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "data" / f"seasonal_{name}.csv", index=False)
@@ -132,7 +143,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     (out / "tables" / "comparison_ols_hac_sen.md").write_text(to_markdown(flat.reset_index()) + "\n", encoding="utf-8")
     steps.update(1)
 
-    from .plots import forest_figure, gradient_figure, mixed_trend_figure, ppc_figure, rank_figure, sem_path_figure, trend_figure
+    from .plots import bin_trends_figure, forest_figure, gradient_figure, mixed_trend_figure, ppc_figure, rank_figure, sem_path_figure, trend_figure
 
     figures = [out / "figures" / "trends.png"]
     trend_figure(tables["permafrost"], seasonal, path=figures[0])
@@ -141,6 +152,15 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
         path = out / "figures" / f"gradients_{season}.png"
         gradient_figure(panels, season=season, path=path)
         figures.append(path)
+    trendy_gradient = trend_gradient(results["trendy_tc_bins"], gradients["tc_bins"], name="trend ~ TC (TRENDY-like, tc_bins)")
+    written += write_results(trendy_gradient, out / "tables", "gradient_TC_trendy", source="second stage (OLS)")
+    path = out / "figures" / "fig3d_tc_bins.png"
+    bin_trends_figure({"inversions": (results["trend_tc_bins"], gradient_fits["tc_bins"])}, gradients["tc_bins"], path=path)
+    figures.append(path)
+    path = out / "figures" / "fig4_trendy_vs_inversions.png"
+    bin_trends_figure({"inversions": (results["trend_tc_bins"], gradient_fits["tc_bins"]),
+                       "TRENDY-like models": (results["trendy_tc_bins"], trendy_gradient)}, gradients["tc_bins"], path=path)
+    figures.append(path)
     path = out / "figures" / "glmm_trends.png"
     mixed_trend_figure(results["glmm_trend"], path=path)
     figures.append(path)
@@ -175,13 +195,15 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
         results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + robust.summary + land.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
+    report = write_report(out, summary, [p.relative_to(out) for p in figures])
     manifest = {
+        "report": str(report.relative_to(out)),
         "runs": [{"stem": r.stem, "spec_file": f"models/{r.spec_file}", "table": r.table,
                   "engine": results[r.stem].engine} for r in RUNS]
         + [{"stem": stem, "spec_file": f"models/{f}", "table": "fixtures/sem/sem_seasonal.parquet",
             "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()] + robust.runs + land.runs,
         "tables": sorted(str(p.relative_to(out)) for p in written),
-        "figures": [str(p.relative_to(out)) for p in figures],
+        "figures": sorted({str(p.relative_to(out).with_suffix(ext)) for p in figures for ext in (".png", ".svg")}),
         "warnings": messages,
         "provenance": seasonal.provenance.as_dict(),
     }
@@ -300,6 +322,9 @@ def _summary(seasonal, diff, interaction) -> str:
         "Trends in gC m⁻² yr⁻² (OLS ± SE), net uptake positive; seasonal values are the mean of monthly "
         "daily rates × 365 (the paper's convention). Spec files: models/trend_seasonal.toml, "
         "models/trend_interaction.toml.\n\n" + table + "\n\n"
-        "Figures: figures/trends.png, figures/gradients_ANN.png, figures/gradients_LGS.png. "
+        "Figures: figures/trends.png, figures/gradients_ANN.png, figures/gradients_LGS.png (Fig. 1d-f), "
+        "figures/fig3d_tc_bins.png (seasonal trends along 5 % tree-cover bins, Fig. 3d; models/trend_bins.toml) and "
+        "figures/fig4_trendy_vs_inversions.png (the same for the TRENDY-like ensemble, models/trend_bins_trendy.toml, "
+        "beside the inversions, Fig. 4). "
         "Every table is in tables/ as CSV (full precision) and Markdown.\n"
     )

@@ -135,7 +135,7 @@ def _skill_summary(skill: dict) -> str:
                 "best model (KGE)": members["kge"].idxmax(), "models' KGE range": f"{members['kge'].min():.2f} to {members['kge'].max():.2f}",
             })
     return (
-        "\n## Land-model skill against the flux towers (models/skill_nbp.toml, skill_gpp.toml, skill_ter.toml)\n\n"
+        "\n## Land-model skill against the flux towers (models/skill_nbp.toml, models/skill_gpp.toml, models/skill_ter.toml)\n\n"
         "The ensemble mean of the ten TRENDY-like models against the 48 towers of fixtures/evaluation, site-years "
         "matched by season (gC m⁻² yr⁻², mean of monthly daily rates × 365; NBP and NEE net uptake positive). "
         "r² is the squared Pearson correlation, NSE the Nash–Sutcliffe efficiency (the 1:1-line R²), KGE Gupta et "

@@ -80,11 +80,11 @@ def robustness_set(spec, table: pd.DataFrame, out: str | Path, *, windows: int =
     labels = sorted(subsets.tidy()["subset"].unique())
     diff = difference_test(subsets.subset(subset=labels[0]), subsets.subset(subset=labels[1]), term="year")
     _write(section, diff, out, f"{stem}_longest_minus_shortest", "second stage (Welch t)")
-    section.summary = _set_summary(rw, summary, runs, diff, source)
+    section.summary = _set_summary(rw, summary, runs, diff, source, stem)
     return section
 
 
-def _set_summary(rw, summary, runs, diff, source: str) -> str:
+def _set_summary(rw, summary, runs, diff, source: str, stem: str) -> str:
     trends = summary["trends"]
     rows = []
     for r in trends.itertuples():
@@ -92,12 +92,14 @@ def _set_summary(rw, summary, runs, diff, source: str) -> str:
                      "trend median [2.5 %, 97.5 %]": f"{r.median:.2f} [{r.q025:.2f}, {r.q975:.2f}]"})
     text = (f"\n## Robustness ({source}; pcstats.robustness)\n\n**Random windows**: {rw.spec.n:,} windows of "
             f"{rw.spec.min_length}-{rw.spec.max_length} years, seed {rw.spec.seed}, the same windows for every series "
-            "(figures/robustness_windows.png).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n")
+            f"(figures/{stem}_windows.png).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n")
     if "difference" in summary:
         d = summary["difference"]
         text += ("\nP − NoP per window: " + "; ".join(
             f"{r.season} median {r.median:.2f} [{r.q025:.2f}, {r.q975:.2f}], positive in {r.share_positive:.0%}, "
             f"Welch p < 0.05 in {r.share_significant:.0%}" for r in d.itertuples()) + ".\n")
+    text += ("\nTrends ± CI of each inversion alone, of the ensemble with each left out, and of the two subsets: "
+             f"figures/{stem}_by_source.png, figures/{stem}_leave_one_out.png, figures/{stem}_longest_vs_shortest.png.\n")
     loo = runs["leave_one_out"].tidy().query("term == 'year'")
     span = loo.groupby(["region", "season"])["estimate"].agg(["min", "max"]).reset_index()
     text += ("\n**Each inversion left out** (range of the ensemble trend over the six refits): " + "; ".join(
@@ -221,6 +223,6 @@ def _gamma_summary(fits, tests, three) -> str:
         "Welch tests: P vs NoP of the inversions' legacy γ: " + "; ".join(
             f"{r.season} {r.contrast} {r.estimate:.3f} (p = {r.p_value:.2g})" for r in regions.itertuples())
         + "; between seasons and datasets: tables/gamma_tests_seasons.csv, gamma_tests_datasets.csv.\n\n"
-        "The towers' direct γ three ways (models/gamma_pooled.toml, gamma_mixed.toml, panel_gamma.toml; sites differ in "
+        "The towers' direct γ three ways (models/gamma_pooled.toml, models/gamma_mixed.toml, models/panel_gamma.toml; sites differ in "
         "level, so pooling mixes the between-site slope into γ):\n\n" + pd.DataFrame(compare_rows).to_markdown(index=False) + "\n"
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import sys
 import pandas as pd
 
 from pcstats.cli import main
+from pcstats.report import sections
 
 
 def test_fit_writes_tidy_and_glance(tmp_path, capsys):
@@ -74,3 +76,14 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     agreement = pd.read_csv(out / "tables" / "sign_agreement_tidy.csv")
     assert set(agreement["region_class"]) == {"P", "NoP"} and agreement["estimate"].between(0, 1).all()
     assert "Random windows" in summary and "Temperature sensitivity" in summary
+    # the report (issue 8): one self-contained page, every section, every figure loaded in headless Chromium
+    from .test_report import images, render
+
+    assert manifest["report"] == "index.html"
+    page = (out / "index.html").read_text()
+    for heading, _ in sections(summary):
+        assert heading in html.unescape(page), heading
+    pngs = [f for f in manifest["figures"] if f.endswith(".png")]
+    assert images(render(out / "index.html")) == (len(pngs), len(pngs))
+    for paper_figure in ("fig3d_tc_bins", "fig4_trendy_vs_inversions", "gradients_ANN"):
+        assert {f"figures/{paper_figure}.png", f"figures/{paper_figure}.svg"} <= set(manifest["figures"])
