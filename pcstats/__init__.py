@@ -32,6 +32,7 @@ from .posterior import posterior_prob, prior_predictive  # noqa: E402
 from .results import Results, compare  # noqa: E402
 from .second_stage import difference_test, pairwise_differences, trend_gradient  # noqa: E402
 from .sensitivity import sensitivity  # noqa: E402
+from .tables import table  # noqa: E402
 from .specs import BayesSpec, MixedSpec, PanelSpec, Q10Spec, SEMSpec, SkillSpec, TrendSpec, load_spec, save_spec  # noqa: E402
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "sensitivity",
     "skill",
     "soc",
+    "table",
     "ter_residual",
     "trend_gradient",
     "validate",

@@ -5,6 +5,8 @@
     pcstats ingest FOLDER --out DIR              product files (NetCDF, FLUXNET2015) into long tables (Parquet)
     pcstats robustness SPEC --data TABLE --windows N --seed S --out DIR
                                                  random windows, each source alone, leave one out, longest vs shortest
+    pcstats export RESULTS_DIR --format latex|md|html|docx|csv
+                                                 one coefficient table per saved fit, for papers
 """
 
 from __future__ import annotations
@@ -81,6 +83,46 @@ def _robustness(args: argparse.Namespace) -> int:
     return 0
 
 
+_EXTENSIONS = {"latex": "tex", "md": "md", "html": "html", "docx": "docx", "csv": "csv"}
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Write one coefficient table per saved fit.
+
+    Reads every ``STEM_tidy.csv`` + ``STEM_glance.csv`` pair (with ``STEM.json`` when present) in
+    RESULTS_DIR, or in RESULTS_DIR/tables where ``pcstats reproduce`` puts them, and writes
+    ``OUT/STEM.tex|md|html|docx|csv`` (OUT defaults to RESULTS_DIR/export): the table of
+    :func:`pcstats.tables.table` for that one fit (one spec file), every ``by`` group a column under
+    the model label, the default components and goodness-of-fit rows. Stems without a glance file
+    (summaries such as comparison_*.csv or the random-window draws) are skipped and listed.
+    """
+    from .tables import read_saved, table
+
+    folder = Path(args.results_dir)
+    saved = read_saved(folder)
+    if not saved:
+        raise PcstatsError(f"export: no STEM_tidy.csv with its STEM_glance.csv in {folder} or {folder / 'tables'}; "
+                           "write them with `pcstats fit` or `pcstats reproduce`.")
+    source = folder / "tables" if (folder / "tables").is_dir() and not list(folder.glob("*_tidy.csv")) else folder
+    skipped = sorted(p.name for p in source.glob("*_tidy.csv*") if p.name.split("_tidy.csv")[0] not in saved)
+    out = Path(args.out) if args.out else folder / "export"
+    out.mkdir(parents=True, exist_ok=True)
+    statistic = None if args.statistic == "none" else args.statistic
+    written = []
+    for stem, fit in saved.items():
+        tab = table({fit.model: fit}, statistic=statistic, stars=not args.no_stars, fmt=args.fmt, max_columns=None)
+        path = out / f"{stem}.{_EXTENSIONS[args.format]}"
+        if args.format == "docx":
+            tab.to_docx(path)
+        else:
+            getattr(tab, {"latex": "to_latex", "md": "to_markdown", "html": "to_html", "csv": "to_csv"}[args.format])(path)
+        written.append(path)
+    for name in skipped:
+        print(f"skipped {name}: no matching _glance.csv", file=sys.stderr)
+    print(f"wrote {len(written)} {args.format} tables to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022).")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     p_rob.add_argument("--out", default="robustness", help="output folder (default: robustness)")
     p_rob.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
     p_rob.set_defaults(run=_robustness)
+    p_exp = sub.add_parser("export", help="one coefficient table per saved fit (STEM_tidy.csv + STEM_glance.csv) as "
+                           "LaTeX, Markdown, HTML, Word or CSV")
+    p_exp.add_argument("results_dir", help="folder written by `pcstats fit` or `pcstats reproduce` (its tables/ is read)")
+    p_exp.add_argument("--format", required=True, choices=sorted(_EXTENSIONS), help="output format")
+    p_exp.add_argument("--out", default=None, help="output folder (default: RESULTS_DIR/export)")
+    p_exp.add_argument("--statistic", default="std_error", choices=["std_error", "conf_int", "p_value", "statistic", "none"],
+                       help="shown below each estimate (default std_error)")
+    p_exp.add_argument("--fmt", type=int, default=3, help="digits after the decimal point (default 3)")
+    p_exp.add_argument("--no-stars", action="store_true", help="no significance stars (default: + .1, * .05, ** .01, *** .001)")
+    p_exp.set_defaults(run=_export)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

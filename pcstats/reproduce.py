@@ -190,10 +190,12 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
         figures += part.figures
         messages += part.messages
         steps.update(1)
+    paper, paper_text = _paper_tables(out, results, sem_results, robust.results)
+    written += paper
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + robust.summary + land.summary
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + paper_text + robust.summary + land.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
     report = write_report(out, summary, [p.relative_to(out) for p in figures])
     manifest = {
@@ -209,6 +211,43 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _paper_tables(out: Path, results: dict, sem_results: dict, gamma: dict) -> tuple[list[Path], str]:
+    """The paper's coefficient tables side by side (pcstats.table), as LaTeX, Markdown, HTML, Word and CSV."""
+    from .tables import table
+
+    trend = "Trend (gC m⁻² yr⁻²)"
+    tables = {
+        "table1_trends": ("Seasonal NEE trends: OLS on the ensemble, the GLMM (P − NoP) and the Bayesian model",
+                          ["models/trend_seasonal.toml", "models/glmm_trend.toml", "models/bayes_trend.toml"],
+                          table({"OLS": results["trend_seasonal"].subset(source="ensemble"),
+                                 "GLMM": results["glmm_trend"], "Bayesian": results["bayes_trend"]},
+                                coef_rename={"year": trend, "year_c": "NoP trend", "year_c:region[P]": "P − NoP trend"},
+                                coef_omit=r"Intercept|^region", gof=("nobs", "r_squared", "aic"), span="group",
+                                title="Seasonal NEE trends (gC m⁻² yr⁻²)")),
+        "table2_sem": ("The SEMs' paths per data kind", ["models/sem_egs.toml", "models/sem_lgs.toml"],
+                       table({"EGS": sem_results["sem_egs"], "LGS": sem_results["sem_lgs"]},
+                             gof=("nobs", "cfi", "rmsea", "srmr"), title="Structural equation models")),
+        "table3_gamma": ("The towers' temperature sensitivity γ three ways",
+                         ["models/gamma_pooled.toml", "models/gamma_mixed.toml", "models/panel_gamma.toml"],
+                         table({"pooled OLS": gamma["gamma_towers_pooled"], "random site intercepts": gamma["gamma_towers_mixed"],
+                                "site fixed effects": gamma["gamma_towers_panel"]}, coef_rename={"AirT": "γ (gC m⁻² d⁻¹ K⁻¹)"},
+                               coef_omit=r"Intercept", gof=("nobs", "r_squared"), span="group",
+                               title="Towers' direct γ per season")),
+    }
+    folder = out / "tables" / "paper"
+    folder.mkdir(parents=True, exist_ok=True)
+    written, text = [], ["\n## Coefficient tables for the paper (pcstats.table)\n\nEach table is in tables/paper/ as "
+                         ".tex (booktabs), .md, .html, .docx and .csv; stars: + p < 0.1, * p < 0.05, ** p < 0.01, "
+                         "*** p < 0.001 (modelsummary's convention); standard errors in parentheses.\n"]
+    for stem, (caption, specs, tab) in tables.items():
+        for ext, write in ((".tex", tab.to_latex), (".md", tab.to_markdown), (".html", tab.to_html), (".csv", tab.to_csv),
+                           (".docx", tab.to_docx)):
+            write(folder / f"{stem}{ext}")
+            written.append(folder / f"{stem}{ext}")
+        text.append(f"\n**{caption}** ({', '.join(specs)}):\n\n" + tab.to_markdown() + "\n")
+    return written, "".join(text)
 
 
 #: the paper's SEMs: output stem -> spec file, fitted to fixtures/sem/sem_seasonal.parquet

@@ -42,6 +42,7 @@ class Section:
     runs: list[dict] = field(default_factory=list)
     summary: str = ""
     messages: list[str] = field(default_factory=list)
+    results: dict = field(default_factory=dict)  # fits other parts of the reproduction reuse (the paper tables)
 
 
 def _fit_file(section: Section, out: Path, models: Path, stem: str, spec_file: str, table: pd.DataFrame, table_name: str):

@@ -134,7 +134,7 @@ def robustness(out: str | Path, fixtures: str | Path, models: str | Path, tables
     agreement = _quiet(sign_agreement, cell_trends, over="source", threshold=5, regions=cells["permafrost"])
     _write(section, agreement, out, "sign_agreement", "models/trend_seasonal.toml on the 100 fixture cells")
 
-    gamma = _sensitivities(section, out, models, nee, covariates, cells, fixtures)
+    gamma = _sensitivities(section, out, models, nee, covariates, cells, fixtures)  # fills section.results
     section.summary += _glmm_summary(glmm) + _agreement_summary(agreement) + gamma
     return section
 
@@ -176,7 +176,7 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
     three = {}
     for stem, spec_file in GAMMA_SPECS.items():
         spec_path = models / spec_file
-        three[stem] = _quiet(fit, load_spec(spec_path), seasonal_towers)
+        three[stem] = section.results[stem] = _quiet(fit, load_spec(spec_path), seasonal_towers)
         _write(section, three[stem], out, stem, str(spec_path.relative_to(models.parent)))
         section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": "towers of fixtures/evaluation, "
                              "seasonal means (gC m-2 d-1)", "engine": three[stem].engine})

@@ -1,0 +1,408 @@
+"""``table()``: the long table of cells, one row per term (and its statistic) and goodness-of-fit name,
+one column per model and group. The only place (with :mod:`pcstats.export`) where numbers become text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PcstatsError, did_you_mean
+from .layout import Row, Table
+from .options import STARS, is_missing, number_format, omitter, parse_results, parse_stars, renamer
+
+__all__ = ["table", "STARS", "GOF_LABELS", "KNOWN_GOF", "COMPONENT_LABELS", "HIDDEN_COMPONENTS"]
+
+#: Row labels of the goodness-of-fit names; other glance() columns show under their own name.
+GOF_LABELS: Mapping[str, str] = {
+    "nobs": "Num. obs.", "n_groups": "Num. groups", "df_residual": "Residual df", "r_squared": "R²",
+    "adj_r_squared": "Adj. R²", "r2_marginal": "R² marginal", "r2_conditional": "R² conditional", "icc": "ICC",
+    "sigma": "Residual SD", "log_lik": "Log lik.", "aic": "AIC", "bic": "BIC", "chisq": "χ²", "df": "df",
+    "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "looic": "LOOIC", "waic": "WAIC",
+    "elpd_loo": "ELPD (LOO)", "max_rhat": "Max. R-hat", "min_ess_bulk": "Min. bulk ESS", "divergences": "Divergences",
+    "draws": "Draws", "chains": "Chains", "kendall_tau": "Kendall's τ",
+}
+#: glance() columns of the pcstats families: asked for, they make a row even if no model in the table has them.
+KNOWN_GOF = frozenset(GOF_LABELS) | {
+    "npar", "p_value", "rmsea_ci_low", "rmsea_ci_high", "baseline_chisq", "baseline_df", "deviance", "reml_crit",
+    "converged", "singular", "p_loo", "p_waic", "elpd_waic", "max_pareto_k", "min_ess_tail", "r_squared_between",
+    "r_squared_overall", "n_entities", "n_time", "f_pooled", "mk_s", "mk_var_s", "n_dropped"}
+DEFAULT_GOF = ("nobs", "r_squared", "r2_marginal", "r2_conditional", "aic", "cfi", "rmsea", "looic")
+_INTEGERS = {"nobs", "n_groups", "npar", "df", "df_residual", "draws", "chains", "divergences", "n_dropped",
+             "n_entities", "n_time", "n_windows", "baseline_df"}
+
+#: Section headings of the tidy() components, in the order the sections are shown.
+COMPONENT_LABELS: Mapping[str, str] = {
+    "fixed": "Fixed effects", "ran_pars": "Random-effect SDs and correlations", "regression": "Regressions",
+    "loading": "Loadings", "intercept": "Intercepts", "defined": "Defined parameters", "r2": "R²",
+    "difference": "Differences", "skill": "Skill", "agreement": "Sign agreement", "variance": "Variances",
+    "covariance": "Covariances", "indirect": "Indirect effects", "total": "Total effects",
+    "ran_vals": "Random-effect values", "trend": "Group trends",
+}
+#: Shown only when asked for by ``components=``: per-level values and the SEM's (co)variances and effects.
+HIDDEN_COMPONENTS = ("ran_vals", "trend", "variance", "covariance", "indirect", "total")
+STATISTICS = ("std_error", "conf_int", "p_value", "statistic", None)
+
+
+def table(
+    results: Sequence[Any] | Mapping[str, Any],
+    *,
+    statistic: Literal["std_error", "conf_int", "p_value", "statistic"] | None = "std_error",
+    style: Literal["below", "pm"] = "below",
+    stars: bool | Mapping[str, float] = True,
+    fmt: int | Callable[[float], str] = 3,
+    coef_map: Mapping[str, str] | None = None,
+    coef_rename: Mapping[str, str] | Callable[[str], str] | None = None,
+    coef_omit: str | None = None,
+    components: Sequence[str] | None = None,
+    gof: Sequence[str] | Mapping[str, str] | None = DEFAULT_GOF,
+    span: Literal["model", "group"] = "model",
+    title: str | None = None,
+    notes: Sequence[str] = (),
+    max_columns: int | None = 30,
+) -> Table:
+    """Side-by-side coefficient table of several fits (modelsummary's layout), to write as LaTeX,
+    Markdown, HTML, Word or CSV.
+
+    Parameters
+    ----------
+    results
+        Results of any family (or fits read back by :func:`pcstats.tables.read_saved`); a mapping
+        gives the column labels, otherwise each fit's model label is used (numbered when repeated).
+    statistic
+        Shown in parentheses below each estimate: ``"std_error"`` (default), ``"conf_int"`` (in
+        brackets), ``"p_value"``, ``"statistic"`` (t or z) or None.
+    style
+        ``"below"`` (statistic on its own line) or ``"pm"``: ``0.580 ± 0.090`` in one cell (needs
+        ``statistic="std_error"``).
+    stars
+        True: modelsummary's convention ``+ p < 0.1, * p < 0.05, ** p < 0.01, *** p < 0.001`` (the
+        symbol of the smallest threshold p is below); a mapping ``{"*": 0.05, "**": 0.01}`` for
+        another; False for none. A note line states the convention. Estimates without a p-value
+        (Bayesian fits, Sen slopes' intercepts) get none.
+    fmt
+        Digits after the decimal point, or a function of a float to text. NaN shows as blank;
+        p-values below ``10**-fmt`` as ``<0.001``; counts such as ``nobs`` as whole numbers.
+    coef_map
+        ``{term: label}``: show only these terms, in this order, under these labels (not with coef_rename).
+    coef_rename
+        ``{term: label}`` or a function: rename terms, keep the rest. Terms renamed to the same
+        label share a row (``{"year": "Trend", "year_c": "Trend"}``).
+    coef_omit
+        Regular expression; terms it finds (``re.search``) are left out, e.g. ``"Intercept"``.
+    components
+        tidy() components to show, in order; default all but :data:`HIDDEN_COMPONENTS`
+        (random-effect values, group trends, SEM (co)variances and effects). When more than one is
+        shown each gets a section heading (fixed effects, random-effect SDs, regressions, ...).
+        Random-effect parameters are labelled with their group (``sd__(Intercept) [source]``).
+    gof
+        glance() columns shown below the estimates, each model's value or blank where its family has
+        none (``"cfi"`` is blank for an OLS fit); a mapping gives the labels. A name that is neither a
+        glance() column of these fits nor one of another family (:data:`KNOWN_GOF`) is an error. The default rows are shown only where some model has a value.
+    span
+        When fits have ``by`` groups each group is a column, labelled by its key values (``NoP, ANN``).
+        ``"model"``: the model label spans its groups (one column per season under each model);
+        ``"group"``: each group spans the models (e.g. OLS, GLMM and Bayes side by side under each
+        season). A key value that every column shares (all ``season = LGS``) is stated once in a note
+        instead.
+    title, notes
+        Caption and extra note lines.
+    max_columns
+        Refuse tables wider than this (a fit by source x region x season has 56 groups); None for no limit.
+
+    Returns
+    -------
+    Table
+        Immutable; ``to_latex``, ``to_markdown``, ``to_html``, ``to_csv`` return the text (and write
+        it to a path if given); ``to_docx(path)`` writes a Word file.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> from pcstats.tables import table
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> ols = pc.fit(pc.TrendSpec("NEE ~ year", by="season", where="source == 'ensemble' and region == 'P'"), t)
+    >>> tab = table({"OLS": ols.subset(season="ANN")}, coef_rename={"year": "Trend"}, gof=("nobs", "r_squared"))
+    >>> print(tab.to_markdown(), end="")
+    | term        | OLS          |
+    |:------------|:-------------|
+    | (Intercept) | -1186.184*** |
+    |             | (221.591)    |
+    | Trend       | 0.577***     |
+    |             | (0.111)      |
+    | Num. obs.   | 44           |
+    | R²          | 0.391        |
+    <BLANKLINE>
+    \\+ p < 0.1, * p < 0.05, ** p < 0.01, *** p < 0.001. Standard errors in parentheses.
+    All columns: season = ANN.
+    >>> tab.to_latex("table1.tex")  # doctest: +SKIP
+    """
+    fits, labels = parse_results(results)
+    if statistic not in STATISTICS:
+        raise PcstatsError(f"table(statistic={statistic!r}): choose one of {STATISTICS}.")
+    if style not in ("below", "pm"):
+        raise PcstatsError(f"table(style={style!r}): choose 'below' (statistic under the estimate) or 'pm' (estimate ± SE).")
+    if style == "pm" and statistic != "std_error":
+        raise PcstatsError(f"table(style='pm') shows estimate ± std_error; it cannot show statistic={statistic!r}. "
+                           "Use statistic='std_error' or style='below'.")
+    if span not in ("model", "group"):
+        raise PcstatsError(f"table(span={span!r}): choose 'model' (model above its groups) or 'group' (group above the models).")
+    if coef_map is not None and coef_rename is not None:
+        raise PcstatsError("table(): give coef_map (select, order and rename) or coef_rename (rename only), not both.")
+    thresholds = parse_stars(stars)
+    number = number_format(fmt)
+    rename = renamer(coef_rename)
+    omit = omitter(coef_omit)
+
+    raw = [f.tidy() for f in fits]
+    if components is not None:
+        if isinstance(components, str):
+            components = (components,)
+        present = {str(c) for t in raw if "component" in t.columns for c in t["component"].dropna()} or {"fixed"}
+        unknown = [c for c in components if c not in present]
+        if unknown:
+            raise PcstatsError(f"table(components): no model has component {unknown[0]!r}."
+                               f"{did_you_mean(unknown[0], present)} Available: {', '.join(sorted(present))}.")
+    tidies = [_select(t, components, coef_map, rename, omit) for t in raw]
+    glances = [f.glance() for f in fits]
+    columns = _columns(fits, labels, tidies, glances, span)
+    if max_columns is not None and len(columns) > max_columns:
+        wide = max(range(len(fits)), key=lambda i: sum(c[0] == i for c in columns))
+        raise PcstatsError(
+            f"table(): {len(columns)} columns (each by group of each fit is a column; {labels[wide]!r} has "
+            f"{sum(c[0] == wide for c in columns)} groups of {tuple(fits[wide].by)}). Choose groups with "
+            "res.subset(season='ANN', ...) (for random windows use rw.summary()), or pass max_columns=None.")
+
+    rows = _body(tidies, columns, statistic, style, thresholds, number, coef_map, components)
+    rows += _gof_rows(gof, fits, glances, columns, number)
+    shared = _shared(columns)
+    header = _header(columns, [tuple(kv for kv in g if kv not in shared) for _, _, g in columns], span)
+    keys = (f"All columns: {', '.join(f'{k} = {v}' for k, v in shared)}.",) if shared else ()
+    return Table(header=header, rows=tuple(rows), title=title,
+                 notes=_notes(fits, labels, tidies, statistic, thresholds, (*keys, *notes)))
+
+
+# ---------------------------------------------------------------------------------------- the cells
+
+def _select(tidy: pd.DataFrame, components: Sequence[str] | None, coef_map: Mapping[str, str] | None,
+            rename: Callable[[str], str], omit: Callable[[str], bool]) -> pd.DataFrame:
+    """The fit's shown rows, with ``_label`` (the row label) and ``component`` filled in."""
+    tidy = tidy.copy()
+    if "component" not in tidy.columns:
+        tidy["component"] = "fixed"
+    tidy["component"] = tidy["component"].fillna("fixed").astype(str)
+    if components is None:
+        tidy = tidy[~tidy["component"].isin(HIDDEN_COMPONENTS)]
+    else:
+        tidy = tidy[tidy["component"].isin(list(components))]
+    term = tidy["term"].astype(str)
+    parts = [tidy[c] for c in ("group", "level") if c in tidy.columns]
+    suffix = pd.Series([": ".join(str(v) for v in vals if not is_missing(v) and v != "") for vals in zip(*parts)]
+                       if parts else [""] * len(tidy), index=tidy.index, dtype=object)
+    full = term.where(suffix == "", term + " [" + suffix + "]")
+    keep = ~term.map(omit)
+    if coef_map is not None:
+        if not isinstance(coef_map, Mapping):
+            raise PcstatsError(f"table(coef_map={coef_map!r}): give a mapping {{term: label}} (its order is the row order).")
+        keep &= term.isin(list(coef_map)) | full.isin(list(coef_map))
+        label = pd.Series([coef_map[f] if f in coef_map else f"{coef_map.get(t, t)} [{x}]" if x else coef_map.get(t, t)
+                           for f, t, x in zip(full, term, suffix)], index=tidy.index, dtype=object)
+        tidy["_order"] = [_map_position(coef_map, f, t) for f, t in zip(full, term)]
+    else:
+        renamed = term.map(rename)
+        label = renamed.where(suffix == "", renamed + " [" + suffix + "]")
+    tidy["_label"] = label.astype(str)
+    return tidy[keep.to_numpy()]
+
+
+def _map_position(coef_map: Mapping[str, str], full: str, term: str) -> int:
+    keys = list(coef_map)
+    return keys.index(full) if full in coef_map else keys.index(term) if term in coef_map else len(keys)
+
+
+def _columns(fits, labels, tidies, glances, span) -> list[tuple[int, str, tuple]]:
+    """(fit index, model label, group) per data column, in display order."""
+    out = []
+    for i, fit in enumerate(fits):
+        by = [k for k in fit.by if k in glances[i].columns or k in tidies[i].columns]
+        groups: list[tuple] = []
+        for frame in (glances[i], tidies[i]):
+            if by and all(k in frame.columns for k in by):
+                for key in frame[by].drop_duplicates().itertuples(index=False):
+                    g = tuple(zip(by, key))
+                    if g not in groups:
+                        groups.append(g)
+        out += [(i, labels[i], g) for g in (groups or [()])]
+    if span == "group":
+        order = list(dict.fromkeys(_group_text(g) for _, _, g in out))
+        out.sort(key=lambda c: (order.index(_group_text(c[2])), c[0]))
+    return out
+
+
+def _group_text(group: tuple) -> str:
+    return ", ".join(str(v) for _, v in group)
+
+
+def _in_group(frame: pd.DataFrame, group: tuple) -> pd.DataFrame:
+    mask = np.ones(len(frame), dtype=bool)
+    for k, v in group:
+        mask &= (frame[k] == v).to_numpy() if not is_missing(v) else frame[k].isna().to_numpy()
+    return frame[mask]
+
+
+def _body(tidies, columns, statistic, style, thresholds, number, coef_map, components) -> list[Row]:
+    long = pd.concat([t.assign(_fit=i) for i, t in enumerate(tidies)], ignore_index=True)
+    if long.empty:
+        return []
+    present = list(dict.fromkeys(long["component"]))
+    wanted = list(components) if components is not None else [c for c in COMPONENT_LABELS if c in present] + \
+        [c for c in present if c not in COMPONENT_LABELS]
+    sections = [c for c in wanted if c in present]
+    cells: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    order: dict[str, list[str]] = {c: [] for c in sections}
+    frames = [long[long["_fit"] == i] for i in range(len(tidies))]
+    for j, (i, _, group) in enumerate(columns):
+        part = _in_group(frames[i], group)
+        dupes = part[part.duplicated(["component", "_label"], keep=False)]
+        if not dupes.empty:
+            raise PcstatsError(f"table(): {dupes['_label'].iloc[0]!r} labels {len(dupes)} terms of one model "
+                               f"({', '.join(map(str, dupes['term']))}); give them different labels in coef_rename/coef_map.")
+        for rec in part.to_dict("records"):
+            key = (rec["component"], rec["_label"])
+            if rec["_label"] not in order[rec["component"]]:
+                order[rec["component"]].append(rec["_label"])
+            cells.setdefault(key, [("", "")] * len(columns))[j] = _cell(rec, statistic, style, thresholds, number)
+    if coef_map is not None:
+        pos = long.groupby(["component", "_label"])["_order"].min()
+        order = {c: sorted(ls, key=lambda lab: pos[(c, lab)]) for c, ls in order.items()}
+    rows: list[Row] = []
+    for comp in sections:
+        if len(sections) > 1:
+            rows.append(Row("section", COMPONENT_LABELS.get(comp, comp), ("",) * len(columns)))
+        for label in order[comp]:
+            pairs = cells[(comp, label)]
+            rows.append(Row("estimate", label, tuple(p[0] for p in pairs)))
+            if style == "below" and statistic is not None and any(p[1] for p in pairs):
+                rows.append(Row("statistic", "", tuple(p[1] for p in pairs)))
+    return rows
+
+
+def _cell(rec: Mapping[str, Any], statistic, style, thresholds, number) -> tuple[str, str]:
+    est = number(rec.get("estimate"))
+    p = rec.get("p_value")
+    star = next((s for s, level in thresholds if not is_missing(p) and p < level), "") if est else ""
+    if statistic == "conf_int":
+        low, high = number(rec.get("conf_low")), number(rec.get("conf_high"))
+        below = f"[{low}, {high}]" if low or high else ""
+    elif statistic == "p_value":
+        below = _p_text(p, number)
+    elif statistic is not None:
+        value = number(rec.get(statistic))
+        below = f"({value})" if value else ""
+    else:
+        below = ""
+    if style == "pm":
+        se = number(rec.get("std_error"))
+        return (f"{est} ± {se}{star}" if est and se else f"{est}{star}"), ""
+    return f"{est}{star}", below
+
+
+def _p_text(p: Any, number: Callable[[float], str]) -> str:
+    if is_missing(p):
+        return ""
+    text = number(p)
+    smallest = re.fullmatch(r"0\.0*", text)
+    return f"(<{text[:-1]}1)" if smallest else f"({text})"
+
+
+def _gof_rows(gof, fits, glances, columns, number) -> list[Row]:
+    if gof is None or (not isinstance(gof, str) and len(gof) == 0):
+        return []
+    default = gof is DEFAULT_GOF
+    if isinstance(gof, str):
+        gof = (gof,)
+    labels = dict(gof) if isinstance(gof, Mapping) else {g: GOF_LABELS.get(g, g) for g in gof}
+    available = list(dict.fromkeys(c for g in glances for c in g.columns if c != "model" and not _is_key(c, fits)))
+    if not default:
+        for name in labels:
+            if not any(name in g.columns for g in glances) and name not in KNOWN_GOF:
+                raise PcstatsError(f"table(gof): no model's glance() has {name!r}.{did_you_mean(name, available)} "
+                                   f"Available: {', '.join(available)}.")
+    rows = []
+    for name, label in labels.items():
+        cells = []
+        for i, _, group in columns:
+            g = glances[i]
+            part = _in_group(g, group) if name in g.columns else g.iloc[:0]
+            cells.append(_gof_text(name, part[name].iloc[0], number) if len(part) else "")
+        if default and not any(cells):
+            continue
+        rows.append(Row("gof", label, tuple(cells)))
+    return rows
+
+
+def _is_key(column: str, fits) -> bool:
+    return any(column in f.by for f in fits)
+
+
+def _gof_text(name: str, value: Any, number: Callable[[float], str]) -> str:
+    if is_missing(value):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, np.number)):
+        if name in _INTEGERS and float(value).is_integer():
+            return str(int(value))
+        return number(float(value))
+    return str(value)
+
+
+def _shared(columns) -> list[tuple[str, Any]]:
+    """The (key, value) pairs of every column: said once in a note rather than over each column."""
+    groups = [set(g) for _, _, g in columns]
+    return [kv for kv in columns[0][2] if all(kv in g for g in groups)]
+
+
+def _header(columns, shown, span) -> tuple[tuple[tuple[str, int], ...], ...]:
+    grouped = any(shown)
+    top = [label if span == "model" else _group_text(g) for (_, label, _), g in zip(columns, shown)]
+    bottom = [_group_text(g) if span == "model" else label for (_, label, _), g in zip(columns, shown)]
+    if not grouped:
+        return (_runs(top, [c[0] for c in columns]),)
+    return (_runs(top, top), tuple((b, 1) for b in bottom))
+
+
+def _runs(labels: list[str], keys: list[Any]) -> tuple[tuple[str, int], ...]:
+    """Consecutive columns with the same key share one spanning label."""
+    out: list[list[Any]] = []
+    for label, key in zip(labels, keys):
+        if out and out[-1][2] == key:
+            out[-1][1] += 1
+        else:
+            out.append([label, 1, key])
+    return tuple((label, n) for label, n, _ in out)
+
+
+def _notes(fits, labels, tidies, statistic, thresholds, extra) -> tuple[str, ...]:
+    first = []
+    if thresholds:
+        first.append(", ".join(f"{s} p < {level:g}" for s, level in sorted(thresholds, key=lambda kv: -kv[1])) + ".")
+    if statistic == "std_error":
+        first.append("Standard errors in parentheses.")
+    elif statistic == "conf_int":
+        levels = {getattr(getattr(f, "spec", None), "conf_level", None) or getattr(f, "conf_level", None) for f in fits}
+        level = f"{100 * levels.pop():g}% " if len(levels) == 1 and None not in levels else ""
+        first.append(f"{level}intervals (conf_low, conf_high) in brackets.")
+    elif statistic == "p_value":
+        first.append("p-values in parentheses.")
+    elif statistic == "statistic":
+        first.append("Test statistics (t or z) in parentheses.")
+    out = [" ".join(first)] if first else []
+    if thresholds:
+        no_p = [labels[i] for i, t in enumerate(tidies) if len(t) and ("p_value" not in t or t["p_value"].isna().all())]
+        if no_p:
+            out.append(f"No stars for {', '.join(no_p)}: no p-values (Bayesian or rank-based fits).")
+    return tuple(out) + tuple(str(n) for n in extra)
