@@ -19,7 +19,8 @@ def render(page: Path) -> str:
     """The DOM of ``page`` after load, from headless Chromium (Debian's chromium; the test command installs it)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "chromium is not installed: `.ci/setup --test` installs Debian's chromium package"
-    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                           "--virtual-time-budget=10000",
                            "--dump-dom", page.resolve().as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
