@@ -10,8 +10,8 @@ import pandas as pd
 from .conftest import ROOT
 
 
-def load_generator():
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "fixtures" / "generate.py")
+def load_generator(name: str = "generate"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "fixtures" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,10 +35,7 @@ def test_native_units_and_signs_are_as_documented():
 
 
 def test_evaluation_generator_reproduces_committed_files(tmp_path):
-    spec = importlib.util.spec_from_file_location("generate_evaluation", ROOT / "fixtures" / "generate_evaluation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    truth = module.generate(tmp_path)
+    truth = load_generator("generate_evaluation").generate(tmp_path)
     assert truth == json.loads((ROOT / "fixtures" / "evaluation" / "truth.json").read_text())
     rel = "evaluation/sites_monthly.parquet"
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
@@ -59,10 +56,7 @@ def test_evaluation_fixture_has_the_documented_layout():
 
 
 def test_trendy_generator_reproduces_committed_files(tmp_path):
-    spec = importlib.util.spec_from_file_location("generate_trendy", ROOT / "fixtures" / "generate_trendy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    truth = module.generate(tmp_path)
+    truth = load_generator("generate_trendy").generate(tmp_path)
     assert truth == json.loads((ROOT / "fixtures" / "trendy" / "truth.json").read_text())
     rel = "trendy/trendy_monthly.parquet"
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
