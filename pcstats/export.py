@@ -9,7 +9,7 @@ import pandas as pd
 
 from .results import Results
 
-__all__ = ["to_markdown", "write_results"]
+__all__ = ["to_markdown", "write_frame", "write_results"]
 
 
 def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
@@ -19,6 +19,16 @@ def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
     return shown.to_markdown(index=False)
+
+
+def write_frame(frame: pd.DataFrame, out: str | Path, stem: str, header: str) -> list[Path]:
+    """Write a table that is not a Results as ``STEM.csv`` (full precision) and ``STEM.md`` (under ``header``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    csv, md = out / f"{stem}.csv", out / f"{stem}.md"
+    frame.to_csv(csv, index=False)
+    md.write_text(f"{header}\n\n" + to_markdown(frame) + "\n", encoding="utf-8")
+    return [csv, md]
 
 
 def write_results(res: Results, out: str | Path, stem: str, *, source: str | None = None) -> list[Path]:

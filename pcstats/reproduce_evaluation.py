@@ -21,7 +21,7 @@ import pandas as pd
 
 from .data import ensemble, read_table, seasonalize
 from .engines import fit
-from .export import to_markdown, write_results
+from .export import to_markdown, write_frame, write_results
 from .second_stage import difference_test
 from .specs import load_spec
 
@@ -97,12 +97,9 @@ def _soc(section: Section, out: Path, fixtures: Path) -> str:
         how="left")
     storage["difference_pg"] = storage["published_pg"] - storage["storage_pg"]
     report = soc.check_consistency(tables.stock, tables.storage, tables.area)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
     for stem, frame in (("soc_storage", storage), ("soc_consistency", report)):
-        frame.to_csv(out / "tables" / f"{stem}.csv", index=False)
-        (out / "tables" / f"{stem}.md").write_text(f"# {stem}\n\nSource: `{source.relative_to(fixtures.parent)}`\n\n"
-                                                   + to_markdown(frame) + "\n", encoding="utf-8")
-        section.written += [out / "tables" / f"{stem}.csv", out / "tables" / f"{stem}.md"]
+        section.written += write_frame(frame, out / "tables", stem,
+                                       f"# {stem}\n\nSource: `{source.relative_to(fixtures.parent)}`")
     shown = storage.assign(cell=[f"{c:.2f} ({p:.2f})" for c, p in zip(storage["storage_pg"], storage["published_pg"])])
     wide = shown.pivot(index="zone", columns="depth", values="cell").reindex(index=storage["zone"].unique(),
                                                                             columns=storage["depth"].unique())

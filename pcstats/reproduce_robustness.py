@@ -18,7 +18,7 @@ import pandas as pd
 
 from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from .engines import fit
-from .export import to_markdown, write_results
+from .export import write_frame, write_results
 from .reproduce_evaluation import Section
 from .results import Results
 from .second_stage import difference_test, pairwise_differences
@@ -44,10 +44,7 @@ def _write(section: Section, res: Results, out: Path, stem: str, source: str) ->
 
 
 def _frame(section: Section, frame: pd.DataFrame, out: Path, stem: str, title: str) -> None:
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "tables" / f"{stem}.csv", index=False)
-    (out / "tables" / f"{stem}.md").write_text(f"# {title}\n\n" + to_markdown(frame) + "\n", encoding="utf-8")
-    section.written += [out / "tables" / f"{stem}.csv", out / "tables" / f"{stem}.md"]
+    section.written += write_frame(frame, out / "tables", stem, f"# {title}")
 
 
 def robustness_set(spec, table: pd.DataFrame, out: str | Path, *, windows: int = 10_000, seed: int = 0,
