@@ -135,7 +135,7 @@ def _skill_summary(skill: dict) -> str:
     return (
         "\n## Land-model skill against the flux towers (models/skill_nbp.toml, models/skill_gpp.toml, models/skill_ter.toml)\n\n"
         "The ensemble mean of the ten TRENDY-like models against the 48 towers of fixtures/evaluation, site-years "
-        "matched by season (gC m⁻² yr⁻², mean of monthly daily rates × 365; NBP and NEE net uptake positive). "
+        "matched by season (RMSE and MBE in gC m⁻² yr⁻¹, mean of monthly daily rates × 365; NBP and NEE net uptake positive). "
         "r² is the squared Pearson correlation, NSE the Nash–Sutcliffe efficiency (the 1:1-line R²), KGE Gupta et "
         "al. (2009); definitions in pcstats.stats.skill. Per-model rows: tables/skill_*_tidy.csv. Taylor diagrams: "
         "figures/taylor_nbp.png, taylor_gpp.png, taylor_ter.png.\n\n" + to_markdown(pd.DataFrame(rows), digits=3) + "\n"

@@ -127,6 +127,14 @@ def test_zone_storage_reproduces_table_2_from_table_1():
     diff = (tight["storage_pg"] - published[tight.index]).abs()
     assert (diff <= rows.loc[tight.index, "tolerance"] + 1e-9)[rows.loc[tight.index, "consistent"]].all()
     assert not (diff <= rows.loc[tight.index, "tolerance"])[~rows.loc[tight.index, "consistent"]].any()
+    # the Total row computed from Table 1 (zone stocks x implied areas): the printed 217.79 Pg at 0-30 cm
+    # within the rounding of the four stocks (0.005 kg m-2 x area) and of the printed total (0.005 Pg);
+    # 0-100, 0-200 and 0-300 cm miss by more, the inconsistencies check_consistency reports
+    total = soc.zone_storage(pub.stock, implied).set_index(["zone", "depth"]).loc["Total", "storage_pg"]
+    rounding = 0.005 * implied.query("zone != 'Total'")["area_1e6_km2"].sum() + 0.005
+    assert abs(total["0-30"] - 217.79) <= rounding
+    for depth in ("0-100", "0-200", "0-300"):
+        assert abs(total[depth] - published[("Total", depth)]) > rounding, depth
 
 
 # --- check_consistency ---------------------------------------------------------------------------

@@ -26,8 +26,16 @@ __all__ = ["fit", "prepare_q10"]
 
 
 def prepare_q10(spec: Q10Spec, table: pd.DataFrame) -> Prepared:
-    """The response and temperature per group (NaN rows dropped and counted, as for a trend)."""
-    return prepare(table, f"{spec.response} ~ {spec.temperature}", spec.by, spec.where, 1)
+    """The response and temperature per group (NaN rows dropped and counted, as for a trend).
+
+    Sources are never pooled: when the rows span several sources (towers and models, say) and
+    ``by`` does not name ``source``, each source is fitted on its own, as ``skill()`` scores them.
+    """
+    formula = f"{spec.response} ~ {spec.temperature}"
+    prepared = prepare(table, formula, spec.by, spec.where, 1)
+    if "source" not in spec.by and prepared.frame["source"].nunique() > 1:
+        prepared = prepare(table, formula, ("source", *spec.by), spec.where, 1)
+    return prepared
 
 
 def fit(spec: Q10Spec, prepared: Prepared):

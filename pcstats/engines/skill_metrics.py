@@ -71,7 +71,9 @@ def prepare_skill(spec: SkillSpec, table: pd.DataFrame) -> Prepared:
     for b in by:
         if b not in keys or b in ("kind", "variable"):
             raise SpecError(f"by={spec.by!r}: {b!r} is not a key column to score within.{did_you_mean(b, on)} "
-                            f"Use some of: {', '.join(on)} (the simulated source is always a key).")
+                            f"Use some of: {', '.join(on)} (the simulated source is always a key)."
+                            + (" The table is monthly: run pcstats.seasonalize() on it first to score by season."
+                               if b == "season" and "month" in on else ""))
     removed = []
     if spec.where:
         names = where_names(spec.where)

@@ -8,7 +8,10 @@ Each printed number stands for an interval: a value printed to ``d`` decimals is
   ``[S_lo / s_hi, S_hi / s_lo]`` and the printed area gives ``[A_lo, A_hi]``. The area covered by
   the most of these intervals (ties: the region whose midpoint is nearest the printed area) is
   the zone's area A*, the midpoint of that region; a cell whose interval misses A* is inconsistent.
-  ``off_by`` is how far the published storage lies outside what rounding allows at A*.
+  ``off_by`` is how far the published storage lies outside what rounding allows at A*. The row
+  is reported against the storage cell (``table="storage"``), but the check flags the stock and
+  storage *pair*: either printed number may be the wrong one, and the ``sum`` and
+  ``weighted_mean`` checks of the same depth help decide which.
 * ``sum``: the total storage per depth (and the total area) vs the sum over the zones, within the
   sum of the half-units.
 * ``weighted_mean``: the total stock vs the mean of the zone stocks weighted by their areas A*.

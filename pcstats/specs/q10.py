@@ -33,7 +33,8 @@ class Q10Spec:
         The temperature variable in degC (e.g. ``"AirT"``), matched to the response like a trend
         formula's covariates are (see :mod:`pcstats.engines.prepare`).
     by
-        Key columns; one fit per combination of their values (e.g. ``"region"``).
+        Key columns; one fit per combination of their values (e.g. ``"region"``). Sources are
+        never pooled: rows of several sources get ``source`` added to the groups.
     where
         Row filter, e.g. ``"kind == 'eddy_covariance'"``.
     form

@@ -40,6 +40,14 @@ def _group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarr
     return np.bincount(codes, weights=values, minlength=n_groups)
 
 
+def _constant(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """True for the groups whose values are all equal (exactly, not to rounding)."""
+    low, high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
+    np.minimum.at(low, codes, values)
+    np.maximum.at(high, codes, values)
+    return low == high
+
+
 def skill_metrics(simulated: np.ndarray, observed: np.ndarray, codes: np.ndarray | None = None,
                   n_groups: int | None = None) -> dict[str, np.ndarray]:
     """Every metric of :data:`TERMS` (and n, means, SDs) per group; see the module docstring.
@@ -58,6 +66,10 @@ def skill_metrics(simulated: np.ndarray, observed: np.ndarray, codes: np.ndarray
         mean_s, mean_o = _group_sum(s, codes, k) / n, _group_sum(o, codes, k) / n
         ds, do = s - mean_s[codes], o - mean_o[codes]  # two passes: centred sums keep full precision
         sss, soo, sso = _group_sum(ds * ds, codes, k), _group_sum(do * do, codes, k), _group_sum(ds * do, codes, k)
+        # a constant series leaves rounding residue (about 1e-17 for a mean of 0.1s) in its centred sums
+        flat_s, flat_o = _constant(s, codes, k), _constant(o, codes, k)
+        sss, soo = np.where(flat_s, 0.0, sss), np.where(flat_o, 0.0, soo)
+        sso = np.where(flat_s | flat_o, 0.0, sso)
         err = s - o
         sse = _group_sum(err * err, codes, k)
         sd_s, sd_o = np.sqrt(sss / n), np.sqrt(soo / n)

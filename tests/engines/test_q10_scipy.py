@@ -63,6 +63,17 @@ def test_planted_q10_of_towers_and_models_are_recovered(monthly):
     assert r_ref["P"] == pytest.approx(2.0, abs=0.05) and r_ref["NoP"] == pytest.approx(2.8, abs=0.05)
 
 
+def test_sources_are_fitted_apart_not_pooled(monthly):
+    """The issue's call, on towers and ten models: one fit per source, equal to filtering each."""
+    res = pc.fit(pc.Q10Spec(response="TER", temperature="AirT", by="region"), monthly)
+    assert res.by == ("source", "region") and res.tidy()["source"].nunique() == 11
+    towers = pc.fit(pc.Q10Spec(by="region", where="source == 'FLUXNET'"), monthly)
+    assert towers.by == ("region",)
+    pooled = res.tidy().query("source == 'FLUXNET'").set_index(["region", "term"])["estimate"]
+    alone = towers.tidy().set_index(["region", "term"])["estimate"]
+    np.testing.assert_allclose(pooled.loc[alone.index], alone, rtol=1e-12)
+
+
 def test_permafrost_q10_is_higher_and_the_difference_is_tested(monthly):
     res = pc.fit(pc.Q10Spec(by="region", where="kind == 'eddy_covariance'"), monthly)
     diff = pc.difference_test(res.subset(region="P"), res.subset(region="NoP"), term="Q10").tidy().iloc[0]

@@ -54,6 +54,18 @@ def test_time_axes_are_aligned_and_the_unmatched_rows_counted(monthly):
     assert truth["tower_rows_missing"] > 0
 
 
+def test_observed_rows_outside_the_model_record_are_counted(monthly):
+    """Models from 2007 only: tower months before then have no simulated value in any of the ten."""
+    late = monthly[(monthly["kind"] != "dgvm") | (monthly["year"] >= 2007)]
+    res = quiet(pc.skill, late, simulated="TRENDY:GPP", observed="EC:GPP")
+    removed = res.removed.set_index("reason")
+    obs_only = removed.loc[removed.index.str.startswith("observed rows without"), "n_removed"].iloc[0]
+    early_towers = len(late.query("kind == 'eddy_covariance' and variable == 'GPP' and year < 2007"))
+    assert early_towers > 0 and obs_only == 10 * early_towers  # summed over the ten simulated sources
+    assert res.glance()["nobs"].tolist() == [len(late.query("kind == 'eddy_covariance' and variable == 'GPP'"))
+                                             - early_towers] * 10
+
+
 def test_planted_gpp_gains_are_recovered_as_mean_ratios(monthly):
     truth = json.loads((EVALUATION / "truth.json").read_text())["models"]
     res = pc.skill(monthly, simulated="TRENDY:GPP", observed="EC:GPP")
@@ -79,10 +91,11 @@ def test_seasonal_skill_by_site_and_season(monthly):
     assert wide.shape[0] == len(res.tidy())
 
 
-def test_constant_observed_series_gives_nan_and_a_warning(monthly):
+@pytest.mark.parametrize("level", [1.5, 0.1, 2.7, 123.456])  # 0.1 and 2.7: means with rounding residue
+def test_constant_observed_series_gives_nan_and_a_warning(monthly, level):
     table = monthly.copy()
     flat = (table["source"] == "FLUXNET") & (table["variable"] == "GPP") & (table["site"] == "US-Prr")
-    table.loc[flat, "value"] = 1.5
+    table.loc[flat, "value"] = level
     with pytest.warns(UserWarning, match="NSE, NNSE, r and KGE undefined"):
         res = pc.skill(table, simulated="CLM5.0:GPP", observed="EC:GPP", by="site")
     row = res.tidy().query("site == 'US-Prr'").set_index("term")["estimate"]
@@ -103,7 +116,7 @@ def test_bad_input_names_the_fault(monthly):
         pc.skill(monthly, simulated="TRENDI:NBP", observed="EC:NEE")
     with pytest.raises(pc.SpecError, match="no variable 'NPP'"):
         pc.skill(monthly, simulated="TRENDY:NPP", observed="EC:NEE")
-    with pytest.raises(pc.SpecError, match="'season' is not a key"):
+    with pytest.raises(pc.SpecError, match="'season' is not a key.*seasonalize"):
         pc.skill(monthly, simulated="TRENDY:NBP", observed="EC:NEE", by="season")
     yearly = monthly.assign(unit=np.where(monthly["kind"] == "dgvm", "gC m-2 yr-1", monthly["unit"]))
     with pytest.raises(pc.ContractError, match="one unit"):
@@ -116,3 +129,10 @@ def test_bad_input_names_the_fault(monthly):
     later = monthly.assign(year=np.where(monthly["kind"] == "dgvm", monthly["year"] + 20, monthly["year"]))
     with pytest.raises(pc.ContractError, match="share no"):
         pc.skill(later, simulated="TRENDY:NBP", observed="EC:NEE")
+
+
+def test_skill_results_go_into_a_paper_table(monthly):
+    res = quiet(pc.skill, quiet(pc.seasonalize, monthly), simulated="CLM5.0:NBP", observed="EC:NEE", by="season")
+    markdown = pc.table([res], fmt=3).to_markdown()
+    nse_lgs = res.tidy().query("season == 'LGS' and term == 'nse'")["estimate"].iloc[0]
+    assert "LGS" in markdown and f"{nse_lgs:.3f}" in markdown.split("| nse")[1].split("\n")[0]

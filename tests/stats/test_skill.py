@@ -42,10 +42,16 @@ def test_textbook_values():
     assert perfect["nse"][0] == 1 and perfect["kge"][0] == pytest.approx(1) and perfect["rmse"][0] == 0
 
 
-def test_undefined_values_are_nan_not_errors():
-    constant = skill_metrics(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))
+@pytest.mark.parametrize("level", [2.0, 0.1, 2.7, 123.456])
+def test_undefined_values_are_nan_not_errors(level):
+    varying = np.array([1.0, 2.0, 3.0, 0.3, 0.7, 1.1, 0.2])
+    constant = skill_metrics(varying, np.full(7, level))
     for term in ("nse", "nnse", "r", "r2_pearson", "kge", "sd_ratio"):
         assert np.isnan(constant[term][0]), term
+    assert constant["sd_observed"][0] == 0
+    flat_simulation = skill_metrics(np.full(7, level), varying)
+    assert np.isnan(flat_simulation["r"][0]) and flat_simulation["sd_simulated"][0] == 0
+    constant = skill_metrics(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0]))
     assert constant["rmse"][0] == pytest.approx(np.sqrt(2 / 3)) and constant["mbe"][0] == 0
     zero_mean = skill_metrics(np.array([1.0, -1.0, 2.0]), np.array([1.0, -1.0, 0.0]))
     assert np.isnan(zero_mean["mean_ratio"][0]) and np.isnan(zero_mean["kge"][0]) and np.isfinite(zero_mean["nse"][0])
