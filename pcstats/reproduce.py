@@ -240,7 +240,7 @@ def _paper_tables(out: Path, results: dict, sem_results: dict, gamma: dict) -> t
     folder.mkdir(parents=True, exist_ok=True)
     written, text = [], ["\n## Coefficient tables for the paper (pcstats.table)\n\nEach table is in tables/paper/ as "
                          ".tex (booktabs), .md, .html, .docx and .csv; stars: + p < 0.1, * p < 0.05, ** p < 0.01, "
-                         "*** p < 0.001 (modelsummary's convention); standard errors in parentheses.\n"]
+                         "*** p < 0.001 (modelsummary's convention); standard errors (posterior SDs for the Bayesian model) in parentheses.\n"]
     for stem, (caption, specs, tab) in tables.items():
         for ext, write in ((".tex", tab.to_latex), (".md", tab.to_markdown), (".html", tab.to_html), (".csv", tab.to_csv),
                            (".docx", tab.to_docx)):

@@ -159,8 +159,8 @@ def test_gof_rows_and_default_rows(ols, sem):
     assert labels == ["Num. obs.", "R²", "AIC", "CFI", "RMSEA"]  # the default rows some model has
     named = table([ols], gof={"sigma": "σ", "bic": "BIC"})
     assert [r.label for r in named.rows if r.kind == "gof"] == ["σ", "BIC"]
-    blank = table([ols], gof=("nobs", "cfi"))  # asked for, known to the SEM family: a blank row
-    assert [r.cells for r in blank.rows if r.label == "CFI"] == [("",) * 4]
+    blank = table([ols], gof=("nobs", "cfi"))  # asked for, known to the SEM family, in no fit: no row
+    assert [r.label for r in blank.rows if r.kind == "gof"] == ["Num. obs."]  # as modelsummary's gof_map
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -233,7 +233,7 @@ def test_latex_uses_booktabs(ols, glmm):
                     "texlive-latex-recommended)")
 def test_latex_compiles_with_pdflatex(ols, glmm, tmp_path):
     tab = table({"OLS & co.": ols, "GLMM_1": glmm}, stars=True, statistic="std_error",
-                coef_rename={"year": TREND, "year_c": TREND}, title="Trends: 5% of #sources ± SE, CO₂ ≥ 0")
+                coef_rename={"year": TREND, "year_c": TREND}, title="Trends: 5% of #sources ± SE, CO₂ ≥ 0, η ≠ ∑x, 3 ‰")
     tab.to_latex(tmp_path / "table1.tex")
     (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n"
                                       "\\usepackage[margin=1cm,landscape]{geometry}\n"
@@ -243,6 +243,12 @@ def test_latex_compiles_with_pdflatex(ols, glmm, tmp_path):
     assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
     assert "Missing character" not in (tmp_path / "doc.log").read_text(errors="replace")
+
+
+def test_latex_writes_characters_it_cannot_typeset_as_code_points_and_says_so(ols):
+    with pytest.warns(UserWarning, match=r"'☃' \(U\+2603, SNOWMAN\).*coef_rename"):
+        tex = table([ols], coef_rename={"year": "Trend ☃"}).to_latex()
+    assert "Trend [U+2603]" in tex and "☃" not in tex
 
 
 def test_docx_cells(ols, no_p, tmp_path):

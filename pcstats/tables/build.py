@@ -100,8 +100,9 @@ def table(
         Random-effect parameters are labelled with their group (``sd__(Intercept) [source]``).
     gof
         glance() columns shown below the estimates, each model's value or blank where its family has
-        none (``"cfi"`` is blank for an OLS fit); a mapping gives the labels. A name that is neither a
-        glance() column of these fits nor one of another family (:data:`KNOWN_GOF`) is an error. The default rows are shown only where some model has a value.
+        none (``"cfi"`` is blank for an OLS fit beside an SEM); a mapping gives the labels. A row no
+        model has a value for is left out, as modelsummary's ``gof_map`` does; a name that is neither
+        a glance() column of these fits nor one of another family (:data:`KNOWN_GOF`) is an error.
     span
         When fits have ``by`` groups each group is a column, labelled by its key values (``NoP, ANN``).
         ``"model"``: the model label spans its groups (one column per season under each model);
@@ -338,7 +339,7 @@ def _gof_rows(gof, fits, glances, columns, number) -> list[Row]:
             g = glances[i]
             part = _in_group(g, group) if name in g.columns else g.iloc[:0]
             cells.append(_gof_text(name, part[name].iloc[0], number) if len(part) else "")
-        if default and not any(cells):
+        if not any(cells):  # as modelsummary: a statistic no model has is no row
             continue
         rows.append(Row("gof", label, tuple(cells)))
     return rows
@@ -391,7 +392,8 @@ def _notes(fits, labels, tidies, statistic, thresholds, extra) -> tuple[str, ...
     if thresholds:
         first.append(", ".join(f"{s} p < {level:g}" for s, level in sorted(thresholds, key=lambda kv: -kv[1])) + ".")
     if statistic == "std_error":
-        first.append("Standard errors in parentheses.")
+        bayes = [labels[i] for i, f in enumerate(fits) if getattr(getattr(f, "spec", None), "family", None) == "bayes"]
+        first.append("Standard errors in parentheses" + (f" (posterior SDs for {', '.join(bayes)})." if bayes else "."))
     elif statistic == "conf_int":
         levels = {getattr(getattr(f, "spec", None), "conf_level", None) or getattr(f, "conf_level", None) for f in fits}
         level = f"{100 * levels.pop():g}% " if len(levels) == 1 and None not in levels else ""

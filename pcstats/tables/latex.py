@@ -7,6 +7,8 @@ limitations), which a coefficient table needs, so the tabular is written here.
 from __future__ import annotations
 
 import re
+import unicodedata
+import warnings
 
 from .layout import Table
 
@@ -17,8 +19,13 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
 _MATH = {"±": r"\pm", "×": r"\times", "·": r"\cdot", "−": "-", "≤": r"\leq", "≥": r"\geq", "≈": r"\approx",
          "°": r"^{\circ}", "←": r"\leftarrow", "→": r"\rightarrow", "↔": r"\leftrightarrow", "µ": r"\mu", "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "Δ": r"\Delta",
          "ε": r"\varepsilon", "θ": r"\theta", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ρ": r"\rho",
-         "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Σ": r"\Sigma"}
-_TEXT = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}", "\u00a0": "~"}
+         "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "χ": r"\chi", "ψ": r"\psi", "ω": r"\omega", "Σ": r"\Sigma",
+         "ζ": r"\zeta", "η": r"\eta", "ι": r"\iota", "ν": r"\nu", "ξ": r"\xi", "π": r"\pi", "Γ": r"\Gamma",
+         "Θ": r"\Theta", "Λ": r"\Lambda", "Ξ": r"\Xi", "Π": r"\Pi", "Φ": r"\Phi", "Ψ": r"\Psi", "Ω": r"\Omega",
+         "≠": r"\neq", "∑": r"\sum", "∆": r"\Delta", "√": r"\surd", "∞": r"\infty", "∂": r"\partial",
+         "∝": r"\propto", "≃": r"\simeq", "∼": r"\sim", "′": r"\prime", "⇒": r"\Rightarrow", "∈": r"\in"}
+_TEXT = {"–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''", "…": r"\ldots{}", "\u00a0": "~",
+         "‰": r"\textperthousand{}", "•": r"\textbullet{}", "†": r"\dag{}", "‡": r"\ddag{}"}
 _SUPER = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ", "0123456789+-=()n"))
 _SUB = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎", "0123456789+-=()"))
 _TOKEN = re.compile(f"[{''.join(_SUPER)}]+|[{''.join(_SUB)}]+|(?P<minus>(?<![\\w.])-(?=\\d))|.", re.DOTALL)
@@ -26,7 +33,8 @@ _TOKEN = re.compile(f"[{''.join(_SUPER)}]+|[{''.join(_SUB)}]+|(?P<minus>(?<![\\w
 
 def escape(text: str) -> str:
     r"""Text for pdflatex: specials escaped, runs of unicode super/subscripts as math, ± arrows and Greek
-    as math. Other non-ASCII characters pass through (pdflatex's UTF-8 input knows accented letters).
+    as math. Latin-1 letters pass through (pdflatex's UTF-8 input knows them); any other character
+    pdflatex cannot typeset is written as its code point, e.g. ``[U+2603]``, with a warning naming it.
 
     >>> escape("Trend (gC m⁻² yr⁻²) & 5% of CO₂, -0.5 ± 0.1")
     'Trend (gC m$^{-2}$ yr$^{-2}$) \\& 5\\% of CO$_{2}$, $-$0.5 $\\pm$ 0.1'
@@ -44,7 +52,14 @@ def escape(text: str) -> str:
             return _SPECIAL[s]
         if s in _MATH:
             return "$" + _MATH[s] + "$"
-        return _TEXT.get(s, s)
+        if s in _TEXT:
+            return _TEXT[s]
+        if ord(s) < 256:
+            return s
+        warnings.warn(f"LaTeX table: {s!r} (U+{ord(s):04X}, {unicodedata.name(s, 'unnamed')}) in {text!r} has no "
+                      f"pdflatex form and is written as [U+{ord(s):04X}]; rename the label (coef_rename=, title=) "
+                      "to avoid it.", UserWarning, stacklevel=4)
+        return f"[U+{ord(s):04X}]"
 
     return _TOKEN.sub(one, text)
 
