@@ -1,15 +1,24 @@
-"""Writing Results to files. The only place numbers are rounded (Markdown only; CSV keeps full precision)."""
+"""Writing Results to files. The only place numbers are rounded (Markdown only; CSV keeps full precision).
+
+Every writer of pcstats that puts several files in a folder (these, ``pcstats ingest``, the
+figures) goes through :func:`write_atomically`, so a failure leaves no partial output behind.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from .results import Results
 
-__all__ = ["to_markdown", "write_frame", "write_results"]
+__all__ = ["to_markdown", "write_atomically", "write_frame", "write_results"]
 
 
 def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
@@ -21,14 +30,45 @@ def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     return shown.to_markdown(index=False)
 
 
+@contextmanager
+def write_atomically(out: str | Path, *, owns: Iterable[str] = ()) -> Iterator[Path]:
+    """A temporary folder inside ``out`` to write into; its files replace those in ``out`` only if the block succeeds.
+
+    On success every file written to the temporary folder is moved into ``out`` (``os.replace``),
+    and the files named in ``owns`` that this run did not write are deleted, so no stale output of
+    an earlier run survives. On any exception the temporary folder is deleted and ``out`` is left
+    as it was.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp())
+    >>> _ = (out / "old.txt").write_text("earlier run")
+    >>> with write_atomically(out, owns=["new.txt", "old.txt"]) as tmp:
+    ...     _ = (tmp / "new.txt").write_text("this run")
+    >>> sorted(p.name for p in out.iterdir())
+    ['new.txt']
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".pcstats-partial-", dir=out))
+    try:
+        yield tmp
+        written = sorted(p.name for p in tmp.iterdir())
+        for name in written:
+            os.replace(tmp / name, out / name)
+        for name in set(owns) - set(written):
+            (out / name).unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_frame(frame: pd.DataFrame, out: str | Path, stem: str, header: str) -> list[Path]:
     """Write a table that is not a Results as ``STEM.csv`` (full precision) and ``STEM.md`` (under ``header``)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv, md = out / f"{stem}.csv", out / f"{stem}.md"
-    frame.to_csv(csv, index=False)
-    md.write_text(f"{header}\n\n" + to_markdown(frame) + "\n", encoding="utf-8")
-    return [csv, md]
+    with write_atomically(out) as tmp:
+        frame.to_csv(tmp / f"{stem}.csv", index=False)
+        (tmp / f"{stem}.md").write_text(f"{header}\n\n" + to_markdown(frame) + "\n", encoding="utf-8")
+    return [out / f"{stem}.csv", out / f"{stem}.md"]
 
 
 def write_results(res: Results, out: str | Path, stem: str, *, source: str | None = None) -> list[Path]:
@@ -37,15 +77,18 @@ def write_results(res: Results, out: str | Path, stem: str, *, source: str | Non
     The JSON holds the spec, engine, warnings, rows removed before fitting and provenance.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for part, frame in (("tidy", res.tidy()), ("glance", res.glance())):
-        csv, md = out / f"{stem}_{part}.csv", out / f"{stem}_{part}.md"
-        frame.to_csv(csv, index=False)
-        header = f"# {res.model} -- {part}\n\n" + (f"Spec: `{source}`\n\n" if source else "")
-        md.write_text(header + to_markdown(frame) + "\n", encoding="utf-8")
-        paths += [csv, md]
-    meta = {
+    names = [f"{stem}_{part}{ext}" for part in ("tidy", "glance") for ext in (".csv", ".md")] + [f"{stem}.json"]
+    with write_atomically(out) as tmp:
+        for part, frame in (("tidy", res.tidy()), ("glance", res.glance())):
+            frame.to_csv(tmp / f"{stem}_{part}.csv", index=False)
+            header = f"# {res.model} -- {part}\n\n" + (f"Spec: `{source}`\n\n" if source else "")
+            (tmp / f"{stem}_{part}.md").write_text(header + to_markdown(frame) + "\n", encoding="utf-8")
+        (tmp / f"{stem}.json").write_text(json.dumps(_meta(res, source), indent=2, default=str) + "\n", encoding="utf-8")
+    return [out / name for name in names]
+
+
+def _meta(res: Results, source: str | None) -> dict:
+    return {
         "model": res.model,
         "spec_file": source,
         "spec": {k: v for k, v in vars(res.spec).items()},
@@ -56,6 +99,3 @@ def write_results(res: Results, out: str | Path, stem: str, *, source: str | Non
         "removed_before_fitting": res.removed.to_dict("records"),
         "provenance": res.provenance.as_dict(),
     }
-    meta_path = out / f"{stem}.json"
-    meta_path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
-    return paths + [meta_path]

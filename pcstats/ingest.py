@@ -14,6 +14,10 @@ daily files are read with :func:`pcstats.products.read_fluxnet`. Output in ``out
 ``ingest_report.json``
     per source: product, files, conversions, missing values, regridding, cells without data;
     and every file that was skipped, with the reason
+
+The files are written to a temporary folder inside ``out`` and moved into place only when all of
+them are written: a failure leaves no partial output, and an output of an earlier run that this
+run does not write (e.g. ``annual.parquet`` when no static map was found) is deleted.
 """
 
 from __future__ import annotations
@@ -28,11 +32,14 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from .errors import PcstatsError
+from .export import write_atomically
 from .products.fluxnet import FILE_NAME as FLUXNET_FILE_NAME
 
 __all__ = ["ingest"]
 
 _NETCDF = (".nc", ".nc4", ".cdf")
+#: what ingest writes in ``out``; one of these that a run does not write is deleted
+OUTPUTS = ("monthly.parquet", "annual.parquet", "ingest_report.json")
 
 
 def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> dict:
@@ -111,30 +118,30 @@ def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> d
         sources.setdefault("FLUXNET2015", {"product": "FLUXNET2015", "kind": "eddy_covariance", "sites": {}})
         sources["FLUXNET2015"]["sites"][table.attrs["pcstats"]["site"]] = table.attrs["pcstats"]
 
-    out.mkdir(parents=True, exist_ok=True)
     written = []
-    if monthly:
-        table = pd.concat(monthly, ignore_index=True)
-        table.attrs = {}
-        table.to_parquet(out / "monthly.parquet", index=False)
-        written.append("monthly.parquet")
-        years = sorted(table["year"].unique().tolist())
-        annual = [to_long(ds, years=years) for ds in static.values()]
-        for ds in airt:  # MAT: the annual mean of monthly AirT, one static map per year
-            mat = seasonalize_grid(ds["AirT"]).sel(season="ANN", drop=True).rename("MAT")
-            annual += [to_long(xr.Dataset({"MAT": mat.sel(year=y, drop=True)}, attrs=ds.attrs), years=[int(y)])
-                       for y in mat["year"].values if bool(mat.sel(year=y).notnull().any())]
-        if annual:
-            frame = pd.concat(annual, ignore_index=True)
-            frame.attrs = {}
-            frame.to_parquet(out / "annual.parquet", index=False)
-            written.append("annual.parquet")
-    elif static:
-        skipped += [{"file": f, "reason": "static map with no monthly product to take its years from"}
-                    for s in static for f in sources[s]["files"]]
-    report = {"folder": str(folder), "resolution_degrees": resolution, "written": written, "sources": sources,
-              "skipped": skipped}
-    (out / "ingest_report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    with write_atomically(out, owns=OUTPUTS) as tmp:  # all outputs or none; no stale output of an earlier run
+        if monthly:
+            table = pd.concat(monthly, ignore_index=True)
+            table.attrs = {}
+            table.to_parquet(tmp / "monthly.parquet", index=False)
+            written.append("monthly.parquet")
+            years = sorted(table["year"].unique().tolist())
+            annual = [to_long(ds, years=years) for ds in static.values()]
+            for ds in airt:  # MAT: the annual mean of monthly AirT, one static map per year
+                mat = seasonalize_grid(ds["AirT"]).sel(season="ANN", drop=True).rename("MAT")
+                annual += [to_long(xr.Dataset({"MAT": mat.sel(year=y, drop=True)}, attrs=ds.attrs), years=[int(y)])
+                           for y in mat["year"].values if bool(mat.sel(year=y).notnull().any())]
+            if annual:
+                frame = pd.concat(annual, ignore_index=True)
+                frame.attrs = {}
+                frame.to_parquet(tmp / "annual.parquet", index=False)
+                written.append("annual.parquet")
+        elif static:
+            skipped += [{"file": f, "reason": "static map with no monthly product to take its years from"}
+                        for s in static for f in sources[s]["files"]]
+        report = {"folder": str(folder), "resolution_degrees": resolution, "written": written, "sources": sources,
+                  "skipped": skipped}
+        (tmp / "ingest_report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     return report
 
 

@@ -519,11 +519,18 @@ def _response_unit(res: Results) -> str:
 
 
 def _save(fig, path):
-    """Save as ``path`` with .png (150 dpi) and .svg when a path is given, close it, and return the figure."""
+    """Save as ``path`` with .png (150 dpi) and .svg when a path is given, close it, and return the figure.
+
+    Both files appear together or not at all (:func:`pcstats.export.write_atomically`).
+    """
+    from .export import write_atomically
+
     if path is not None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path.with_suffix(".svg"))
-        fig.savefig(path.with_suffix(".png"), dpi=150)
-        _pyplot().close(fig)
+        try:
+            with write_atomically(path.parent) as tmp:
+                fig.savefig(tmp / path.with_suffix(".svg").name)
+                fig.savefig(tmp / path.with_suffix(".png").name, dpi=150)
+        finally:
+            _pyplot().close(fig)
     return fig

@@ -7,9 +7,11 @@ import shutil
 
 import netCDF4
 import pandas as pd
+import pytest
 
 import pcstats as pc
 from pcstats.cli import main
+from pcstats.ingest import ingest
 
 from .conftest import ROOT
 
@@ -57,3 +59,47 @@ def test_ingest_folder_into_long_tables(tmp_path, capsys):
 def test_ingest_missing_folder(tmp_path, capsys):
     assert main(["ingest", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
     assert "no folder at" in capsys.readouterr().err
+
+
+def _small_folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("CT2019B.flux1x1-monthly.nc", "MOD44B.A2010.061.Percent_Tree_Cover.0p5deg.nc",
+                 "ESACCI-PERMAFROST-L4-PFR-MODISLST_CRYOGRID-AREA4_PP-2010-fv03.0_latlon0p5.nc"):
+        shutil.copy(PRODUCTS / name, src / name)
+    return src
+
+
+def test_a_failure_while_writing_leaves_no_output_of_the_run(tmp_path, monkeypatch):
+    src, out = _small_folder(tmp_path), tmp_path / "out"
+    out.mkdir()
+    (out / "monthly.parquet").write_text("an earlier run")
+    calls = []
+
+    def to_parquet(self, path, **kw):  # monthly.parquet is written, then annual.parquet fails
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(self, path, **kw)
+
+    real = pd.DataFrame.to_parquet
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+    with pytest.raises(OSError, match="disk full"):
+        ingest(src, out)
+    assert [p.name for p in calls] == ["monthly.parquet", "annual.parquet"]
+    assert [p.name for p in out.iterdir()] == ["monthly.parquet"]  # nothing new, no temporary folder
+    assert (out / "monthly.parquet").read_text() == "an earlier run"
+
+
+def test_outputs_of_an_earlier_run_that_this_run_does_not_write_are_deleted(tmp_path):
+    src, out = _small_folder(tmp_path), tmp_path / "out"
+    report = ingest(src, out)
+    assert sorted(p.name for p in out.iterdir()) == ["annual.parquet", "ingest_report.json", "monthly.parquet"]
+    assert report["written"] == ["monthly.parquet", "annual.parquet"]
+    for name in ("MOD44B.A2010.061.Percent_Tree_Cover.0p5deg.nc",
+                 "ESACCI-PERMAFROST-L4-PFR-MODISLST_CRYOGRID-AREA4_PP-2010-fv03.0_latlon0p5.nc"):
+        (src / name).unlink()
+    (out / "notes.txt").write_text("not ours")
+    report = ingest(src, out)
+    assert report["written"] == ["monthly.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["ingest_report.json", "monthly.parquet", "notes.txt"]

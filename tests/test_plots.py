@@ -98,3 +98,24 @@ def test_taylor_figure_places_each_model_at_its_correlation_and_sd_ratio(tmp_pat
     np.testing.assert_allclose(line.get_ydata(), wide.loc["CLM5.0", "sd_ratio"])
     with pytest.raises(PcstatsError, match="skill Results"):
         taylor_figure(pc.fit(pc.Q10Spec(by="region"), monthly))
+
+
+def test_a_failed_png_leaves_no_svg_behind(tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from pcstats.plots import _save
+
+    real = Figure.savefig
+
+    def savefig(self, fname, **kw):
+        if str(fname).endswith(".png"):
+            raise OSError("disk full")
+        return real(self, fname, **kw)
+
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    with pytest.raises(OSError, match="disk full"):
+        _save(Figure(), tmp_path / "figures" / "map.png")
+    assert list((tmp_path / "figures").iterdir()) == []
