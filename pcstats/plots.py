@@ -117,6 +117,8 @@ def bin_trends_figure(series: dict[str, tuple[Results, Results]], gradient: pd.S
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(seasons), figsize=(3.6 * len(seasons), 3.6), constrained_layout=True, squeeze=False)
     colours = ("#333333", "#66a182", "#1b6ca8", "#d1495b")
+    trend = unit_label(trend_unit(_response_unit(next(iter(series.values()))[0])))
+    per = xlabel.rsplit("(", 1)[1].rstrip(")") if xlabel.endswith(")") else "unit"  # "Tree cover (%)" -> "%"
     for ax, season in zip(axes.ravel(), seasons):
         for i, (label, (trends, fit)) in enumerate(series.items()):
             tidy = trends.tidy()
@@ -134,14 +136,14 @@ def bin_trends_figure(series: dict[str, tuple[Results, Results]], gradient: pd.S
             r2 = fit.glance().set_index("season").loc[season, "r_squared"]
             xs = np.linspace(x.min(), x.max(), 50)
             ax.plot(xs, line.loc["(Intercept)", "estimate"] + line.loc[slope, "estimate"] * xs, color=colours[i % 4],
-                    label=f"{label}: {line.loc[slope, 'estimate']:.3f} per unit, R² = {r2:.2f}, p = {line.loc[slope, 'p_value']:.2g}")
+                    label=f"{label}: {line.loc[slope, 'estimate']:.3f} {trend} per {per}, R² = {r2:.2f}, "
+                          f"p = {line.loc[slope, 'p_value']:.2g}")
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_title(SEASON_TITLES.get(season, season), fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel(f"Trend ({trend})", fontsize=8)  # every panel: the seasons' scales differ
         ax.legend(fontsize=6, frameon=False, loc="best")
         ax.grid(alpha=0.3)
-    first = next(iter(series.values()))[0]
-    axes.ravel()[0].set_ylabel(f"Trend ({unit_label(trend_unit(_response_unit(first)))})", fontsize=8)
     fig.suptitle("Seasonal trends along " + xlabel.split(" (")[0].lower() + " bins (± 1 SE): " + ", ".join(series), fontsize=10)
     return _save(fig, path)
 
