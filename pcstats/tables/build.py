@@ -169,13 +169,14 @@ def table(
                                f"{did_you_mean(unknown[0], present)} Available: {', '.join(sorted(present))}.")
     tidies = [_select(t, components, coef_map, rename, omit) for t in raw]
     glances = [f.glance() for f in fits]
-    columns = _columns(fits, labels, tidies, glances, span)
-    if max_columns is not None and len(columns) > max_columns:
-        wide = max(range(len(fits)), key=lambda i: sum(c[0] == i for c in columns))
+    per_fit = [max(1, len(_groups(f, g, t))) for f, g, t in zip(fits, glances, tidies)]  # vectorised count
+    if max_columns is not None and sum(per_fit) > max_columns:
+        wide = int(np.argmax(per_fit))
         raise PcstatsError(
-            f"table(): {len(columns)} columns (each by group of each fit is a column; {labels[wide]!r} has "
-            f"{sum(c[0] == wide for c in columns)} groups of {tuple(fits[wide].by)}). Choose groups with "
+            f"table(): {sum(per_fit)} columns (each by group of each fit is a column; {labels[wide]!r} has "
+            f"{per_fit[wide]} groups of {tuple(fits[wide].by)}). Choose groups with "
             "res.subset(season='ANN', ...) (for random windows use rw.summary()), or pass max_columns=None.")
+    columns = _columns(fits, labels, tidies, glances, span)
 
     rows = _body(tidies, columns, statistic, style, thresholds, number, coef_map, components)
     rows += _gof_rows(gof, fits, glances, columns, number)
@@ -224,22 +225,23 @@ def _map_position(coef_map: Mapping[str, str], full: str, term: str) -> int:
     return keys.index(full) if full in coef_map else keys.index(term) if term in coef_map else len(keys)
 
 
+def _groups(fit, glance: pd.DataFrame, tidy: pd.DataFrame) -> pd.DataFrame:
+    """The fit's distinct by groups, from its glance() then its tidy(), in order of appearance."""
+    by = [k for k in fit.by if k in glance.columns or k in tidy.columns]
+    frames = [frame[by] for frame in (glance, tidy) if by and all(k in frame.columns for k in by)]
+    return pd.concat(frames).drop_duplicates() if frames else pd.DataFrame()
+
+
 def _columns(fits, labels, tidies, glances, span) -> list[tuple[int, str, tuple]]:
     """(fit index, model label, group) per data column, in display order."""
     out = []
     for i, fit in enumerate(fits):
-        by = [k for k in fit.by if k in glances[i].columns or k in tidies[i].columns]
-        groups: list[tuple] = []
-        for frame in (glances[i], tidies[i]):
-            if by and all(k in frame.columns for k in by):
-                for key in frame[by].drop_duplicates().itertuples(index=False):
-                    g = tuple(zip(by, key))
-                    if g not in groups:
-                        groups.append(g)
-        out += [(i, labels[i], g) for g in (groups or [()])]
+        groups = _groups(fit, glances[i], tidies[i])
+        keys = [tuple(zip(groups.columns, key)) for key in groups.itertuples(index=False)]
+        out += [(i, labels[i], g) for g in (keys or [()])]
     if span == "group":
-        order = list(dict.fromkeys(_group_text(g) for _, _, g in out))
-        out.sort(key=lambda c: (order.index(_group_text(c[2])), c[0]))
+        order = {text: n for n, text in enumerate(dict.fromkeys(_group_text(g) for _, _, g in out))}
+        out.sort(key=lambda c: (order[_group_text(c[2])], c[0]))
     return out
 
 
