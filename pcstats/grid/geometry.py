@@ -49,10 +49,22 @@ def coslat(obj: xr.DataArray | xr.Dataset) -> xr.DataArray:
 
 
 def describe(obj: xr.DataArray | xr.Dataset) -> str:
-    """``CT2019B (CT2019B.flux1x1-monthly.nc): 10 x 20 cells, lat 60.5..69.5, lon -9.5..9.5`` for messages."""
-    name = obj.attrs.get("source") or getattr(obj, "name", None) or "grid"
-    files = obj.attrs.get("files")
-    text = f"{name}" + (f" ({files})" if files else "")
+    """The variable(s), source, file(s) and grid of ``obj``, for messages.
+
+    >>> from pcstats.products import read_product
+    >>> ct = read_product("fixtures/products/CT2019B.flux1x1-monthly.nc")
+    >>> describe(ct["NEE"])
+    'NEE (CT2019B, file CT2019B.flux1x1-monthly.nc): 10 x 20 cells, lat 60.5..69.5, lon -9.5..9.5'
+    """
+    names = [str(obj.name)] if isinstance(obj, xr.DataArray) and obj.name is not None else \
+        [str(v) for v in getattr(obj, "data_vars", ())]
+    files = [f for f in str(obj.attrs.get("files", "")).split(", ") if f]
+    where = [str(obj.attrs["source"])] if obj.attrs.get("source") else []
+    if files:
+        shown = ", ".join(files) if len(files) <= 3 else f"{files[0]} ... {files[-1]} ({len(files)} files)"
+        where.append(f"file{'s' if len(files) > 1 else ''} {shown}")
+    text = ", ".join(names) or "grid"
+    text += f" ({', '.join(where)})" if where else ""
     if "lat" in obj.coords and "lon" in obj.coords and obj["lat"].size and obj["lon"].size:
         lat, lon = obj["lat"].values, obj["lon"].values
         text += f": {lat.size} x {lon.size} cells, lat {lat.min():g}..{lat.max():g}, lon {lon.min():g}..{lon.max():g}"

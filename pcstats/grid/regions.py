@@ -26,7 +26,8 @@ MAX_MANAGED = 0.1
 def region_classes(tc: xr.DataArray, p: xr.DataArray, mat: xr.DataArray | None = None) -> xr.Dataset:
     """Every region scheme of :func:`pcstats.classify` as label maps (lat x lon; missing where TC or P is).
 
-    ``tc`` and ``p`` in percent, ``mat`` in degC, all on one grid.
+    ``tc`` and ``p`` in percent, ``mat`` in degC, all on one grid. Each label map lists the files
+    of its layers (``files``), so a grid mismatch later names them.
 
     Examples
     --------
@@ -49,10 +50,11 @@ def region_classes(tc: xr.DataArray, p: xr.DataArray, mat: xr.DataArray | None =
     cells = pd.DataFrame({k: v[finite] for k, v in values.items()})
     classes = classify(cells) if len(cells) else cells
     out = xr.Dataset(coords={"lat": tc["lat"], "lon": tc["lon"]})
+    files = ", ".join(dict.fromkeys(f for layer in layers.values() for f in str(layer.attrs.get("files", "")).split(", ") if f))
     for column in [c for c in classes.columns if c not in layers]:
         label = np.full(finite.size, np.nan, dtype=object)
         label[finite] = classes[column].to_numpy()
-        out[column] = (("lat", "lon"), label.reshape(tc.shape))
+        out[column] = xr.Variable(("lat", "lon"), label.reshape(tc.shape), attrs={"files": files} if files else {})
     return out
 
 

@@ -3,7 +3,8 @@
 Same seasons (:data:`pcstats.SEASONS`), same ``how`` (``"mean_x365"``, ``"mean"``, ``"total"``)
 and ``winter`` (``"calendar"``, ``"spanning"``) conventions, and the same rule: a seasonal value
 is NaN unless every month of the season is present and finite. ``"total"`` counts the days of
-each month in the product's calendar (``native_calendar``; Gregorian by default). Fluxes are
+each month in the product's calendar (the ``native_calendar`` attribute that
+:func:`pcstats.products.read_product` sets; Gregorian when absent). Fluxes are
 recognised by the DataArray's name (a pcstats variable) and converted from their ``units``.
 """
 

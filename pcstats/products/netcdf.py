@@ -7,7 +7,9 @@ The canonical form, whatever the product:
 * one variable per pcstats variable (``NEE``, ``NBP``, ``GPP``, ``TER``, ``RA``, ``RH``, ``AirT``,
   ``TC``, ``P``): fluxes in gC m-2 yr-1 with net uptake positive (``positive = "down"``);
   each carries ``units``, ``positive``, ``native_variables``, ``native_units``,
-  ``native_positive`` and ``pcstats_conversion``, the sentence that says what was done;
+  ``native_positive`` and ``pcstats_conversion``, the sentence that says what was done, and
+  ``source`` and ``files`` (the files it was read from, so a variable taken out of the Dataset
+  still says where it came from) and, when it has a time axis, ``native_calendar`` (the files' calendar);
 * ``cell_area`` (m2) and ``land_fraction`` (0-1) where the product ships them;
 * Dataset attributes ``product``, ``source``, ``kind``, ``files``, ``calendar``,
   ``time_steps`` and ``missing_values`` (how many values were missing in the files, and why).
@@ -32,7 +34,8 @@ from .layouts import PRODUCTS, Product, product_for_file
 
 __all__ = ["read_product", "detect_product", "decode_months", "CALENDARS"]
 
-#: CF calendars (cftime's names); "gregorian" and "none" as CF allows them
+#: CF calendars that cftime decodes (its names); "gregorian" is CF's deprecated name of "standard". CF's
+#: "none" (a time axis without a calendar) is left out: it gives no dates, cftime refuses it, and pcstats needs months
 CALENDARS = ("standard", "gregorian", "proleptic_gregorian", "noleap", "365_day", "all_leap", "366_day", "360_day",
              "julian")
 
@@ -92,6 +95,13 @@ def read_product(
         "files": ", ".join(f.name for f in files), "layout_documented": layout.documented,
         "layout_assumed": layout.assumed,
     })
+    for name in out.data_vars:  # each variable keeps where it came from, for messages and for seasonalize_grid
+        var = out[name]
+        native = set(str(var.attrs.get("native_variables", var.attrs.get("native_variable", ""))).split(" + "))
+        var.attrs.update(source=out.attrs["source"],
+                         files=", ".join(f.name for f, ds in zip(files, opened) if native & set(ds.data_vars)))
+        if "time" in var.dims:
+            var.attrs["native_calendar"] = out.attrs.get("calendar", "standard")
     return out
 
 

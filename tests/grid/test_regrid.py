@@ -76,10 +76,10 @@ def test_target_grid_snaps_to_multiples_of_the_resolution():
 
 
 def test_grid_that_does_not_match_the_covariate_grid(ct, covariates):
-    with pytest.raises(ProductError, match=r"The grid of CT2019B \(CT2019B\.flux1x1-monthly\.nc\): 10 x 20 cells.*does not "
-                                           r"match the covariate grid of MODIS-VCF.*20 x 40 cells.*regrid\(field, like=covariates\)"):
-        check_same_grid(ct, covariates["TC"].to_dataset().assign_attrs(covariates["TC"].attrs | {"source": "MODIS-VCF",
-                                                                                              "files": "MOD44B.nc"}))
+    with pytest.raises(ProductError, match=r"The grid of NEE, cell_area \(CT2019B, file CT2019B\.flux1x1-monthly\.nc\): "
+                                           r"10 x 20 cells.*does not match the covariate grid of TC \(MODIS-VCF, file "
+                                           r"MOD44B.*\.nc\): 20 x 40 cells.*regrid\(field, like=covariates\)"):
+        check_same_grid(ct, covariates["TC"])
     irregular = xr.DataArray(np.zeros((3, 2)), dims=("lat", "lon"), coords={"lat": [60.5, 61.5, 63.5], "lon": [0.5, 1.5]})
     with pytest.raises(ProductError, match="lat is not regularly spaced"):
         regrid(irregular)
@@ -92,3 +92,22 @@ def test_block_and_overlap_paths_give_the_same_numbers(covariates):
     block = regrid(airt)
     overlap = _overlap(airt, target_grid(airt), 0.5)
     np.testing.assert_allclose(overlap.transpose(*block.dims).values, block.values, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_grid_mismatch_names_the_variable_and_the_file_of_read_product_output(ct, covariates):
+    from pcstats.grid import region_classes, zonal_mean
+
+    tc, p = covariates["TC"], covariates["P"]  # 0.5 degrees; CT2019B is on 1 degree
+    ct_file, tc_file = "CT2019B.flux1x1-monthly.nc", "MOD44B.A2010.061.Percent_Tree_Cover.0p5deg.nc"
+    p_file = "ESACCI-PERMAFROST-L4-PFR-MODISLST_CRYOGRID-AREA4_PP-2010-fv03.0_latlon0p5.nc"
+    with pytest.raises(ProductError) as err:
+        check_same_grid(ct["NEE"], tc)
+    assert f"The grid of NEE (CT2019B, file {ct_file}): 10 x 20" in str(err.value)
+    assert f"covariate grid of TC (MODIS-VCF, file {tc_file}): 20 x 40" in str(err.value)
+    with pytest.raises(ProductError) as err:
+        zonal_mean(ct["NEE"], region_classes(tc, p)["permafrost"])
+    assert f"NEE (CT2019B, file {ct_file})" in str(err.value)
+    assert f"permafrost (files {tc_file}, {p_file})" in str(err.value)
+    with pytest.raises(ProductError) as err:
+        region_classes(regrid(tc), p)
+    assert f"P (Obu2019, file {p_file})" in str(err.value) and f"TC (MODIS-VCF, file {tc_file})" in str(err.value)

@@ -57,3 +57,18 @@ def test_bad_input(ct):
     shifted = ct["NEE"].assign_coords(time=pd.DatetimeIndex(ct["time"].values) + pd.Timedelta(days=14))
     with pytest.raises(ProductError, match="month starts"):
         seasonalize_grid(shifted)
+
+
+def test_total_on_a_noleap_model_counts_365_day_years():
+    from .conftest import product
+
+    clm = product(*[f"trendy/CLM5.0_S3_{v}.nc" for v in ("nbp", "gpp", "ra", "rh")])
+    gpp = clm["GPP"]
+    assert gpp.attrs["native_calendar"] == "noleap" and clm.attrs["calendar"] == "noleap"
+    got = seasonalize_grid(gpp, how="total").sel(season="ANN", year=2004)  # 2004 is a leap year in Gregorian
+    days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)  # noleap: no 29 February
+    monthly = gpp.sel(time=gpp["time"].dt.year == 2004).transpose("time", "lat", "lon").values  # gC m-2 yr-1
+    by_hand = (monthly / 365.0 * days[:, None, None]).sum(axis=0)
+    np.testing.assert_allclose(got.values, by_hand, rtol=1e-12, equal_nan=True)
+    gregorian = seasonalize_grid(gpp.assign_attrs(native_calendar="standard"), how="total").sel(season="ANN", year=2004)
+    np.testing.assert_allclose((gregorian - got).values, monthly[1] / 365.0, rtol=1e-10, atol=1e-12, equal_nan=True)

@@ -71,6 +71,10 @@ def test_canonical_layout_and_recorded_conversion(source):
             assert attrs["units"] == "gC m-2 yr-1"
         if name in ("NEE", "NBP"):
             assert attrs["positive"] == "down"
+    for name in ds.data_vars:  # a variable taken out of the Dataset still says where it came from
+        attrs = ds[name].attrs
+        assert attrs["source"] == source and attrs["files"] and set(attrs["files"].split(", ")) <= set(ds.attrs["files"].split(", "))
+        assert attrs.get("native_calendar") == (ds.attrs["calendar"] if "time" in ds[name].dims else None)
     assert "missing_values" in ds.attrs and "layout_documented" in ds.attrs
 
 
@@ -97,6 +101,7 @@ def test_time_axes_calendars_and_file_name_months():
         assert str(time[0].date()) == first and len(time) == n and (time.day == 1).all()
     assert cams.attrs["time_steps"].startswith("monthly (month from the file name)")
     assert "land_fraction" in cams and "cell_area" in cams
+    assert clm["TER"].attrs["files"] == "CLM5.0_S3_ra.nc, CLM5.0_S3_rh.nc" and clm["GPP"].attrs["native_calendar"] == "noleap"
 
 
 def test_missing_values_are_masked_and_counted():
@@ -169,6 +174,9 @@ def test_calendar_not_understood(tmp_path):
     path = edited(tmp_path, "CTE2020_monthly.nc", lambda nc: nc["date"].setncattr("calendar", "martian"))
     with pytest.raises(ProductError, match=r"CTE2020_monthly\.nc, variable 'date': calendar 'martian' is not understood"):
         read_product(path)
+    undated = edited(tmp_path, "CTE2020_monthly.nc", lambda nc: nc["date"].setncattr("calendar", "none"))
+    with pytest.raises(ProductError, match=r"calendar 'none' is not understood"):  # CF's calendar without dates
+        read_product(undated)
     broken = edited(tmp_path, "CT2019B.flux1x1-monthly.nc", lambda nc: nc["time"].setncattr("units", "fortnights after lunch"))
     with pytest.raises(ProductError, match=r"variable 'time': time units 'fortnights after lunch' cannot be decoded"):
         read_product(broken)
