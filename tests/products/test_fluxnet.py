@@ -33,6 +33,9 @@ def test_monthly_values_match_the_planted_reference(site, truth):
     info = truth[site]
     table = read(info["file"])
     assert set(table["site"]) == {site} and set(table["region"]) == {site} and set(table["kind"]) == {"eddy_covariance"}
+    # PAR = 0.5 x SW_IN_F and SM = SWC_F_MDS_1 / 100 are planted too (SM where the site has SWC)
+    assert set(info["monthly"]) == {"NEE", "GPP", "TER", "AirT", "PAR"} | ({"SM"} if info["has_swc"] else set())
+    assert set(table["variable"]) == set(info["monthly"])
     for variable, months in info["monthly"].items():
         got = table[table["variable"] == variable].set_index(["year", "month"])["value"]
         assert len(got) == len(months)
