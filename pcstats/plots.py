@@ -318,12 +318,18 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
                      path: str | Path | None = None):
     """North-polar maps of pixel trends (:func:`pcstats.grid.pixel_trends`), stippled where ``p_value < alpha``.
 
-    One panel per value of the dimensions other than lat and lon (e.g. per season). The projection
-    is a plain polar one (radius = 90 - latitude, longitude as the angle, 0 degrees at the bottom):
-    cartopy installs here, but its coastlines are downloaded on first use, which pcstats does not do.
-    The colour scale is symmetric about zero. Saved as PNG and SVG when ``path`` is given.
+    One panel per value of the dimensions other than lat and lon (e.g. per season). With cartopy
+    installed each panel is a north polar stereographic map with graticules; without it, a plain
+    polar projection (radius = 90 - latitude, longitude as the angle, 0 degrees at the bottom).
+    Neither draws coastlines: cartopy downloads its Natural Earth features on first use, and
+    pcstats downloads nothing at run time. The colour scale is symmetric about zero. Saved as PNG
+    and SVG when ``path`` is given.
     """
     plt = _pyplot()
+    try:
+        import cartopy.crs as ccrs
+    except ImportError:
+        ccrs = None
     field, p = trends[variable], trends[p_value]
     panels = [d for d in field.dims if d not in ("lat", "lon")]
     if len(panels) > 1:
@@ -331,24 +337,32 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
     keys = list(field[panels[0]].values) if panels else [None]
     lat, lon = field["lat"].values.astype(float), field["lon"].values.astype(float)
     dlat, dlon = np.median(np.diff(lat)), np.median(np.diff(lon))
-    theta = np.deg2rad(np.r_[lon - dlon / 2, lon[-1] + dlon / 2])
-    radius = 90.0 - np.r_[lat - dlat / 2, lat[-1] + dlat / 2]
+    lat_edges, lon_edges = np.r_[lat - dlat / 2, lat[-1] + dlat / 2], np.r_[lon - dlon / 2, lon[-1] + dlon / 2]
+    south = max(0.0, float(lat_edges.min()) - 2)
     limit = float(np.nanmax(np.abs(field.values))) or 1.0
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.9), subplot_kw={"projection": "polar"},
+    projection = ccrs.NorthPolarStereo() if ccrs else "polar"
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.9), subplot_kw={"projection": projection},
                              constrained_layout=True, squeeze=False)
     for ax, key in zip(axes.ravel(), keys):
-        values = field.sel({panels[0]: key}) if panels else field
-        sig = (p.sel({panels[0]: key}) if panels else p).values < alpha
-        mesh = ax.pcolormesh(theta, radius, values.transpose("lat", "lon").values, cmap="RdBu", vmin=-limit, vmax=limit,
-                             shading="flat")
-        rows, cols = np.nonzero(sig.T if values.dims[0] == "lon" else sig)
-        ax.scatter(np.deg2rad(lon[cols]), 90.0 - lat[rows], s=2, c="k", marker=".", linewidths=0)
-        ax.set_theta_zero_location("S")
-        ax.set_rlim(0, min(90.0, float(radius.max()) + 2))
-        ax.set_rlabel_position(135)
-        ax.set_yticks(ax.get_yticks(), [f"{90 - r:g}°N" for r in ax.get_yticks()], fontsize=6)
-        ax.set_xticks(np.deg2rad(np.arange(0, 360, 45)),
-                      ["0°", "45°E", "90°E", "135°E", "180°", "135°W", "90°W", "45°W"], fontsize=6)
+        values = (field.sel({panels[0]: key}) if panels else field).transpose("lat", "lon").values
+        sig = (p.sel({panels[0]: key}) if panels else p).transpose("lat", "lon").values < alpha
+        rows, cols = np.nonzero(sig)
+        style = {"cmap": "RdBu", "vmin": -limit, "vmax": limit, "shading": "flat"}
+        if ccrs:  # longitude and latitude in degrees, projected by cartopy
+            ax.set_extent([-180, 180, south, 90], ccrs.PlateCarree())
+            mesh = ax.pcolormesh(lon_edges, lat_edges, values, transform=ccrs.PlateCarree(), **style)
+            ax.scatter(lon[cols], lat[rows], s=2, c="k", marker=".", linewidths=0, transform=ccrs.PlateCarree())
+            grid = ax.gridlines(draw_labels=True, linewidth=0.4, color="grey", alpha=0.6)
+            grid.xlabel_style = grid.ylabel_style = {"fontsize": 6}
+        else:
+            mesh = ax.pcolormesh(np.deg2rad(lon_edges), 90.0 - lat_edges, values, **style)
+            ax.scatter(np.deg2rad(lon[cols]), 90.0 - lat[rows], s=2, c="k", marker=".", linewidths=0)
+            ax.set_theta_zero_location("S")
+            ax.set_rlim(0, 90.0 - south)
+            ax.set_rlabel_position(135)
+            ax.set_yticks(ax.get_yticks(), [f"{90 - r:g}°N" for r in ax.get_yticks()], fontsize=6)
+            ax.set_xticks(np.deg2rad(np.arange(0, 360, 45)),
+                          ["0°", "45°E", "90°E", "135°E", "180°", "135°W", "90°W", "45°W"], fontsize=6)
         ax.set_title(SEASON_TITLES.get(str(key), str(key)) if key is not None else trends.attrs.get("variable", ""), fontsize=8)
     unit = field.attrs.get("units", "")
     bar = fig.colorbar(mesh, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.6, pad=0.04)

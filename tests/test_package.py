@@ -16,7 +16,7 @@ import pcstats
 
 def test_import_does_not_load_heavy_backends():
     code = ("import sys, pcstats; heavy = [m for m in ('pymc', 'semopy', 'rpy2', 'pymer4', 'statsmodels', 'matplotlib', "
-            "'xarray', 'dask', 'distributed', 'netCDF4', 'numba') "
+            "'xarray', 'dask', 'distributed', 'netCDF4', 'numba', 'cartopy') "
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""

@@ -65,24 +65,79 @@ def test_sem_path_figure_draws_significant_paths_coloured_by_sign(tmp_path):
     assert any(t.startswith("nee\nR² = ") for t in labels)
 
 
-def test_trend_map_stipples_significant_cells(tmp_path):
-    import warnings
-
+@pytest.fixture(scope="module")
+def ct_trends():
     from pcstats.grid import pixel_trends, seasonalize_grid
-    from pcstats.plots import trend_map_figure
     from pcstats.products import read_product
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ct = read_product("fixtures/products/CT2019B.flux1x1-monthly.nc")
-    trends = pixel_trends(seasonalize_grid(ct["NEE"]).sel(season=["LGS", "ANN"]))
-    fig = trend_map_figure(trends, alpha=0.05, path=tmp_path / "map.png")
+    return pixel_trends(seasonalize_grid(ct["NEE"]).sel(season=["LGS", "ANN"]))
+
+
+def significant_cells(trends, season: str) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of the cells with p < 0.05, sorted."""
+    sig = trends["p_value"].sel(season=season).transpose("lat", "lon").values < 0.05
+    rows, cols = np.nonzero(sig)
+    return trends["lon"].values[cols], trends["lat"].values[rows]
+
+
+def sorted_points(x, y) -> np.ndarray:
+    points = np.column_stack([x, y])
+    return points[np.lexsort(points.T[::-1])]
+
+
+def stipples(ax) -> np.ndarray:
+    """Where the dots are drawn, in display coordinates."""
+    from matplotlib.collections import PathCollection
+
+    (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    return dots.get_offset_transform().transform(np.asarray(dots.get_offsets()))
+
+
+def test_trend_map_on_cartopy_stipples_the_significant_cells(ct_trends, tmp_path, monkeypatch):
+    ccrs = pytest.importorskip("cartopy.crs")
+    from cartopy.io import Downloader
+    from cartopy.mpl.feature_artist import FeatureArtist
+    from cartopy.mpl.gridliner import Gridliner
+
+    from pcstats.plots import trend_map_figure
+
+    def no_download(*args, **kw):
+        raise AssertionError("trend_map_figure downloaded something")
+
+    monkeypatch.setattr(Downloader, "acquire_resource", no_download)
+    fig = trend_map_figure(ct_trends, alpha=0.05, path=tmp_path / "map.png")
+    assert (tmp_path / "map.png").stat().st_size > 0 and (tmp_path / "map.svg").stat().st_size > 0
+    axes = [ax for ax in fig.axes if ax.name == "cartopy.geoaxes"]
+    assert [ax.get_title() for ax in axes] == ["Late growing season (Sep-Oct)", "Annual"]
+    for ax, season in zip(axes, ("LGS", "ANN")):
+        assert isinstance(ax.projection, ccrs.NorthPolarStereo)
+        assert any(isinstance(a, Gridliner) for a in ax.artists)
+        assert not any(isinstance(c, FeatureArtist) for c in ax.collections)  # no coastlines or other features
+        lon, lat = significant_cells(ct_trends, season)
+        assert 0 < len(lon) < ct_trends["p_value"].sel(season=season).size
+        expected = ax.transData.transform(ax.projection.transform_points(ccrs.PlateCarree(), lon, lat)[:, :2])
+        np.testing.assert_allclose(sorted_points(*stipples(ax).T), sorted_points(*expected.T), atol=1e-6)
+    assert "gC m$^{-2}$ yr$^{-2}$" in fig.axes[-1].get_xlabel()
+
+
+def test_trend_map_without_cartopy_is_a_plain_polar_projection(ct_trends, tmp_path, monkeypatch):
+    import sys
+
+    from pcstats.plots import trend_map_figure
+
+    monkeypatch.setitem(sys.modules, "cartopy", None)  # `import cartopy.crs` now raises ImportError
+    monkeypatch.setitem(sys.modules, "cartopy.crs", None)
+    fig = trend_map_figure(ct_trends, alpha=0.05, path=tmp_path / "map.png")
     assert (tmp_path / "map.png").stat().st_size > 0 and (tmp_path / "map.svg").stat().st_size > 0
     axes = [ax for ax in fig.axes if ax.name == "polar"]
     assert [ax.get_title() for ax in axes] == ["Late growing season (Sep-Oct)", "Annual"]
     for ax, season in zip(axes, ("LGS", "ANN")):
-        dots = ax.collections[1].get_offsets()
-        assert len(dots) == int((trends["p_value"].sel(season=season) < 0.05).sum())
+        lon, lat = significant_cells(ct_trends, season)  # angle = longitude, radius = 90 - latitude
+        expected = ax.transData.transform(np.column_stack([np.deg2rad(lon), 90.0 - lat]))
+        np.testing.assert_allclose(sorted_points(*stipples(ax).T), sorted_points(*expected.T), atol=1e-6)
     assert "gC m$^{-2}$ yr$^{-2}$" in fig.axes[-1].get_xlabel()
 
 
