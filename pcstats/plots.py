@@ -431,91 +431,163 @@ def _colour(value, i: int) -> str:
     return REGION_COLOURS.get(str(value), ("#66a182", "#edae49", "#8d6a9f", "#2e4057")[i % 4])
 
 
-def window_trends_figure(rw: Results, *, colour_by: str = "region", panel: str = "season", term: str = "year",
+def _season_sorted(values) -> list:
+    return sorted(values, key=lambda v: (list(SEASON_TITLES).index(v) if v in SEASON_TITLES else 99, str(v)))
+
+
+def _layout(res: Results, tidy: pd.DataFrame, keys: list[str], figure: str, colour_by: str | None,
+            panel: str | None) -> tuple[str | None, str | None]:
+    """Colour and panel keys (default ``region`` and ``season`` when among ``keys``); every other key one value."""
+    for name, k in (("colour_by", colour_by), ("panel", panel)):
+        if k is not None and k not in keys:
+            raise PcstatsError(f"{figure}({name}={k!r}): not a by key of {res.model!r}; choose among {keys}.")
+    if colour_by is None:
+        colour_by = "region" if "region" in keys else next((k for k in keys if k != panel), None)
+    if panel is None and "season" in keys and colour_by != "season":
+        panel = "season"
+    several = [k for k in keys if k not in (colour_by, panel) and tidy[k].nunique() > 1]
+    if several:
+        k = several[0]
+        raise PcstatsError(f"{figure}(): {res.model!r} has several {k!r} values ({', '.join(map(str, sorted(tidy[k].unique(), key=str)[:4]))}"
+                           f"{', ...' if tidy[k].nunique() > 4 else ''}) for each colour ({colour_by}) and panel ({panel}); "
+                           f"choose colour_by/panel among {keys}, or plot one {k} (res.subset({k}=...)).")
+    return colour_by, panel
+
+
+def window_trends_figure(rw: Results, *, colour_by: str | None = None, panel: str | None = None, term: str = "year",
                          path: str | Path | None = None):
     """Distribution of the trends over random windows (:func:`pcstats.robustness.random_windows`).
 
-    One panel per ``panel`` value, one histogram per ``colour_by`` value, the median dashed.
+    One panel per ``panel`` value (default ``season`` when it is a by key, else one panel), one
+    histogram per ``colour_by`` value (default ``region``, else the first other key), the median
+    dashed. Every other by key must have one value (``rw.subset(source=...)``).
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> spec = pc.TrendSpec("NEE ~ year", by="region", where="source == 'ensemble' and season == 'ANN'")
+    >>> fig = window_trends_figure(pc.robustness.random_windows(spec, t, n=50))
+    >>> len(fig.axes), fig.axes[0].get_xlabel()
+    (1, 'Trend (gC m$^{-2}$ yr$^{-2}$)')
     """
     plt = _pyplot()
+    keys = [k for k in rw.by if k != "window"]
     tidy = rw.tidy()
-    for key in (colour_by, panel):
-        if key not in rw.by:
-            raise PcstatsError(f"window_trends_figure(): {key!r} is not a by key of {rw.model!r} {rw.by}.")
     tidy = tidy[(tidy["term"] == term) & tidy["estimate"].notna()]
-    panels = sorted(tidy[panel].unique(), key=lambda v: list(SEASON_TITLES).index(v) if v in SEASON_TITLES else 99)
+    colour_by, panel = _layout(rw, tidy, keys, "window_trends_figure", colour_by, panel)
+    panels = [None] if panel is None else _season_sorted(tidy[panel].unique())
     fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 3.0), constrained_layout=True, squeeze=False)
     unit = unit_label(trend_unit(rw.units.get(parse_response(rw), "gC m-2 yr-1")))
     for ax, value in zip(axes.ravel(), panels):
-        part = tidy[tidy[panel] == value]
+        part = tidy if value is None else tidy[tidy[panel] == value]
         bins = np.histogram_bin_edges(part["estimate"], bins=40)
-        for i, (group, rows) in enumerate(part.groupby(colour_by, sort=True)):
+        groups = [(None, part)] if colour_by is None else part.groupby(colour_by, sort=True)
+        for i, (group, rows) in enumerate(groups):
             ax.hist(rows["estimate"], bins=bins, alpha=0.55, color=_colour(group, i), label=str(group))
             ax.axvline(rows["estimate"].median(), color=_colour(group, i), ls="--", lw=1)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_title(SEASON_TITLES.get(str(value), str(value)), fontsize=9)
+        ax.set_title(SEASON_TITLES.get(str(value), str(value)) if value is not None else "", fontsize=9)
         ax.set_xlabel(f"Trend ({unit})", fontsize=8)
     axes.ravel()[0].set_ylabel("windows", fontsize=8)
-    axes.ravel()[0].legend(fontsize=7, frameon=False)
+    if colour_by is not None:
+        axes.ravel()[0].legend(fontsize=7, frameon=False)
     fig.suptitle(f"{rw.model}: trends over random windows (dashed: median)", fontsize=9)
     return _save(fig, path)
 
 
-def source_trends_figure(res: Results, *, key: str | None = None, colour_by: str = "region", panel: str = "season",
+def source_trends_figure(res: Results, *, key: str | None = None, colour_by: str | None = None, panel: str | None = None,
                          term: str = "year", path: str | Path | None = None):
-    """Trend ± CI per source (or per left-out source, per subset): rows ``key``, colours ``colour_by``."""
+    """Trend ± CI per source (or per left-out source, per subset): rows ``key`` (default the first by key).
+
+    Colours and panels as :func:`window_trends_figure` (default ``region`` and ``season`` when they
+    are by keys); every other by key must have one value, so a run whose base spec already fits
+    each source separately is refused (plot ``res.subset(source=...)``).
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.read_table("tests/reference/trend_input.csv")
+    >>> spec = pc.TrendSpec("NEE ~ year", by="region", where="source == 'ensemble' and season == 'ANN'")
+    >>> fig = source_trends_figure(pc.robustness.by_source(spec, t))
+    >>> [tick.get_text() for tick in fig.axes[0].get_yticklabels()][:2]
+    ['CAMS', 'CT2019B']
+    """
     plt = _pyplot()
     key = key or res.by[0]
-    for k in (key, colour_by, panel):
-        if k not in res.by:
-            raise PcstatsError(f"source_trends_figure(): {k!r} is not a by key of {res.model!r} {res.by}.")
+    if key not in res.by:
+        raise PcstatsError(f"source_trends_figure(key={key!r}): not a by key of {res.model!r} {res.by}.")
     tidy = res.tidy()
     tidy = tidy[tidy["term"] == term]
-    panels = sorted(tidy[panel].unique(), key=lambda v: list(SEASON_TITLES).index(v) if v in SEASON_TITLES else 99)
+    over = getattr(res.spec, "over", None)
+    if over is not None and over != key and over in getattr(res.spec.base, "by", ()) and tidy[over].nunique() > 1:
+        raise PcstatsError(f"source_trends_figure(): the spec of {res.model!r} already fits each {over} separately "
+                           f"(by={tuple(res.spec.base.by)!r}); plot one {over}: source_trends_figure(res.subset({over}=...)).")
+    colour_by, panel = _layout(res, tidy, [k for k in res.by if k != key], "source_trends_figure", colour_by, panel)
+    panels = [None] if panel is None else _season_sorted(tidy[panel].unique())
     levels = sorted(tidy[key].unique(), key=str)
     fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels), 0.32 * len(levels) + 1.6), sharey=True,
                              constrained_layout=True, squeeze=False)
-    groups = sorted(tidy[colour_by].unique(), key=str)
+    groups = [None] if colour_by is None else sorted(tidy[colour_by].unique(), key=str)
+    unit = unit_label(trend_unit(res.units.get(parse_response(res), "gC m-2 yr-1")))
     for ax, value in zip(axes.ravel(), panels):
-        part = tidy[tidy[panel] == value]
+        part = tidy if value is None else tidy[tidy[panel] == value]
         for i, group in enumerate(groups):
-            rows = part[part[colour_by] == group].set_index(key).reindex(levels)
+            rows = (part if group is None else part[part[colour_by] == group]).set_index(key).reindex(levels)
             y = np.arange(len(levels)) + (i - (len(groups) - 1) / 2) * 0.25
             ax.errorbar(rows["estimate"], y, xerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
                         fmt="o", ms=4, capsize=2, color=_colour(group, i), label=str(group))
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(np.arange(len(levels)), [str(v) for v in levels], fontsize=7)
-        ax.set_title(SEASON_TITLES.get(str(value), str(value)), fontsize=9)
-        ax.set_xlabel(f"Trend ({unit_label(trend_unit(res.units.get(parse_response(res), 'gC m-2 yr-1')))})", fontsize=8)
+        ax.set_title(SEASON_TITLES.get(str(value), str(value)) if value is not None else "", fontsize=9)
+        ax.set_xlabel(f"Trend ({unit})", fontsize=8)
         ax.grid(alpha=0.3)
-    axes.ravel()[0].legend(fontsize=7, frameon=False)
+    if colour_by is not None:
+        axes.ravel()[0].legend(fontsize=7, frameon=False)
     fig.suptitle(f"{res.model}: trend and {getattr(res.spec, 'conf_level', 0.95):.0%} CI per {key}", fontsize=9)
     return _save(fig, path)
 
 
 def sensitivity_figure(fits: dict[str, Results], *, term: str = "AirT", colour_by: str = "region",
                        path: str | Path | None = None):
-    """γ ± CI by season, one panel per fit (e.g. per data kind and effect), colours ``colour_by``."""
+    """γ ± CI by season, one panel per fit (e.g. per data kind and effect), colours ``colour_by``.
+
+    The CI level is each fit's ``spec.conf_level``, the unit its ``units["gamma"]`` (set by
+    :func:`pcstats.sensitivity`). Every by key but ``season`` and ``colour_by`` must have one value
+    (plot ``res.subset(source="ensemble")``).
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> sites = pc.read_table("fixtures/evaluation/sites_monthly.parquet")
+    >>> g = pc.sensitivity(sites, seasons=("LGS",), by="region", where="source == 'FLUXNET'")
+    >>> fig = sensitivity_figure({"towers, direct": g})
+    >>> fig.axes[0].get_ylabel(), fig.texts[0].get_text()
+    ('γ (gC m$^{-2}$ d$^{-1}$ K$^{-1}$)', 'Temperature sensitivity γ, OLS slope ± 95 % CI')
+    """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(fits), figsize=(3.4 * len(fits), 3.0), sharey=True, constrained_layout=True, squeeze=False)
+    levels = {f"{getattr(res.spec, 'conf_level', 0.95):.0%}".replace("%", " %") for res in fits.values()}
     for ax, (label, res) in zip(axes.ravel(), fits.items()):
         tidy = res.tidy()
         tidy = tidy[tidy["term"] == term]
-        seasons = [s for s in SEASON_TITLES if s in set(tidy["season"])]
-        groups = sorted(tidy[colour_by].unique(), key=str) if colour_by in tidy.columns else [None]
+        keys = [k for k in res.by if k != "season"]
+        colour, _ = _layout(res, tidy, keys, "sensitivity_figure", colour_by if colour_by in keys else None, None)
+        seasons = _season_sorted(tidy["season"].unique())
+        groups = sorted(tidy[colour].unique(), key=str) if colour is not None else [None]
         for i, group in enumerate(groups):
-            rows = (tidy if group is None else tidy[tidy[colour_by] == group]).groupby("season").first().reindex(seasons)
+            rows = (tidy if group is None else tidy[tidy[colour] == group]).set_index("season").reindex(seasons)
             x = np.arange(len(seasons)) + (i - (len(groups) - 1) / 2) * 0.2
             ax.errorbar(x, rows["estimate"], yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
                         fmt="o", ms=5, capsize=3, color=_colour(group, i), label=str(group))
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xticks(np.arange(len(seasons)), seasons)
-        ax.set_title(label, fontsize=9)
+        ax.set_title(label if len(levels) == 1 else f"{label} ({getattr(res.spec, 'conf_level', 0.95):.0%} CI)", fontsize=9)
         ax.grid(alpha=0.3)
-    unit = res.units.get(parse_response(res), "gC m-2 d-1")
-    axes.ravel()[0].set_ylabel(f"γ ({unit_label(unit)} K$^{{-1}}$)", fontsize=8)
+    unit = res.units.get("gamma", f"{res.units.get(parse_response(res), 'gC m-2 d-1')} K-1")
+    axes.ravel()[0].set_ylabel(f"γ ({unit_label(unit)})", fontsize=8)
     axes.ravel()[0].legend(fontsize=7, frameon=False)
-    fig.suptitle("Temperature sensitivity γ, OLS slope ± 95 % CI", fontsize=9)
+    fig.suptitle("Temperature sensitivity γ, OLS slope ± " + (f"{levels.pop()} CI" if len(levels) == 1 else "CI"), fontsize=9)
     return _save(fig, path)
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from .engines import fit
-from .export import write_frame, write_results
+from .errors import PcstatsError
+from .export import write_results
 from .reproduce_evaluation import Section
 from .results import Results
 from .second_stage import difference_test, pairwise_differences
@@ -43,68 +44,102 @@ def _write(section: Section, res: Results, out: Path, stem: str, source: str) ->
     section.messages += [f"{stem}: {w}" for w in res.warnings]
 
 
-def _frame(section: Section, frame: pd.DataFrame, out: Path, stem: str, title: str) -> None:
-    section.written += write_frame(frame, out / "tables", stem, f"# {title}")
-
-
 def robustness_set(spec, table: pd.DataFrame, out: str | Path, *, windows: int = 10_000, seed: int = 0,
                    min_length: int = 10, stem: str = "robustness", source: str = "") -> Section:
-    """Random windows, each source alone, leave one out, longest vs shortest, written into ``out``."""
+    """Random windows, each source alone, leave one out, longest vs shortest, written into ``out``.
+
+    Works for any ``y ~ year`` trend spec: figures colour by ``region`` and panel by ``season`` when
+    those are by keys; a run or figure that cannot apply to the spec (each source alone of a spec
+    that already fits each source) is skipped, and the summary says why.
+    """
     from .plots import source_trends_figure, window_trends_figure
     from .robustness import by_source, leave_one_out, longest_vs_shortest, random_windows
 
     out, section = Path(out), Section()
+    skipped: list[str] = []
+
+    def attempt(what: str, function, *args, **kwargs):
+        try:
+            return _quiet(function, *args, **kwargs)
+        except PcstatsError as exc:
+            skipped.append(f"{what}: {exc}")
+            return None
+
     rw = _quiet(random_windows, spec, table, n=windows, min_length=min_length, seed=seed)
     summary = rw.summary()
-    _frame(section, summary["trends"], out, f"{stem}_windows_trends", f"{rw.model}: trends over the windows")
-    if "difference" in summary:
-        _frame(section, summary["difference"], out, f"{stem}_windows_difference", f"{rw.model}: P - NoP per window")
+    _write(section, summary, out, f"{stem}_windows_summary", source)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     rw.tidy().to_csv(out / "tables" / f"{stem}_windows_tidy.csv.gz", index=False)
     section.written.append(out / "tables" / f"{stem}_windows_tidy.csv.gz")
     figure = out / "figures" / f"{stem}_windows.png"
-    window_trends_figure(rw, path=figure)
-    section.figures += [figure, figure.with_suffix(".svg")]
+    if attempt(f"figures/{figure.name}", window_trends_figure, rw, path=figure) is not None:
+        section.figures += [figure, figure.with_suffix(".svg")]
 
-    runs = {"by_source": _quiet(by_source, spec, table), "leave_one_out": _quiet(leave_one_out, spec, table),
-            "longest_vs_shortest": _quiet(longest_vs_shortest, spec, table)}
+    runs = {"by_source": attempt("each source alone", by_source, spec, table),
+            "leave_one_out": attempt("leave one out", leave_one_out, spec, table),
+            "longest_vs_shortest": attempt("longest vs shortest", longest_vs_shortest, spec, table)}
+    runs = {name: res for name, res in runs.items() if res is not None}
     for name, res in runs.items():
         _write(section, res, out, f"{stem}_{name}", source)
         figure = out / "figures" / f"{stem}_{name}.png"
-        source_trends_figure(res, path=figure)
-        section.figures += [figure, figure.with_suffix(".svg")]
-    subsets = runs["longest_vs_shortest"]
-    labels = sorted(subsets.tidy()["subset"].unique())
-    diff = difference_test(subsets.subset(subset=labels[0]), subsets.subset(subset=labels[1]), term="year")
-    _write(section, diff, out, f"{stem}_longest_minus_shortest", "second stage (Welch t)")
-    section.summary = _set_summary(rw, summary, runs, diff, source, stem)
+        if attempt(f"figures/{figure.name}", source_trends_figure, res, path=figure) is not None:
+            section.figures += [figure, figure.with_suffix(".svg")]
+    diff = None
+    if "longest_vs_shortest" in runs:
+        subsets = runs["longest_vs_shortest"]
+        labels = sorted(subsets.tidy()["subset"].unique())
+        diff = attempt("longest minus shortest", difference_test, subsets.subset(subset=labels[0]),
+                       subsets.subset(subset=labels[1]), term="year")
+    if diff is not None:
+        _write(section, diff, out, f"{stem}_longest_minus_shortest", "second stage (Welch t)")
+    section.messages += [f"{stem}: skipped {s}" for s in skipped]
+    drawn = [f"figures/{f.name}" for f in section.figures if f.suffix == ".png"]
+    section.summary = _set_summary(rw, summary, runs, diff, source, stem, drawn, skipped)
     return section
 
 
-def _set_summary(rw, summary, runs, diff, source: str, stem: str) -> str:
-    trends = summary["trends"]
-    rows = []
-    for r in trends.itertuples():
-        rows.append({"region": r.region, "season": r.season, "share p < 0.05": f"{r.share_significant:.2f}",
-                     "trend median [2.5 %, 97.5 %]": f"{r.median:.2f} [{r.q025:.2f}, {r.q975:.2f}]"})
+def _groups(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Each row's key values as one label with a trailing space, e.g. ``"P ANN "`` (``""`` without keys)."""
+    return frame[keys].astype(str).agg(" ".join, axis=1) + " " if keys else pd.Series("", index=frame.index)
+
+
+def _set_summary(rw, summary, runs, diff, source: str, stem: str, drawn: list[str], skipped: list[str]) -> str:
+    keys = list(summary.by)
+    tidy, glance = summary.tidy(), summary.glance()
+    rows = tidy[keys + ["component", "estimate", "conf_low", "conf_high"]].merge(glance[keys + ["share_significant",
+                                                                                                 "share_positive"]], on=keys)
+    trends = rows[rows["component"] == "fixed"]
+    table = trends[keys].assign(**{"share p < 0.05": trends["share_significant"].map("{:.2f}".format),
+                                   "trend median [2.5 %, 97.5 %]": [f"{r.estimate:.2f} [{r.conf_low:.2f}, {r.conf_high:.2f}]"
+                                                                    for r in trends.itertuples()]})
     text = (f"\n## Robustness ({source}; pcstats.robustness)\n\n**Random windows**: {rw.spec.n:,} windows of "
             f"{rw.spec.min_length}-{rw.spec.max_length} years, seed {rw.spec.seed}, the same windows for every series "
-            f"(figures/{stem}_windows.png).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n")
-    if "difference" in summary:
-        d = summary["difference"]
-        text += ("\nP − NoP per window: " + "; ".join(
-            f"{r.season} median {r.median:.2f} [{r.q025:.2f}, {r.q975:.2f}], positive in {r.share_positive:.0%}, "
-            f"Welch p < 0.05 in {r.share_significant:.0%}" for r in d.itertuples()) + ".\n")
-    text += ("\nTrends ± CI of each inversion alone, of the ensemble with each left out, and of the two subsets: "
-             f"figures/{stem}_by_source.png, figures/{stem}_leave_one_out.png, figures/{stem}_longest_vs_shortest.png.\n")
-    loo = runs["leave_one_out"].tidy().query("term == 'year'")
-    span = loo.groupby(["region", "season"])["estimate"].agg(["min", "max"]).reset_index()
-    text += ("\n**Each inversion left out** (range of the ensemble trend over the six refits): " + "; ".join(
-        f"{r.region} {r.season} {r.min:.2f} to {r.max:.2f}" for r in span.itertuples()) + ".\n")
-    t = diff.tidy()
-    text += ("\n**Longest two vs shortest three** (" + " vs ".join(sorted(runs["longest_vs_shortest"].tidy()["subset"].unique()))
-             + "), difference of trends: " + "; ".join(
-                 f"{r.region} {r.season} {r.estimate:.2f} ± {r.std_error:.2f} (p = {r.p_value:.2g})" for r in t.itertuples()) + ".\n")
+            f"({'; '.join([f for f in drawn if f.endswith('_windows.png')] + [f'tables/{stem}_windows_summary_*'])}).\n\n" + table.to_markdown(index=False) + "\n")
+    d = rows[rows["component"] == "difference"]
+    if len(d):
+        text += (f"\n{' − '.join(summary.spec.contrast[1:])} per window: " + "; ".join(
+            f"{label}median {r.estimate:.2f} [{r.conf_low:.2f}, {r.conf_high:.2f}], positive in {r.share_positive:.0%}, "
+            f"Welch p < 0.05 in {r.share_significant:.0%}"
+            for label, r in zip(_groups(d, [k for k in keys if k != summary.spec.contrast[0]]), d.itertuples())) + ".\n")
+    figures = [f"figures/{stem}_{name}.png" for name in runs if f"figures/{stem}_{name}.png" in drawn]
+    if figures:
+        text += "\nTrends ± CI of each inversion alone, of the ensemble with each left out, and of the two subsets: " \
+                + ", ".join(figures) + ".\n"
+    if "leave_one_out" in runs:
+        loo = runs["leave_one_out"]
+        base = [k for k in loo.by if k != "left_out"]
+        t = loo.tidy().query("term == 'year'")
+        span = t.groupby(_groups(t, base))["estimate"].agg(["min", "max"])
+        text += ("\n**Each inversion left out** (range of the trend over the refits): " + "; ".join(
+            f"{label}{r['min']:.2f} to {r['max']:.2f}" for label, r in span.iterrows()) + ".\n")
+    if diff is not None:
+        t = diff.tidy()
+        text += ("\n**Longest two vs shortest three** (" + " vs ".join(sorted(runs["longest_vs_shortest"].tidy()["subset"].unique()))
+                 + "), difference of trends: " + "; ".join(
+                     f"{label}{r.estimate:.2f} ± {r.std_error:.2f} (p = {r.p_value:.2g})"
+                     for label, r in zip(_groups(t, list(diff.by)), t.itertuples())) + ".\n")
+    if skipped:
+        text += "\nSkipped, as they do not apply to this spec:\n\n" + "".join(f"- {s}\n" for s in skipped)
     return text
 
 

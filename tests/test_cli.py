@@ -48,6 +48,36 @@ def test_robustness_command_runs_the_set_and_reports_bad_input(tmp_path, capsys)
     assert "min_length=99" in capsys.readouterr().err
 
 
+def test_robustness_command_takes_a_region_only_spec(tmp_path, capsys):
+    spec = tmp_path / "annual.toml"
+    spec.write_text('family = "trend"\nformula = "NEE ~ year"\nby = ["region"]\n'
+                    'where = "source == \'ensemble\' and season == \'ANN\'"\n')
+    out = tmp_path / "rob"
+    assert main(["robustness", str(spec), "--data", "tests/reference/trend_input.csv", "--windows", "200", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| region   |   share p < 0.05" in printed and "P − NoP per window: median" in printed and "Skipped" not in printed
+    for name in ("windows", "by_source", "leave_one_out", "longest_vs_shortest"):
+        assert (out / "figures" / f"annual_{name}.png").stat().st_size > 0, name
+    summary = pd.read_csv(out / "tables" / "annual_windows_summary_glance.csv")
+    assert summary["region"].tolist() == ["NoP", "P", "P - NoP"] and (summary["nobs"] == 200).all()
+
+
+def test_robustness_command_takes_a_per_source_spec_and_says_what_it_skipped(tmp_path, capsys):
+    spec = tmp_path / "per_source.toml"
+    spec.write_text('family = "trend"\nformula = "NEE ~ year"\nby = ["source", "region", "season"]\n')
+    out = tmp_path / "rob"
+    assert main(["robustness", str(spec), "--data", "tests/reference/trend_input.csv", "--windows", "200", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    skipped = captured.out.split("Skipped, as they do not apply to this spec:")[1]
+    assert "figures/per_source_windows.png: window_trends_figure(): " in skipped and "several 'source' values" in skipped
+    assert "each source alone: by_source(): 'NEE ~ year' already fits each source separately" in skipped
+    assert "figures/per_source_leave_one_out.png: source_trends_figure(): the spec of" in skipped
+    assert "skipped figures/per_source_windows.png" in captured.err
+    summary = pd.read_csv(out / "tables" / "per_source_windows_summary_tidy.csv")
+    assert len(summary.query("component == 'fixed'")) == 7 * 2 * 4 and set(summary.query("component == 'difference'")["region"]) == {"P - NoP"}
+    assert (out / "tables" / "per_source_leave_one_out_tidy.csv").exists() and not (out / "figures" / "per_source_by_source.png").exists()
+
+
 def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out)],

@@ -89,8 +89,8 @@ def _run(spec: Any, table: pd.DataFrame, subsets: dict[str, list[str]], everyone
 def by_source(spec: Any, table: pd.DataFrame, over: str = "source") -> Results:
     """The spec fitted to each member alone (its ensemble is then the member itself).
 
-    ``over`` is removed from the spec's ``by`` (each fit has one member). A mixed model whose
-    random effects group by ``over`` cannot be fitted to one member: use :func:`leave_one_out`.
+    A spec whose ``by`` already has ``over`` is refused (it is fitted per member already), and so
+    is a mixed model whose random effects group by ``over`` (use :func:`leave_one_out`).
 
     Examples
     --------
@@ -106,7 +106,9 @@ def by_source(spec: Any, table: pd.DataFrame, over: str = "source") -> Results:
         raise PcstatsError(f"by_source(): {spec.label!r} has random effects grouped by {over!r}, which one {over} alone "
                            "cannot estimate; use leave_one_out() or drop that term.")
     if over in spec.by:
-        spec = spec.replace(by=tuple(b for b in spec.by if b != over))
+        raise PcstatsError(f"by_source(): {spec.label!r} already fits each {over} separately (by={tuple(spec.by)!r}); "
+                           f"its per-{over} trends are pc.fit(spec, table). by_source() refits a spec that pools or "
+                           f"ensembles the {over} values (e.g. where=\"{over} == 'ensemble'\") on each one alone.")
     everyone = members(spec, table, over)
     return _run(spec, table, {m: [m] for m in everyone}, everyone, over, over, f"each {over} alone")
 

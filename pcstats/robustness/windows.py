@@ -26,7 +26,7 @@ from ..stats.ols import t_test
 from ..stats.welch import welch_difference
 from ..stats.window_ols import window_trends
 
-__all__ = ["WindowSpec", "WindowResults", "random_windows"]
+__all__ = ["WindowSpec", "WindowSummarySpec", "WindowResults", "random_windows"]
 
 _BLOCK = 2_000  # windows per block (the progress bar counts blocks)
 
@@ -52,41 +52,71 @@ class WindowSpec:
         return self.trend.conf_level
 
 
+@dataclass(frozen=True)
+class WindowSummarySpec:
+    """What :meth:`WindowResults.summary` condensed: the windows, the significance level, the contrast."""
+
+    windows: WindowSpec
+    alpha: float
+    contrast: tuple[str, str, str] | None
+
+    family: ClassVar[str] = "robustness"
+    conf_level: ClassVar[float] = 0.95  # conf_low/conf_high are the 2.5 and 97.5 % quantiles over the windows
+
+    @property
+    def label(self) -> str:
+        return f"{self.windows.trend.label} [median of {self.windows.n} random windows]"
+
+
 @dataclass(frozen=True, eq=False, repr=False)  # keep Results.__repr__
 class WindowResults(Results):
     """Results of :func:`random_windows`: ``tidy()`` has one row per window and group."""
 
-    def summary(self, alpha: float = 0.05, contrast: tuple[str, str, str] | None = None) -> dict[str, pd.DataFrame]:
-        """Share of significant trends per group and, for a contrast, the distribution of the difference.
+    def summary(self, alpha: float = 0.05, contrast: tuple[str, str, str] | None = None) -> Results:
+        """The distribution of each group's trend over the windows, and of a contrast, as a Results.
+
+        It is a distribution, not a test: ``pc.table`` and ``compare()`` take it beside ordinary fits
+        (the median window trend in the row of the trend term), but it has no p-values.
 
         Parameters
         ----------
         alpha
-            Significance level.
+            Significance level of the shares in ``glance()``.
         contrast
             ``(key, a, b)``: per window, ``trend[key=a] - trend[key=b]`` with its Welch test, e.g.
             ``("region", "P", "NoP")`` (the default when ``region`` has those values).
 
         Returns
         -------
-        dict
-            ``"trends"``: per group the number of windows fitted, the share with p < alpha (and by
-            sign), the mean and 2.5/50/97.5 % quantiles of the trend; ``"difference"`` (with a
-            contrast): per group of the other keys the same for the difference, the share of windows
-            where it is positive and where the Welch test is significant.
+        Results
+            By the by keys other than ``window``. ``tidy()``: component ``fixed``, the trend term,
+            estimate = the median trend over the windows fitted, std_error = their SD, conf_low and
+            conf_high = the 2.5 and 97.5 % quantiles, statistic and p_value NaN. A contrast adds rows of
+            component ``difference`` whose ``key`` is ``"a - b"`` (e.g. region ``"P - NoP"``), over the
+            windows where both are fitted. ``glance()``: nobs (windows fitted), share_significant
+            (p < alpha; for the contrast, the Welch p), share_positive_significant,
+            share_negative_significant and share_positive (estimate > 0).
+
+        Examples
+        --------
+        >>> import pcstats as pc
+        >>> t = pc.read_table("tests/reference/trend_input.csv")
+        >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"), where="source == 'ensemble'")
+        >>> s = pc.robustness.random_windows(spec, t, n=200, seed=1).summary()
+        >>> s.by, sorted(s.tidy()["region"].unique()), int(s.glance()["nobs"].iloc[0])
+        (('region', 'season'), ['NoP', 'P', 'P - NoP'], 200)
         """
         tidy = self.tidy()
         keys = [k for k in self.by if k != "window"]
         if contrast is None and "region" in keys and {"P", "NoP"} <= set(tidy["region"]):
             contrast = ("region", "P", "NoP")
         fitted = tidy[tidy["estimate"].notna()]
-        out = {"trends": _describe(fitted, keys, fitted["p_value"] < alpha)}
+        parts = [_distribution(fitted, keys, alpha, "fixed")]
         if contrast is not None:
             key, a, b = contrast
             if key not in keys:
                 raise PcstatsError(f"summary(contrast={contrast!r}): {key!r} is not a by key ({keys}).")
-            rest = [k for k in keys if k != key]
-            on = ["window", *rest]
+            on = ["window", "term", *[k for k in keys if k != key]]
             columns = [*on, "estimate", "std_error", "df_residual"]
             left, right = fitted.loc[fitted[key] == a, columns], fitted.loc[fitted[key] == b, columns]
             if left.empty or right.empty:
@@ -94,24 +124,32 @@ class WindowResults(Results):
             pair = left.merge(right, on=on, suffixes=("_a", "_b"), how="inner")
             r = welch_difference(pair["estimate_a"], pair["std_error_a"], pair["df_residual_a"],
                                  pair["estimate_b"], pair["std_error_b"], pair["df_residual_b"], self.spec.conf_level)
-            diff = pair[on].assign(estimate=r["estimate"], p_value=r["p_value"])
-            described = _describe(diff, rest, diff["p_value"] < alpha)
-            described.insert(0, "contrast", f"{key}: {a} - {b}")
-            described["share_positive"] = diff.groupby(rest)["estimate"].apply(lambda e: float((e > 0).mean())).to_numpy() \
-                if rest else float((diff["estimate"] > 0).mean())
-            out["difference"] = described
-        return out
+            diff = pair[on].assign(**{key: f"{a} - {b}"}, estimate=r["estimate"], p_value=r["p_value"])
+            parts.append(_distribution(diff, keys, alpha, "difference"))
+        spec = WindowSummarySpec(self.spec, float(alpha), None if contrast is None else tuple(contrast))
+        return Results(spec, "window_summary", __version__, tuple(keys),
+                       _coefficients=pd.concat([c for c, _ in parts], ignore_index=True),
+                       _statistics=pd.concat([s for _, s in parts], ignore_index=True), provenance=self.provenance,
+                       removed=self.removed, warnings=self.warnings, units=dict(self.units))
 
 
-def _describe(frame: pd.DataFrame, keys: list[str], significant: pd.Series) -> pd.DataFrame:
-    data = frame.assign(_sig=significant.to_numpy(), _pos=(significant & (frame["estimate"] > 0)).to_numpy(),
-                        _neg=(significant & (frame["estimate"] < 0)).to_numpy())
-    grouped = data.groupby(keys, sort=True) if keys else data.groupby(np.zeros(len(data)))
-    out = grouped.agg(n_windows=("estimate", "size"), share_significant=("_sig", "mean"),
-                      share_significant_positive=("_pos", "mean"), share_significant_negative=("_neg", "mean"),
-                      mean=("estimate", "mean"), q025=("estimate", lambda e: e.quantile(0.025)),
-                      median=("estimate", "median"), q975=("estimate", lambda e: e.quantile(0.975)))
-    return out.reset_index() if keys else out.reset_index(drop=True)
+def _distribution(frame: pd.DataFrame, keys: list[str], alpha: float, component: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """tidy() and glance() rows of the distribution of ``estimate`` over the windows, per group of ``keys``."""
+    significant = (frame["p_value"] < alpha).to_numpy()
+    data = frame.assign(_sig=significant, _pos_sig=significant & (frame["estimate"] > 0).to_numpy(),
+                        _neg_sig=significant & (frame["estimate"] < 0).to_numpy(), _pos=frame["estimate"] > 0)
+    grouped = data.groupby([*keys, "term"], sort=True)
+    out = grouped.agg(estimate=("estimate", "median"), std_error=("estimate", "std"),
+                      conf_low=("estimate", lambda e: e.quantile(0.025)), conf_high=("estimate", lambda e: e.quantile(0.975)),
+                      nobs=("estimate", "size"), share_significant=("_sig", "mean"),
+                      share_positive_significant=("_pos_sig", "mean"), share_negative_significant=("_neg_sig", "mean"),
+                      share_positive=("_pos", "mean")).reset_index()
+    coefficients = out[[*keys]].assign(component=component, term=out["term"], estimate=out["estimate"],
+                                       std_error=out["std_error"], statistic=np.nan, p_value=np.nan,
+                                       conf_low=out["conf_low"], conf_high=out["conf_high"])
+    statistics = out[[*keys, "nobs", "share_significant", "share_positive_significant", "share_negative_significant",
+                      "share_positive"]]
+    return coefficients, statistics
 
 
 def random_windows(spec: TrendSpec, table: pd.DataFrame, n: int = 10_000, min_length: int = 10, *,
@@ -138,7 +176,7 @@ def random_windows(spec: TrendSpec, table: pd.DataFrame, n: int = 10_000, min_le
         ``tidy()``: window, start, end, length, the by keys, term ``year``, estimate, std_error,
         statistic, p_value, conf_low, conf_high, nobs (years with data in the window), df_residual;
         windows where a group has fewer than 3 years are NaN and counted in ``glance()``.
-        ``summary()`` condenses them.
+        ``summary()`` condenses them into a Results that ``pc.table`` and ``compare()`` take.
 
     Examples
     --------

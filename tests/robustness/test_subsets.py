@@ -60,6 +60,38 @@ def test_mixed_models_leave_one_out_and_refuse_one_source_alone(table):
         pc.robustness.by_source(spec, table)
 
 
+def test_longest_vs_shortest_refits_a_mixed_model_on_each_subset(table):
+    spec = pc.MixedSpec("NEE ~ year_c * region + (1 | source)", where="season == 'ANN' and source != 'ensemble'")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = pc.robustness.longest_vs_shortest(spec, table, longest=2, shortest=3)
+        direct = pc.fit(spec, table[table["source"].isin(["CAMS", "Jena_s76"])])
+    assert res.by[0] == "subset" and sorted(res.glance()["subset"]) == ["longest 2 (Jena_s76, CAMS)",
+                                                                        "shortest 3 (CT2019B, CTE2020, JAMSTEC)"]
+    longest = res.subset(subset="longest 2 (Jena_s76, CAMS)").tidy().query("component == 'fixed'").set_index("term")
+    np.testing.assert_allclose(longest["estimate"], direct.tidy().query("component == 'fixed'").set_index("term")["estimate"],
+                               rtol=1e-8)
+
+
+def test_subset_runs_go_through_compare_and_the_tables(table):
+    annual = SPEC.replace(where="source == 'ensemble' and season == 'ANN'", by=("region",))
+    alone, loo = pc.robustness.by_source(annual, table), pc.robustness.leave_one_out(annual, table)
+    wide = pc.compare([alone, loo])
+    assert wide.sort_index().loc[("CAMS", "P", np.nan, "fixed", "year"), (alone.model, "estimate")] == pytest.approx(
+        alone.tidy().query("source == 'CAMS' and region == 'P' and term == 'year'")["estimate"].iloc[0])
+    assert wide.index.names == ["source", "region", "left_out", "component", "term"]
+    text = pc.table({"CAMS alone": alone.subset(source="CAMS"), "without CAMS": loo.subset(left_out="CAMS")},
+                    statistic="conf_int", coef_omit="Intercept").to_markdown()
+    year = next(line for line in text.splitlines() if line.startswith("| year"))
+    est = loo.tidy().query("left_out == 'CAMS' and region == 'NoP' and term == 'year'")["estimate"].iloc[0]
+    assert f"{est:.3f}" in year
+
+
+def test_by_source_refuses_a_spec_fitted_per_source_already(table):
+    with pytest.raises(PcstatsError, match=r"already fits each source separately \(by=\('source', 'region', 'season'\)\)"):
+        pc.robustness.by_source(pc.TrendSpec("NEE ~ year", by=("source", "region", "season")), table)
+
+
 def test_bad_input(table):
     with pytest.raises(PcstatsError, match="only 6 source values"):
         pc.robustness.longest_vs_shortest(SPEC, table, longest=4, shortest=3)

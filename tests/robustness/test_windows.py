@@ -49,15 +49,42 @@ def test_windows_are_seeded_and_within_the_record(windows):
 def test_summary_shares_and_the_p_minus_nop_difference(windows):
     _, rw = windows
     summary = rw.summary()
-    trends = summary["trends"].set_index(["region", "season"])
+    assert summary.by == ("region", "season") and summary.tidy()["p_value"].isna().all()
     tidy = rw.tidy()
-    part = tidy[(tidy["region"] == "P") & (tidy["season"] == "LGS")]
-    assert trends.loc[("P", "LGS"), "share_significant"] == pytest.approx((part["p_value"] < 0.05).mean())
-    diff = summary["difference"].set_index("season")
+    part = tidy[(tidy["region"] == "P") & (tidy["season"] == "LGS")]["estimate"]
+    trends = summary.tidy().query("component == 'fixed'").set_index(["region", "season"])
+    assert trends.loc[("P", "LGS"), "term"] == "year"
+    assert trends.loc[("P", "LGS"), "estimate"] == pytest.approx(part.median())
+    assert trends.loc[("P", "LGS"), "std_error"] == pytest.approx(part.std())
+    assert trends.loc[("P", "LGS"), ["conf_low", "conf_high"]].tolist() == pytest.approx(part.quantile([0.025, 0.975]).tolist())
+    glance = summary.glance().set_index(["region", "season"])
+    p_lgs = tidy[(tidy["region"] == "P") & (tidy["season"] == "LGS")]
+    significant = p_lgs["p_value"] < 0.05
+    assert glance.loc[("P", "LGS"), "nobs"] == 2_000
+    assert glance.loc[("P", "LGS"), "share_significant"] == pytest.approx(significant.mean())
+    assert glance.loc[("P", "LGS"), "share_positive_significant"] == pytest.approx((significant & (p_lgs["estimate"] > 0)).mean())
+    assert glance.loc[("P", "LGS"), "share_negative_significant"] == pytest.approx((significant & (p_lgs["estimate"] < 0)).mean())
+    diff = summary.tidy().query("component == 'difference'").set_index("season")
+    assert set(diff["region"]) == {"P - NoP"}
     p = tidy[tidy["region"] == "P"].set_index(["window", "season"])["estimate"]
     nop = tidy[tidy["region"] == "NoP"].set_index(["window", "season"])["estimate"]
-    assert diff.loc["ANN", "median"] == pytest.approx((p - nop).xs("ANN", level="season").median())
-    assert diff.loc["ANN", "share_positive"] == pytest.approx(((p - nop).xs("ANN", level="season") > 0).mean())
+    assert diff.loc["ANN", "estimate"] == pytest.approx((p - nop).xs("ANN", level="season").median())
+    assert glance.loc[("P - NoP", "ANN"), "share_positive"] == pytest.approx(((p - nop).xs("ANN", level="season") > 0).mean())
+
+
+def test_the_summary_goes_into_tables_beside_an_ols_fit(windows):
+    table, rw = windows
+    summary = rw.summary()
+    ols = pc.fit(pc.TrendSpec("NEE ~ year", by="season", where="source == 'ensemble' and region == 'P'"), table)
+    text = pc.table([ols.subset(season="ANN"), summary.subset(season="ANN")], statistic="conf_int",
+                    gof=("nobs", "share_significant")).to_markdown()
+    row = next(line for line in text.splitlines() if line.startswith("| year ") and "***" in line)
+    median = summary.tidy().query("region == 'P' and season == 'ANN' and component == 'fixed'")["estimate"].iloc[0]
+    assert f"{median:.3f}" in row and "2000" in text and "share_significant" in text
+    wide = pc.compare([ols, summary], stats=("estimate", "conf_low"))
+    assert wide.loc[("ANN", "P", "fixed", "year"), (summary.model, "estimate")] == pytest.approx(median)
+    with pytest.raises(PcstatsError, match="'source' is not a by key"):
+        rw.summary(contrast=("source", "a", "b"))
 
 
 def test_results_go_through_compare_and_the_exporters(windows, tmp_path):
