@@ -408,5 +408,5 @@ def _notes(fits, labels, tidies, statistic, thresholds, extra) -> tuple[str, ...
     if thresholds:
         no_p = [labels[i] for i, t in enumerate(tidies) if len(t) and ("p_value" not in t or t["p_value"].isna().all())]
         if no_p:
-            out.append(f"No stars for {', '.join(no_p)}: no p-values (Bayesian or rank-based fits).")
+            out.append(f"No stars for {', '.join(no_p)}: they have no p-values (posterior or window distributions, rank-based fits).")
     return tuple(out) + tuple(str(n) for n in extra)
