@@ -153,6 +153,17 @@ def test_groups_span_models_or_models_span_groups(ols, no_p):
     assert single.header == ((("NEE ~ year", 1),),) and "All columns: season = ANN." in single.notes
 
 
+def test_span_group_pairs_fits_on_the_keys_they_share(trend_table, glmm):
+    """OLS by region and season beside a GLMM by season: seasons span, the OLS region joins its label."""
+    by_region = quiet(pc.TrendSpec("NEE ~ year", by=("region", "season"), where="source == 'ensemble'"), trend_table)
+    tab = table({"OLS": by_region, "GLMM": glmm}, span="group")
+    assert tab.header[0] == (("ANN", 3), ("EGS", 3), ("LGS", 3), ("WIN", 3))
+    assert tab.header[1][:3] == (("OLS, NoP", 1), ("OLS, P", 1), ("GLMM", 1))
+    trend = next(i for i, r in enumerate(tab.rows) if r.label == "year")
+    lgs_p = by_region.tidy().query("season == 'LGS' and region == 'P' and term == 'year'")["estimate"].iloc[0]
+    assert tab.rows[trend].cells[7].startswith(f"{lgs_p:.3f}")  # LGS block: OLS NoP, OLS P, GLMM
+
+
 def test_gof_rows_and_default_rows(ols, sem):
     tab = table([ols, sem])
     labels = [r.label for r in tab.rows if r.kind == "gof"]

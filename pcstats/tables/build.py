@@ -107,7 +107,8 @@ def table(
         When fits have ``by`` groups each group is a column, labelled by its key values (``NoP, ANN``).
         ``"model"``: the model label spans its groups (one column per season under each model);
         ``"group"``: each group spans the models (e.g. OLS, GLMM and Bayes side by side under each
-        season). A key value that every column shares (all ``season = LGS``) is stated once in a note
+        season); only the keys every fit has span, a fit's other keys join its label (``OLS, P``
+        for an OLS fit by region and season beside a GLMM by season). A key value that every column shares (all ``season = LGS``) is stated once in a note
         instead.
     title, notes
         Caption and extra note lines.
@@ -240,13 +241,24 @@ def _columns(fits, labels, tidies, glances, span) -> list[tuple[int, str, tuple]
         keys = [tuple(zip(groups.columns, key)) for key in groups.itertuples(index=False)]
         out += [(i, labels[i], g) for g in (keys or [()])]
     if span == "group":
-        order = {text: n for n, text in enumerate(dict.fromkeys(_group_text(g) for _, _, g in out))}
-        out.sort(key=lambda c: (order[_group_text(c[2])], c[0]))
+        common = _common_keys(out)
+        order = {text: n for n, text in enumerate(dict.fromkeys(_group_text(g, common) for _, _, g in out))}
+        out.sort(key=lambda c: (order[_group_text(c[2], common)], c[0]))
     return out
 
 
-def _group_text(group: tuple) -> str:
-    return ", ".join(str(v) for _, v in group)
+def _common_keys(columns) -> set[str] | None:
+    """The by keys every fit's columns have: with span='group' they make the spanner (None: no such key)."""
+    per_fit: dict[int, set[str]] = {}
+    for i, _, g in columns:
+        per_fit.setdefault(i, set()).update(k for k, _ in g)
+    common = set.intersection(*per_fit.values()) if per_fit else set()
+    return common or None
+
+
+def _group_text(group: tuple, keys: set[str] | None = None) -> str:
+    """The group's values, of ``keys`` only (None: all)."""
+    return ", ".join(str(v) for k, v in group if keys is None or k in keys)
 
 
 def _in_group(frame: pd.DataFrame, group: tuple) -> pd.DataFrame:
@@ -371,8 +383,14 @@ def _shared(columns) -> list[tuple[str, Any]]:
 
 def _header(columns, shown, span) -> tuple[tuple[tuple[str, int], ...], ...]:
     grouped = any(shown)
-    top = [label if span == "model" else _group_text(g) for (_, label, _), g in zip(columns, shown)]
-    bottom = [_group_text(g) if span == "model" else label for (_, label, _), g in zip(columns, shown)]
+    if span == "model":
+        top = [label for _, label, _ in columns]
+        bottom = [_group_text(g) for g in shown]
+    else:  # the keys all fits have span the columns; a fit's other keys go with its label ("OLS, P")
+        common = _common_keys(columns)
+        top = [_group_text(g, common) for g in shown]
+        bottom = [", ".join([label] + [str(v) for k, v in g if common is not None and k not in common])
+                  for (_, label, _), g in zip(columns, shown)]
     if not grouped:
         return (_runs(top, [c[0] for c in columns]),)
     return (_runs(top, top), tuple((b, 1) for b in bottom))
