@@ -5,16 +5,17 @@ uptake positive; classify cells by %P, %TC and MAT; average cells (by area) into
 bins; seasonalize (the paper's conventions); add the ensemble over inversions; fit every spec in
 :data:`RUNS`; run the second-stage tests; fit the SEMs; evaluate the land models against the towers
 and check the permafrost SOC tables (:mod:`pcstats.reproduce_evaluation`); run the robustness set
-and the temperature sensitivities (:mod:`pcstats.reproduce_robustness`); write tables, figures and a
-manifest.
+and the temperature sensitivities (:mod:`pcstats.reproduce_robustness`); run the gridded pipeline on
+the product fixtures (:mod:`pcstats.reproduce_grid`); write tables, figures and a manifest.
 
 Output folder::
 
     tables/   STEM_tidy.csv/.md, STEM_glance.csv/.md, STEM.json per fit; comparison and summary tables
     figures/  trends.png (seasonal series and trends, P vs NoP), gradients_ANN.png, gradients_LGS.png,
               fig3d_tc_bins.png, fig4_trendy_vs_inversions.png, glmm/bayes/SEM figures, robustness and
-              sensitivity figures, taylor_nbp/gpp/ter.png (land-model skill); each as PNG and SVG
-    data/     the seasonal long tables the fits used
+              sensitivity figures, taylor_nbp/gpp/ter.png (land-model skill), grid_trend_map.png (pixel
+              trends of the gridded products); each as PNG and SVG
+    data/     the seasonal long tables the fits used; grid_trends.nc (pixel trends), grid_zonal_seasonal.csv
     summary.md, index.html (the summary with every figure inline: one self-contained page), manifest.json
 """
 
@@ -33,6 +34,7 @@ from .engines import fit
 from .export import to_markdown, write_results
 from .report import write_report
 from .reproduce_evaluation import evaluation
+from .reproduce_grid import gridded
 from .reproduce_robustness import robustness
 from .results import compare
 from .second_stage import difference_test, trend_gradient
@@ -105,7 +107,7 @@ def _trendy_bins(trendy: pd.DataFrame, covariates_annual: pd.DataFrame) -> pd.Da
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS) -> dict:
     """Run the trend analysis and write everything into ``out``; returns the manifest."""
     out, fixtures, models = Path(out), Path(fixtures), Path(models)
-    steps = tqdm(total=len(RUNS) + 6, desc="reproduce", disable=None)
+    steps = tqdm(total=len(RUNS) + 7, desc="reproduce", disable=None)
     nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
     tables, gradients, messages = regional_tables(nee, annual)
@@ -185,7 +187,8 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     steps.update(1)
     land = evaluation(out, fixtures, models)
     robust = robustness(out, fixtures, models, tables)
-    for part in (land, robust):
+    grid = gridded(out, fixtures)
+    for part in (land, robust, grid):
         written += part.written
         figures += part.figures
         messages += part.messages
@@ -195,7 +198,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + paper_text + robust.summary + land.summary
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + paper_text + robust.summary + land.summary + grid.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
     report = write_report(out, summary, [p.relative_to(out) for p in figures])
     manifest = {
@@ -203,7 +206,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
         "runs": [{"stem": r.stem, "spec_file": f"models/{r.spec_file}", "table": r.table,
                   "engine": results[r.stem].engine} for r in RUNS]
         + [{"stem": stem, "spec_file": f"models/{f}", "table": "fixtures/sem/sem_seasonal.parquet",
-            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()] + robust.runs + land.runs,
+            "engine": sem_results[stem].engine} for stem, f in SEM_RUNS.items()] + robust.runs + land.runs + grid.runs,
         "tables": sorted(str(p.relative_to(out)) for p in written),
         "figures": sorted({str(p.relative_to(out).with_suffix(ext)) for p in figures for ext in (".png", ".svg")}),
         "warnings": messages,

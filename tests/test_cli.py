@@ -107,6 +107,28 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     agreement = pd.read_csv(out / "tables" / "sign_agreement_tidy.csv")
     assert set(agreement["region_class"]) == {"P", "NoP"} and agreement["estimate"].between(0, 1).all()
     assert "Random windows" in summary and "Temperature sensitivity" in summary
+    # the gridded pipeline on the product fixtures: pixel-trend NetCDF, north-polar map, P/NoP trend table
+    import xarray as xr
+
+    from pcstats.grid import cell_area
+
+    assert {"figures/grid_trend_map.png", "figures/grid_trend_map.svg"} <= set(manifest["figures"])
+    assert (out / "figures" / "grid_trend_map.png").read_bytes()[:4] == b"\x89PNG"
+    assert {"data/grid_trends.nc", "tables/grid_zonal_trends.csv", "tables/grid_zonal_trends.md"} <= set(manifest["tables"])
+    with xr.open_dataset(out / "data" / "grid_trends.nc") as ds:
+        assert set(ds["source"].values) == {"CT2019B", "CTE2020", "CAMS", "Jena_s85", "ensemble"}
+        assert list(ds["season"].values) == ["LGS", "ANN"] and ds["estimate"].attrs["units"] == "gC m-2 yr-2"
+        assert {"sen_slope", "mk_p", "p_value"} <= set(ds.data_vars)
+        weight = cell_area(ds).where(ds["permafrost"] == "P")
+        cells_mean = float((ds["estimate"].sel(source="ensemble", season="ANN") * weight).sum() / weight.sum())
+    zonal = pd.read_csv(out / "tables" / "grid_zonal_trends.csv").set_index(["region_class", "season", "source"])
+    # OLS is linear: the trend of the area-weighted P mean is the area-weighted mean of the cells' trends
+    np.testing.assert_allclose(zonal.loc[("P", "ANN", "ensemble"), "estimate"], cells_mean, rtol=1e-10)
+    ct = zonal.xs("CT2019B", level="source")  # the 1-degree inversion recovers the planted trend of each class
+    assert len(ct) == 4 and ((ct["estimate"] - ct["planted"]).abs() < 3 * ct["std_error"]).all()
+    grid_agreement = pd.read_csv(out / "tables" / "grid_sign_agreement_tidy.csv")
+    assert set(grid_agreement["region_class"]) == {"P", "NoP"} and set(grid_agreement["season"]) == {"LGS", "ANN"}
+    assert "## Gridded products" in summary and "planted" in summary
     # the report (issue 8): one self-contained page, every section, every figure loaded in headless Chromium
     from .test_report import images, render
 
