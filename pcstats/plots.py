@@ -319,8 +319,8 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
     """North-polar maps of pixel trends (:func:`pcstats.grid.pixel_trends`), stippled where ``p_value < alpha``.
 
     One panel per value of the dimensions other than lat and lon (e.g. per season). With cartopy
-    installed each panel is a north polar stereographic map with graticules; without it, a plain
-    polar projection (radius = 90 - latitude, longitude as the angle, 0 degrees at the bottom).
+    installed each panel is a north polar stereographic map with graticules (zoomed to the grid
+    when it spans less than 300 degrees of longitude); without it, a plain polar projection (radius = 90 - latitude, longitude as the angle, 0 degrees at the bottom).
     Neither draws coastlines: cartopy downloads its Natural Earth features on first use, and
     pcstats downloads nothing at run time. The colour scale is symmetric about zero. Saved as PNG
     and SVG when ``path`` is given.
@@ -349,7 +349,10 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
         rows, cols = np.nonzero(sig)
         style = {"cmap": "RdBu", "vmin": -limit, "vmax": limit, "shading": "flat"}
         if ccrs:  # longitude and latitude in degrees, projected by cartopy
-            ax.set_extent([-180, 180, south, 90], ccrs.PlateCarree())
+            regional = lon_edges.max() - lon_edges.min() < 300  # a regional grid: zoom to it, not the whole cap
+            extent = ([lon_edges.min() - 2, lon_edges.max() + 2, south, min(90.0, lat_edges.max() + 2)] if regional
+                      else [-180, 180, south, 90])
+            ax.set_extent(extent, ccrs.PlateCarree())
             mesh = ax.pcolormesh(lon_edges, lat_edges, values, transform=ccrs.PlateCarree(), **style)
             ax.scatter(lon[cols], lat[rows], s=2, c="k", marker=".", linewidths=0, transform=ccrs.PlateCarree())
             grid = ax.gridlines(draw_labels=True, linewidth=0.4, color="grey", alpha=0.6)

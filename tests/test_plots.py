@@ -120,6 +120,9 @@ def test_trend_map_on_cartopy_stipples_the_significant_cells(ct_trends, tmp_path
         assert 0 < len(lon) < ct_trends["p_value"].sel(season=season).size
         expected = ax.transData.transform(ax.projection.transform_points(ccrs.PlateCarree(), lon, lat)[:, :2])
         np.testing.assert_allclose(sorted_points(*stipples(ax).T), sorted_points(*expected.T), atol=1e-6)
+        # a regional grid is zoomed to, not drawn as a wedge of the whole cap
+        west, east, south, _ = ax.get_extent(ccrs.PlateCarree())
+        assert east - west < 90 and south > float(ct_trends["lat"].min()) - 5
     assert "gC m$^{-2}$ yr$^{-2}$" in fig.axes[-1].get_xlabel()
 
 
