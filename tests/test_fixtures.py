@@ -1,4 +1,4 @@
-"""The committed fixtures are exactly what the committed, seeded generator makes."""
+"""The committed fixtures are what the committed, seeded generator makes (floats to 1e-12, see tests/numbers.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import pandas as pd
 
 from .conftest import ROOT
+from .numbers import assert_frames_close, assert_tree_close
 
 
 def load_generator(name: str = "generate"):
@@ -19,10 +20,10 @@ def load_generator(name: str = "generate"):
 
 def test_generator_reproduces_committed_files(tmp_path):
     truth = load_generator().generate(tmp_path)
-    assert truth == json.loads((ROOT / "fixtures" / "truth.json").read_text())
+    assert_tree_close(truth, json.loads((ROOT / "fixtures" / "truth.json").read_text()))
     for rel in ("inversions/inversions_monthly.parquet", "covariates/covariates_monthly.parquet",
                 "covariates/covariates_annual.parquet", "sem/sem_seasonal.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
+        assert_frames_close(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel), name=rel)
 
 
 def test_native_units_and_signs_are_as_documented():
@@ -36,9 +37,9 @@ def test_native_units_and_signs_are_as_documented():
 
 def test_evaluation_generator_reproduces_committed_files(tmp_path):
     truth = load_generator("generate_evaluation").generate(tmp_path)
-    assert truth == json.loads((ROOT / "fixtures" / "evaluation" / "truth.json").read_text())
+    assert_tree_close(truth, json.loads((ROOT / "fixtures" / "evaluation" / "truth.json").read_text()))
     rel = "evaluation/sites_monthly.parquet"
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
+    assert_frames_close(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel), name=rel)
 
 
 def test_evaluation_fixture_has_the_documented_layout():
@@ -57,9 +58,9 @@ def test_evaluation_fixture_has_the_documented_layout():
 
 def test_trendy_generator_reproduces_committed_files(tmp_path):
     truth = load_generator("generate_trendy").generate(tmp_path)
-    assert truth == json.loads((ROOT / "fixtures" / "trendy" / "truth.json").read_text())
+    assert_tree_close(truth, json.loads((ROOT / "fixtures" / "trendy" / "truth.json").read_text()))
     rel = "trendy/trendy_monthly.parquet"
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel))
+    assert_frames_close(pd.read_parquet(tmp_path / rel), pd.read_parquet(ROOT / "fixtures" / rel), name=rel)
 
 
 def test_trendy_fixture_recovers_its_planted_region_trends():

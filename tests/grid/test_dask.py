@@ -53,6 +53,7 @@ def test_lazy_pipeline_on_a_local_cluster_gives_the_in_memory_numbers(client):
         if name.startswith("zonal"):  # sums across chunks: the order of additions differs
             np.testing.assert_allclose(got.values, value.values, rtol=1e-13, atol=1e-11, err_msg=name)
             np.testing.assert_array_equal(got["n_cells"].values, value["n_cells"].values)
-        else:
-            np.testing.assert_array_equal(got.values, value.values, err_msg=name)
+        else:  # per-cell maths on smaller blocks: equal up to the last bits a kernel may change
+            np.testing.assert_allclose(got.values, value.values, rtol=1e-12, atol=1e-12 * float(np.nanmax(np.abs(value.values))),
+                                       equal_nan=True, err_msg=name)
     assert isinstance(computed["trends"], xr.DataArray)

@@ -330,7 +330,7 @@ def test_random_variance_counts_one_term_per_grouping_factor_when_groups_are_giv
               Block(np.ones((n, 1)), np.arange(n) % 3, 3)]
     cov = [np.array([[2.0]]), np.array([[1.0]]), np.array([[0.5]])]
     assert random_variance(blocks, cov, ["g", "g", "h"]) == 2.5  # (x || g): insight drops the x term
-    assert random_variance(blocks, cov) == 2.5 + np.mean(np.arange(n) ** 2.0)
+    assert random_variance(blocks, cov) == pytest.approx(2.5 + np.mean(np.arange(n) ** 2.0), rel=1e-12)
     with pytest.raises(ValueError, match="3 blocks but 2 group names"):
         random_variance(blocks, cov, ["g", "h"])
 
@@ -349,5 +349,5 @@ def test_random_variance_with_a_slope_is_the_mean_of_the_quadratic_form():
 
 def test_fixed_variance_uses_the_n_minus_1_denominator():
     X = np.column_stack([np.ones(3), [1.0, 2.0, 3.0]])
-    assert fixed_variance(X, np.array([5.0, 1.0])) == 1.0
+    assert fixed_variance(X, np.array([5.0, 1.0])) == pytest.approx(1.0, rel=1e-12)
 
