@@ -8,7 +8,7 @@ data -> specs -> engines -> one Results type -> export / plots / cli.
 >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("source", "region", "season")), seasonal)
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .data import (  # noqa: E402
     SEASONS,
@@ -23,7 +23,7 @@ from .data import (  # noqa: E402
     validate,
     write_table,
 )
-from .engines import fit  # noqa: E402
+from .engines import fit, prepare, run  # noqa: E402
 from . import robustness, soc  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
 from .evaluation import skill  # noqa: E402
@@ -61,10 +61,12 @@ __all__ = [
     "load_spec",
     "lrt",
     "posterior_prob",
+    "prepare",
     "pairwise_differences",
     "prior_predictive",
     "read_table",
     "robustness",
+    "run",
     "save_spec",
     "seasonalize",
     "sensitivity",

@@ -92,8 +92,8 @@ def _rows(res: Results) -> str:
 def _ml(res: Results) -> Results:
     if not res.spec.reml:
         return res
-    from .engines import ENGINES, _load
+    from .engines import run
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the REML fit already reported its warnings
-        return _load(ENGINES[("mixed", res.engine)])(res.spec.replace(reml=False), res.model_data)
+        return run(res.spec.replace(reml=False, engine=res.engine), res.model_data)

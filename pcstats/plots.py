@@ -148,7 +148,7 @@ def bin_trends_figure(series: dict[str, tuple[Results, Results]], gradient: pd.S
     return _save(fig, path)
 
 
-def mixed_trend_figure(res: Results, *, slope: str = "year_c", group: str = "source", contrast: str = "year_c:region[P]",
+def mixed_trend_figure(res: Results, *, slope: str = "year_c", group: str = "source", contrast: str = "year_c:regionP",
                        levels: Sequence[str] = ("NoP", "P"), path: str | Path | None = None):
     """Trend per level of a grouping factor (fixed + conditional mode), with the population trend.
 

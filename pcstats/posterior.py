@@ -17,7 +17,7 @@ def posterior_prob(res, hypothesis: str):
     res
         Results of a :class:`pcstats.BayesSpec` fit.
     hypothesis
-        A comparison of fixed-effect terms and numbers, e.g. ``"year_c:region[P] > 0"``.
+        A comparison of fixed-effect terms and numbers, e.g. ``"year_c:regionP > 0"``.
 
     Returns
     -------

@@ -226,7 +226,7 @@ def _paper_tables(out: Path, results: dict, sem_results: dict, gamma: dict) -> t
                           ["models/trend_seasonal.toml", "models/glmm_trend.toml", "models/bayes_trend.toml"],
                           table({"OLS": results["trend_seasonal"].subset(source="ensemble"),
                                  "GLMM": results["glmm_trend"], "Bayesian": results["bayes_trend"]},
-                                coef_rename={"year": trend, "year_c": "NoP trend", "year_c:region[P]": "P − NoP trend"},
+                                coef_rename={"year": trend, "year_c": "NoP trend", "year_c:regionP": "P − NoP trend"},
                                 coef_omit=r"Intercept|^region", gof=("nobs", "r_squared", "aic"), span="group",
                                 title="Seasonal NEE trends (gC m⁻² yr⁻²)")),
         "table2_sem": ("The SEMs' paths per data kind", ["models/sem_egs.toml", "models/sem_lgs.toml"],
@@ -257,7 +257,7 @@ def _paper_tables(out: Path, results: dict, sem_results: dict, gamma: dict) -> t
 SEM_RUNS: dict[str, str] = {"sem_egs": "sem_egs.toml", "sem_lgs": "sem_lgs.toml"}
 
 
-def _bayes_summary(bayes, reml, term: str = "year_c:region[P]") -> str:
+def _bayes_summary(bayes, reml, term: str = "year_c:regionP") -> str:
     """P(trend_P > trend_NoP) per season, the diagnostics, and the REML estimate beside it."""
     from .posterior import posterior_prob
 
@@ -307,7 +307,7 @@ def _sem_summary(sem_results: dict) -> str:
     )
 
 
-def _glmm_summary(glmm, by_region, term: str = "year_c:region[P]", alpha: float = 0.05) -> str:
+def _glmm_summary(glmm, by_region, term: str = "year_c:regionP", alpha: float = 0.05) -> str:
     """The mixed-model P − NoP trend difference per season under both GLMMs, the LRT between them."""
     from .likelihood_ratio import lrt
 
@@ -332,7 +332,7 @@ def _glmm_summary(glmm, by_region, term: str = "year_c:region[P]", alpha: float 
         rows.append(row)
     return (
         f"\n## Mixed models (models/glmm_trend.toml, models/glmm_trend_by_region.toml; engine {glmm.engine})\n\n"
-        "The P − NoP trend difference (year_c:region[P], gC m⁻² yr⁻²) with the inversion spread as random effects "
+        "The P − NoP trend difference (year_c:regionP, gC m⁻² yr⁻²) with the inversion spread as random effects "
         "(the paper's three sources of inversion uncertainty; see the spec files' comments). `*`: significant at "
         f"{alpha}. The second model also lets each inversion have its own trend in each region; the likelihood-ratio "
         "test (ML refits, as lme4's anova) says whether the data support that, and the difference is then judged "
@@ -348,7 +348,7 @@ def _summary(seasonal, diff, interaction) -> str:
     wide = ens.pivot(index="season", columns="region", values=["estimate", "std_error", "p_value"])
     d = diff.tidy().query("source == 'ensemble'").set_index("season")
     inter = interaction.tidy()
-    inter = inter[(inter["source"] == "ensemble") & (inter["term"] == "year:C(region)[P]")].set_index("season")
+    inter = inter[(inter["source"] == "ensemble") & (inter["term"] == "year:C(region)P")].set_index("season")
     rows = []
     for season in ("ANN", "EGS", "LGS", "WIN"):
         rows.append({

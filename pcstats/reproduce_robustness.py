@@ -216,9 +216,9 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
 
 
 def _glmm_summary(glmm) -> str:
-    rows = glmm.tidy().query("component == 'fixed' and term == 'year_c:region[P]'")
+    rows = glmm.tidy().query("component == 'fixed' and term == 'year_c:regionP'")
     span = rows.groupby("season").agg(low=("estimate", "min"), high=("estimate", "max"), p_max=("p_value", "max")).reset_index()
-    return ("\n**GLMM with each inversion left out** (models/glmm_trend.toml; P − NoP trend, year_c:region[P]): " + "; ".join(
+    return ("\n**GLMM with each inversion left out** (models/glmm_trend.toml; P − NoP trend, year_c:regionP): " + "; ".join(
         f"{r.season} {r.low:.2f} to {r.high:.2f} (largest p {r.p_max:.2g})" for r in span.itertuples()) + ".\n")
 
 

@@ -29,7 +29,7 @@ import pandas as pd
 
 from .errors import PcstatsError
 
-__all__ = ["Results", "Provenance", "compare", "package_versions", "stack", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
+__all__ = ["Results", "Provenance", "build_results", "compare", "package_versions", "stack", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
 
 TIDY_COLUMNS = ("component", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 GLANCE_COLUMNS = ("nobs", "df_residual", "r_squared", "adj_r_squared", "sigma", "log_lik", "aic", "bic")
@@ -197,6 +197,19 @@ def finish_warnings(messages: Iterable[str], family: str) -> tuple[str, ...]:
         # caller -> pcstats.fit -> engine -> assemble -> here
         _warnings.warn(f"pcstats {family} fit: {messages[0]}{more}", stacklevel=5)
     return messages
+
+
+def build_results(spec: Any, engine: str, engine_version: str, by: Sequence[str], coefficients: pd.DataFrame,
+                  statistics: pd.DataFrame, *, provenance: Provenance, cls: type[Results] | None = None,
+                  **fields: Any) -> Results:
+    """The one place a :class:`Results` is made: every engine and summary calls this.
+
+    ``coefficients`` become ``tidy()`` (broom's columns), ``statistics`` ``glance()``; ``fields``
+    are the other :class:`Results` fields (``removed``, ``warnings``, ``units``, ``augmenter``,
+    ``native``, ``model_data``). ``cls`` is a subclass with extra methods (window results).
+    """
+    return (cls or Results)(spec, engine, engine_version, tuple(by), _coefficients=coefficients.reset_index(drop=True),
+                            _statistics=statistics.reset_index(drop=True), provenance=provenance, **fields)
 
 
 def compare(

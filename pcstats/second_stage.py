@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -16,9 +17,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .errors import PcstatsError
-from .results import Provenance, Results, package_versions
+from .results import Provenance, Results, build_results, package_versions
 from .specs.trend import TrendSpec
 from .stats.welch import welch_difference
 
@@ -124,9 +125,8 @@ def difference_test(
             statistics[f"{key}_{side}"] = merged[f"{key}_{side}"]
     spec = DifferenceSpec(term=term, a=_describe(res_a, a, on), b=_describe(res_b, b, on), on=tuple(on), conf_level=conf_level)
     hashes = f"{res_a.provenance.data_hash}+{res_b.provenance.data_hash}"
-    return Results(spec, "welch", __version__, tuple(on), _coefficients=coefficients.reset_index(drop=True),
-                   _statistics=statistics.reset_index(drop=True), provenance=Provenance(hashes, None, package_versions()),
-                   units=res_a.units if res_a.units == res_b.units else {})
+    return build_results(spec, "welch", __version__, on, coefficients, statistics,
+                         provenance=Provenance(hashes, None, package_versions()), units=res_a.units if res_a.units == res_b.units else {})
 
 
 def _describe(res: Results, rows: pd.DataFrame, on: list[str]) -> str:
@@ -174,6 +174,7 @@ def trend_gradient(
     """
     from .engines.prepare import group_frame
     from .engines.trend_statsmodels import fit as fit_ols
+    from .engines.preparers import read_formula
 
     if on not in res.by:
         raise PcstatsError(f"trend_gradient(on={on!r}): {on!r} is not a by key of the fit {res.by}.")
@@ -199,6 +200,7 @@ def trend_gradient(
                 int(frame[gname].isna().sum()), len(frame))] if missing else []
     frame = frame[frame[gname].notna()]
     prepared = group_frame(frame, ("trend", gname), ("trend",), rest, 3, removed, digest=res.provenance.data_hash, response="trend")
+    prepared = dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
     return fit_ols(spec, prepared)
 
 

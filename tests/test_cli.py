@@ -142,7 +142,7 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
         assert {f"figures/{paper_figure}.png", f"figures/{paper_figure}.svg"} <= set(manifest["figures"])
     # the paper's Table 1 with the real Bayesian fit: its estimates and no stars, posterior SDs named
     table1 = pd.read_csv(out / "tables" / "paper" / "table1_trends.csv", header=[0, 1], index_col=0)
-    bayes = pd.read_csv(out / "tables" / "bayes_trend_tidy.csv").query("term == 'year_c:region[P]'")
+    bayes = pd.read_csv(out / "tables" / "bayes_trend_tidy.csv").query("term == 'year_c:regionP'")
     cells = table1.xs("Bayesian", axis=1, level=1).loc["P − NoP trend"]
     assert len(cells) == 4 and not cells.str.contains(r"\*|\+").any()
     np.testing.assert_allclose(cells.astype(float), bayes.set_index("season").loc[cells.index, "estimate"], atol=5e-4)

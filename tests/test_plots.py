@@ -33,7 +33,7 @@ def test_mixed_trend_figure_plots_fixed_plus_modes(glmm, tmp_path):
     points = [np.asarray(line.get_xdata(), dtype=float) for line in ax.lines if line.get_marker() == "o"]  # one per region
     assert len(points) == 2
     xs = np.sort(np.concatenate(points))
-    expected = np.sort(np.concatenate([fixed["year_c"] + modes, fixed["year_c"] + fixed["year_c:region[P]"] + modes]))
+    expected = np.sort(np.concatenate([fixed["year_c"] + modes, fixed["year_c"] + fixed["year_c:regionP"] + modes]))
     np.testing.assert_allclose(xs, expected)
     assert "gC m$^{-2}$ yr$^{-2}$" in ax.get_xlabel() and unit_label("yr-2") in ax.get_xlabel()
 

@@ -38,7 +38,7 @@ def test_difference_test_errors(seasonal, trend_input):
 
 def test_interaction_term_agrees_with_the_difference_of_slopes(trend_input, seasonal):
     inter = pc.fit(pc.load_spec("models/trend_interaction.toml"), trend_input).tidy()
-    est = inter[inter["term"] == "year:C(region)[P]"].set_index(["source", "season"])["estimate"]
+    est = inter[inter["term"] == "year:C(region)P"].set_index(["source", "season"])["estimate"]
     diff = pc.difference_test(seasonal.subset(region="P"), seasonal.subset(region="NoP")).tidy().set_index(["source", "season"])["estimate"]
     pd.testing.assert_series_equal(est.sort_index(), diff.sort_index(), check_names=False, rtol=1e-8)
 

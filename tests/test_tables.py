@@ -133,7 +133,7 @@ def test_fits_without_p_values_get_no_stars_and_a_note(ols, no_p):
 
 
 def test_coef_map_selects_and_orders_coef_omit_drops(ols, glmm):
-    tab = table([ols, glmm], coef_map={"year_c": "Trend", "year": "Trend", "region[P]": "P offset"}, gof=None)
+    tab = table([ols, glmm], coef_map={"year_c": "Trend", "year": "Trend", "regionP": "P offset"}, gof=None)
     assert [r.label for r in tab.rows if r.kind == "estimate"] == ["Trend", "P offset"]
     tab = table([ols, glmm], coef_omit="Intercept|sd__", gof=None)
     labels = [r.label for r in tab.rows if r.kind == "estimate"]

@@ -50,7 +50,7 @@ def fit(spec: BayesSpec, prepared: Prepared):
     for group, rows in progress(slices.items(), len(slices), "Bayesian fits"):
         where = group_label(prepared, group)
         data = frame.iloc[rows]
-        design = build_design(spec.parsed, data, where)
+        design = build_design(prepared.model, data, where)
         reason = unfit_reason(design)
         if reason:
             skipped[group] = reason
@@ -240,7 +240,7 @@ def _summaries(spec: BayesSpec, design: Design, data: pd.DataFrame, idata) -> tu
 def _group_trends(design: Design, post):
     """Each level's own trend where the trend varies by level: the fixed slope (if any), every
     fixed interaction with it at the level's values (the interaction's own column divided by the
-    slope, averaged over the level's rows: ``region[P]`` for ``year_c:region[P]``), plus the
+    slope, averaged over the level's rows: ``regionP`` for ``year_c:regionP``), plus the
     level's random slope. For the forest plot of group-level trends."""
     names = list(design.fixed_names)
     beta = post["beta"].values
@@ -304,7 +304,7 @@ def posterior_prob(res, hypothesis: str):
     match = re.match(r"^\s*(.+?)\s*(>=|<=|>|<)\s*(.+?)\s*$", hypothesis or "")
     if not match:
         raise PcstatsError(f"posterior_prob(): {hypothesis!r} must compare a term with a number or another term, "
-                           "e.g. 'year_c:region[P] > 0'.")
+                           "e.g. 'year_c:regionP > 0'.")
     left, op, right = (re.sub(r"\s*:\s*", ":", side) for side in match.groups())
     out = []
     for key, idata in (res.native or {}).items():
@@ -335,13 +335,13 @@ def prior_predictive(spec: BayesSpec, table: pd.DataFrame, draws: int = 500):
     """Prior and prior-predictive draws of ``spec`` on each group's rows (dict of InferenceData by group key)."""
     import pymc as pm
 
-    from . import _FAMILIES
+    from . import prepare
 
-    prepared = _FAMILIES["bayes"][0](spec, table)
+    prepared = prepare(spec, table)
     out = {}
     for group, rows in group_slices(prepared).items():
         data = prepared.frame.iloc[rows]
-        design = build_design(spec.parsed, data, group_label(prepared, group))
+        design = build_design(prepared.model, data, group_label(prepared, group))
         with build_model(spec, design, data):
             out[tuple(prepared.groups.loc[group, list(prepared.by)])] = pm.sample_prior_predictive(draws, random_seed=spec.seed)
     return out

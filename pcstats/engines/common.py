@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..results import TIDY_COLUMNS, Provenance, Results, finish_warnings, package_versions
+from ..results import TIDY_COLUMNS, Provenance, Results, build_results, finish_warnings, package_versions
 from .prepare import Prepared
 
 __all__ = ["assemble", "group_slices", "progress", "group_label"]
@@ -82,13 +82,8 @@ def assemble(
             f"{len(skipped)} of {len(groups)} group(s) not fitted (see glance().dropped_why), e.g. "
             f"{group_label(prepared, first)}: {skipped.at[first, 'dropped_why']}"
         )
-    return Results(
-        spec=spec,
-        engine=engine,
-        engine_version=engine_version,
-        by=prepared.by,
-        _coefficients=coef.reset_index(drop=True),
-        _statistics=stats.reset_index(drop=True),
+    return build_results(
+        spec, engine, engine_version, prepared.by, coef, stats,
         provenance=Provenance(prepared.data_hash, seed, package_versions(*packages)),
         removed=prepared.removed,
         warnings=finish_warnings(messages, type(spec).family),

@@ -1,7 +1,7 @@
 """What every mixed-model engine fits: y, the fixed design X and one block per random-effect term.
 
 Building the matrices once, here, gives every engine the same columns, the same contrasts and
-the same names (pcstats' term names: ``(Intercept)``, ``year_c``, ``region[P]``), so engines
+the same names (pcstats' term names: ``(Intercept)``, ``year_c``, ``regionP``), so engines
 differ only in how they estimate. The checks that make a group unfit for a mixed model live
 here too; each returns a reason that names the term or factor at fault.
 """
@@ -12,14 +12,30 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from formulaic import model_matrix
 
 from ..errors import FormulaError
-from ..specs.formula import EVAL_CONTEXT, term_name
-from ..specs.random_effects import MixedFormula, RandomTerm
+from ..specs.r_formula import ModelFormula
+from ..specs.random_effects import RandomTerm
 from ..stats.ols import aliased_columns
+from .design import design_matrices
 
-__all__ = ["Design", "DesignBlock", "build_design", "unfit_reason", "ran_par_names"]
+__all__ = ["Design", "DesignBlock", "MixedModel", "build_design", "unfit_reason", "ran_par_names"]
+
+
+@dataclass(frozen=True)
+class MixedModel:
+    """A mixed-model formula read once: the fixed part and each random-effect term's own formula."""
+
+    fixed: ModelFormula
+    random: tuple[tuple[RandomTerm, ModelFormula], ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every data column the model reads: fixed part, slopes, grouping factors."""
+        names = list(self.fixed.names)
+        for term, model in self.random:
+            names += [*model.names, *term.factors]
+        return tuple(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,7 @@ class Design:
     X: np.ndarray
     fixed_names: tuple[str, ...]
     blocks: tuple[DesignBlock, ...]
+    sqrt_weights: np.ndarray | None = None  # y, X and Z are scaled by these (lme4's weights)
 
     @property
     def n_random(self) -> int:
@@ -52,16 +69,30 @@ class Design:
         return sum(b.n_levels * b.Z.shape[1] for b in self.blocks)
 
 
-def build_design(formula: MixedFormula, data: pd.DataFrame, where: str) -> Design:
-    """Model matrices of ``formula`` on ``data`` (the rows of one group)."""
-    y, X = _matrix(formula.fixed, data, where)
+def build_design(model: MixedModel, data: pd.DataFrame, where: str, weights: str | None = None) -> Design:
+    """Model matrices of ``model`` on ``data`` (the rows of one group), named as lme4 names them.
+
+    With ``weights`` (a column of positive weights) every row of y, X and Z is scaled by the
+    square root of its weight: the residual variance of the row is then sigma^2 / w, as in lme4.
+    """
+    fixed = design_matrices(model.fixed, data, where)
+    sw = None
+    if weights is not None:
+        w = data[weights].to_numpy(dtype=float)
+        bad = np.flatnonzero(~(w > 0))
+        if len(bad):
+            raise FormulaError(f"weights={weights!r}: {len(bad)} weight(s) in {where} are not positive "
+                               f"(first: {w[bad[0]]!r}); weights must be > 0.")
+        sw = np.sqrt(w)
+    scale = (lambda a: a * (sw[:, None] if a.ndim == 2 else sw)) if sw is not None else (lambda a: a)
     blocks = []
-    for term in formula.random:
-        _, Z = _matrix("~ " + term.formula, data, where, term.text)
+    for term, formula in model.random:
+        Z = design_matrices(formula, data, f"{where} (random-effect term {term.text})").X
         labels = _level_labels(data, term.factors)
         levels, codes = np.unique(labels, return_inverse=True)
-        blocks.append(DesignBlock(term, Z.to_numpy(), tuple(map(term_name, Z.columns)), codes.astype(np.intp), tuple(levels)))
-    return Design(y=y, X=X.to_numpy(), fixed_names=tuple(map(term_name, X.columns)), blocks=tuple(blocks))
+        blocks.append(DesignBlock(term, scale(Z.to_numpy()), tuple(Z.columns), codes.astype(np.intp), tuple(levels)))
+    return Design(y=scale(fixed.y), X=scale(fixed.X.to_numpy()), fixed_names=tuple(fixed.X.columns), blocks=tuple(blocks),
+                  sqrt_weights=sw)
 
 
 def unfit_reason(design: Design) -> str | None:
@@ -96,18 +127,6 @@ def ran_par_names(block: DesignBlock) -> list[tuple[str, int, int]]:
     out = [(f"sd__{c}", i, i) for i, c in enumerate(cols)]
     out += [(f"cor__{cols[i]}.{cols[j]}", i, j) for i in range(len(cols)) for j in range(i + 1, len(cols))]
     return out
-
-
-def _matrix(formula: str, data: pd.DataFrame, where: str, term: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
-    try:
-        mm = model_matrix(formula, data, context=EVAL_CONTEXT, na_action="raise")
-    except Exception as exc:
-        what = f"random-effect term {term}" if term else f"formula {formula!r}"
-        raise FormulaError(f"{what} could not be evaluated for {where}: {exc}") from None
-    if term is not None:
-        return np.empty(0), pd.DataFrame(mm.to_numpy(dtype=float), columns=list(mm.columns))
-    y = mm.lhs.to_numpy(dtype=float).ravel()
-    return y, pd.DataFrame(mm.rhs.to_numpy(dtype=float), columns=list(mm.rhs.columns))
 
 
 def _level_labels(data: pd.DataFrame, factors: tuple[str, ...]) -> np.ndarray:

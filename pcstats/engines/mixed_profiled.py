@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..specs.mixed import MixedSpec
 from ..stats.lmm import Block, fit_lmm, satterthwaite_df
 from .mixed_design import Design

@@ -23,20 +23,23 @@ FitOne = Callable[[MixedSpec, Design, str], dict]
 def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: str, engine_version: str,
               packages: tuple[str, ...]):
     """Fit every group of ``prepared`` with ``fit_one`` and assemble the Results."""
-    parsed = spec.parsed
+    model = prepared.model
     frame = prepared.frame
     fitted = np.full(len(frame), np.nan)
+    response = np.full(len(frame), np.nan)
     tidy_parts, glance_rows, messages, native, skipped = [], [], [], {}, {}
     slices = group_slices(prepared)
     for group, rows in progress(slices.items(), len(slices), f"mixed fits ({engine})"):
         where = group_label(prepared, group)
-        design = build_design(parsed, frame.iloc[rows], where)
+        design = build_design(model, frame.iloc[rows], where, getattr(spec, "weights", None))
         reason = unfit_reason(design)
         if reason:
             skipped[group] = reason
             continue
         _warn_single_rows(design, where, messages)
         out = fit_one(spec, design, where)
+        if design.sqrt_weights is not None:
+            _unweight_likelihood(out["glance"], design.sqrt_weights)
         out["tidy"]["_group"] = group
         tidy_parts.append(out["tidy"])
         glance_rows.append({"_group": group, **out["glance"]})
@@ -47,7 +50,9 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
         if not out["glance"]["converged"]:
             messages.append(f"{where}: the optimizer did not converge.")
         # conditional fitted values: X beta + Z b, as lme4's fitted()
-        fitted[rows] = design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))
+        sw = 1.0 if design.sqrt_weights is None else design.sqrt_weights
+        response[rows] = design.y / sw
+        fitted[rows] = (design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))) / sw
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = out["native"]
     if not tidy_parts and skipped:
         first = next(iter(skipped))
@@ -57,8 +62,17 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
         statistics["year_centre"] = statistics["_group"].map(prepared.groups["year_centre"])
     coefficients = pd.concat(tidy_parts, ignore_index=True)
     return assemble(spec, prepared, engine=engine, engine_version=engine_version, coefficients=coefficients,
-                    statistics=statistics, warnings=messages, augmenter=_augmenter(prepared, parsed, fitted),
+                    statistics=statistics, warnings=messages, augmenter=_augmenter(prepared, model, fitted, response),
                     native=native, packages=packages, skipped=skipped)
+
+
+def _unweight_likelihood(glance: dict, sqrt_weights: np.ndarray) -> None:
+    """The scaled rows' likelihood back on the original scale: + sum(log w) / 2 (lme4's ldW)."""
+    half_log_w = float(np.sum(np.log(sqrt_weights)))
+    glance["log_lik"] = glance["log_lik"] + half_log_w
+    for key in ("aic", "bic", "deviance", "reml_crit"):
+        if key in glance and glance[key] is not None:
+            glance[key] = glance[key] - 2 * half_log_w
 
 
 def _warn_single_rows(design: Design, where: str, messages: list[str]) -> None:
@@ -71,14 +85,14 @@ def _warn_single_rows(design: Design, where: str, messages: list[str]) -> None:
                                 f"which cannot separate the effects of {block.term.text}; their modes are shrunk to the mean.")
 
 
-def _augmenter(prepared: Prepared, parsed, fitted: np.ndarray):
+def _augmenter(prepared: Prepared, model, fitted: np.ndarray, response: np.ndarray):
     def augment() -> pd.DataFrame:
         frame = prepared.frame
         cols = list(dict.fromkeys(list(prepared.by) + (["year"] if "year" in frame.columns else [])
-                                  + [c for c in parsed.names if c in frame.columns]))
+                                  + [c for c in model.names if c in frame.columns]))
         out = frame[cols].copy()
         out["fitted"] = fitted
-        out["resid"] = out[prepared.response] - fitted
+        out["resid"] = response - fitted
         return out.reset_index(drop=True)
 
     return augment

@@ -57,10 +57,10 @@ import pandas as pd
 
 from ..data.contract import key_columns
 from ..errors import ContractError, FormulaError, SpecError, did_you_mean
-from ..specs.formula import EVAL_CONTEXT, term_name
 from ..specs.panel import PanelSpec
 from ..stats.ols import t_test
 from .common import assemble, group_label, group_slices, progress
+from .design import design_matrices
 from .prepare import Prepared, prepare
 
 __all__ = ["fit", "prepare_panel"]
@@ -78,12 +78,16 @@ def prepare_panel(spec: PanelSpec, table: pd.DataFrame) -> Prepared:
         if name not in keys:
             raise SpecError(f"{argument}={name!r} is not a key column of the table.{did_you_mean(name, keys)} "
                             f"Key columns: {', '.join(keys)}.")
-    return prepare(table, spec.formula, spec.by, spec.where, 1, extra=(spec.entity, spec.time))
+    import dataclasses
+
+    from .preparers import read_formula
+
+    prepared = prepare(table, spec.formula, spec.by, spec.where, 1, extra=(spec.entity, spec.time))
+    return dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
 
 
 def fit(spec: PanelSpec, prepared: Prepared):
     """Fit ``spec.formula`` by ``PanelOLS`` in every group of ``prepared``."""
-    from formulaic import model_matrix
     from linearmodels import PanelOLS
     from linearmodels.panel.utility import AbsorbingEffectError
 
@@ -102,17 +106,14 @@ def fit(spec: PanelSpec, prepared: Prepared):
             skipped[group] = f"not fitted: {n_entities} {spec.entity} value(s) < min_entities={spec.min_entities}"
             continue
         _check_unique(spec, data, where)
-        try:
-            mm = model_matrix(spec.formula, data, context=EVAL_CONTEXT, na_action="raise")
-        except Exception as exc:
-            raise FormulaError(f"formula {spec.formula!r} could not be evaluated for {where}: {exc}") from None
-        X = mm.rhs.drop(columns=["Intercept"]) if has_effects and "Intercept" in mm.rhs.columns else mm.rhs
+        matrices = design_matrices(prepared.model, data, where)
+        X = matrices.X.drop(columns=["(Intercept)"]) if has_effects and "(Intercept)" in matrices.X.columns else matrices.X
         if X.shape[1] == 0:
             raise FormulaError(f"formula {spec.formula!r} has no regressors besides the intercept, which the effects absorb; "
                                "add a regressor, e.g. 'NEE ~ AirT'.")
         index = pd.MultiIndex.from_arrays([pd.factorize(entity, sort=True)[0], pd.factorize(data[spec.time], sort=True)[0]])
-        y = pd.Series(mm.lhs.to_numpy(dtype=float).ravel(), index=index, name=prepared.response)
-        x = pd.DataFrame(X.to_numpy(dtype=float), index=index, columns=[term_name(c) for c in X.columns])
+        y = pd.Series(matrices.y, index=index, name=prepared.response)
+        x = pd.DataFrame(X.to_numpy(dtype=float), index=index, columns=list(X.columns))
         n_effects = (n_entities if spec.entity_effects else 0) + (n_time - (1 if spec.entity_effects else 0) if spec.time_effects else 0)
         if len(y) - x.shape[1] - n_effects <= 0:
             skipped[group] = (f"not fitted: {len(y)} observations for {x.shape[1]} slope(s) and {n_effects} effects "

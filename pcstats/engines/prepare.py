@@ -17,9 +17,11 @@ Steps, each reported:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,7 @@ from ..data.contract import key_columns, validate
 from ..errors import ContractError, FormulaError, SpecError, did_you_mean
 from ..specs.formula import evaluate_where, parse_formula, where_names
 
-__all__ = ["Prepared", "prepare", "group_frame", "data_hash"]
+__all__ = ["Prepared", "prepare", "prepare_frame", "group_frame", "data_hash", "is_long"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,13 @@ class Prepared:
     units: dict[str, str]
     removed: pd.DataFrame
     data_hash: str
+    model: Any = None  # the formula read once with the data's columns (ModelFormula, MixedModel, ...)
+    long: bool = True  # rows came from a long table (else from a model frame)
+
+
+def is_long(data: pd.DataFrame) -> bool:
+    """A data frame is a long table when it has the contract's ``variable`` and ``value`` columns."""
+    return "variable" in data.columns and "value" in data.columns
 
 
 def data_hash(table: pd.DataFrame) -> str:
@@ -98,22 +107,23 @@ def prepare(
                 f"variable in the table.{did_you_mean(name, keys + present)} Variables present: {', '.join(present)}; "
                 f"key columns: {', '.join(keys)}."
             )
-    if parsed.response not in present:
+    if len(parsed.response_names) != 1 or parsed.response_names[0] not in present:
         raise FormulaError(f"formula {formula!r}: the response {parsed.response!r} must be a variable of the table ({', '.join(present)}).")
+    response = parsed.response_names[0]
     needed = [n for n in dict.fromkeys(names + sorted(filter_names)) if n in present and n not in keys]
 
     removed = []
     long = table[table["variable"].isin(needed)]
     if where and filter_names <= set(keys):
         # a filter on key columns picks the response's rows; other variables are matched to them
-        response_rows = (long["variable"] == parsed.response).to_numpy()
+        response_rows = (long["variable"] == response).to_numpy()
         keep = np.ones(len(long), dtype=bool)
         keep[response_rows] = evaluate_where(where, long[response_rows])
-        removed.append(("where", f"{parsed.response} rows not matching where={where!r}",
+        removed.append(("where", f"{response} rows not matching where={where!r}",
                         int((~keep).sum()), int(response_rows.sum())))
         long = long[keep]
     units = _units(long, needed)
-    wide = _pivot(long, keys, needed, parsed.response)
+    wide = _pivot(long, keys, needed, response)
     if where and not filter_names <= set(keys):
         keep = evaluate_where(where, wide)
         removed.append(("where", f"observations not matching where={where!r}", int((~keep).sum()), len(wide)))
@@ -121,7 +131,57 @@ def prepare(
     if wide.empty:
         raise ContractError(_empty_message(table, where, filter_names, keys))
 
-    return group_frame(wide, names, needed, by, min_years, removed, units, digest, parsed.response, sort_years)
+    return group_frame(wide, names, needed, by, min_years, removed, units, digest, response, sort_years)
+
+
+def prepare_frame(
+    data: pd.DataFrame,
+    names: Sequence[str],
+    by: Sequence[str],
+    where: str | None,
+    min_years: int,
+    response: str,
+    argument: str = "formula",
+) -> Prepared:
+    """Rows of a model frame (any data frame, formula names are its columns) ready to fit.
+
+    ``names`` are the columns the model reads (formula, random effects, weights); ``by`` and
+    ``where`` may name any column. Rows with a NaN in a model column are dropped and counted once.
+    """
+    columns = [str(c) for c in data.columns]
+    if len(set(columns)) != len(columns):
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        raise ContractError(f"the data frame has duplicated column names ({', '.join(dup)}); rename them before fitting.")
+    data = data.set_axis(columns, axis=1)
+    filter_names = where_names(where) if where else set()
+    for label, wanted in ((argument, names), ("by", by), ("where", sorted(filter_names))):
+        for name in wanted:
+            if name not in columns and not (name in DERIVED and DERIVED[name] in columns):
+                what = f"by={tuple(by)!r}: {name!r} is not" if label == "by" else f"{label} names {name!r}, which is not"
+                raise FormulaError(f"{what} a column of this data frame ({columns_text(name, columns)}).")
+    digest = data_hash(data)
+    keep_cols = list(dict.fromkeys([*by, *[n for n in names if n in columns], *sorted(filter_names)]))
+    wide = data[keep_cols]
+    removed = []
+    if where:
+        keep = evaluate_where(where, wide)
+        removed.append(("where", f"rows not matching where={where!r}", int((~keep).sum()), len(wide)))
+        wide = wide[keep]
+        if wide.empty:
+            raise ContractError(f"where={where!r} leaves no rows of the data frame to fit.")
+    if wide.empty:
+        raise ContractError("the data frame has no rows to fit.")
+    model_cols = [n for n in names if n in columns]
+    prepared = group_frame(wide.reset_index(drop=True), [*names, *by], [*model_cols, *by], by, min_years, removed,
+                           {}, digest, response, sort_years=False)
+    return dataclasses.replace(prepared, long=False)
+
+
+def columns_text(name: str, columns: Sequence[str]) -> str:
+    """``columns: a, b, c; did you mean 'b'?`` for messages about a model frame."""
+    shown = ", ".join(map(str, columns[:30])) + (" ..." if len(columns) > 30 else "")
+    hint = did_you_mean(name, columns).strip()
+    return f"columns: {shown}" + (f"; {hint[0].lower()}{hint[1:]}" if hint else "")
 
 
 def group_frame(
@@ -138,7 +198,9 @@ def group_frame(
 ) -> Prepared:
     """Group a wide frame, drop rows with NaN in ``check_nan`` columns, flag short groups.
 
-    Without a ``year`` column, ``min_years`` counts observations.
+    A row missing several columns is counted once, under the first of ``check_nan`` it lacks, so
+    the counts in ``dropped_why`` add up to ``n_dropped``. Without a ``year`` column,
+    ``min_years`` counts observations.
     """
     columns = tuple(dict.fromkeys(columns))
     codes = wide.groupby(list(by), sort=True, dropna=False).ngroup() if by else pd.Series(0, index=wide.index)
@@ -146,9 +208,9 @@ def group_frame(
     groups = wide.groupby("_group", sort=True).agg(n_rows=("_group", "size"), **{b: (b, "first") for b in by})
     nan_any = np.zeros(len(wide), dtype=bool)
     reasons = pd.DataFrame(index=groups.index)
-    for col in check_nan:
+    for col in check_nan:  # each row counted once, under the first model column (in formula order) it lacks
         if col in columns:
-            isnan = wide[col].isna().to_numpy()
+            isnan = wide[col].isna().to_numpy() & ~nan_any
             nan_any |= isnan
             reasons[col] = pd.Series(isnan).groupby(wide["_group"].to_numpy()).sum()
     kept = wide[~nan_any]

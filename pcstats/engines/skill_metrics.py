@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..data.contract import key_columns, validate
 from ..errors import ContractError, SpecError, did_you_mean
 from ..specs.formula import evaluate_where, where_names

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..errors import EngineError
 from ..specs.formula import parse_formula
 from ..specs.trend import TrendSpec
@@ -26,6 +26,8 @@ def supports(spec: TrendSpec, prepared: Prepared) -> str | None:
     parsed = parse_formula(spec.formula)
     if parsed.factors != ("year",) or not parsed.has_intercept:
         return f"it fits only 'y ~ year', not {spec.formula!r}"
+    if spec.weights is not None:
+        return "it fits unweighted OLS only"
     if spec.method != "ols" or spec.cov_type != "nonrobust":
         return f"it gives nonrobust OLS only (method={spec.method!r}, cov_type={spec.cov_type!r} asked)"
     frame = prepared.frame

@@ -16,14 +16,13 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from formulaic import model_matrix
 
-from ..errors import EngineError, FormulaError
-from ..specs.formula import EVAL_CONTEXT, parse_formula, term_name
+from ..errors import EngineError
 from ..specs.trend import TrendSpec
 from ..stats.hac import default_lags, newey_west
 from ..stats.ols import aliased_columns, t_test
 from .common import assemble, group_label, group_slices, progress
+from .design import design_matrices
 from .prepare import Prepared
 
 __all__ = ["fit"]
@@ -33,19 +32,21 @@ def fit(spec: TrendSpec, prepared: Prepared):
     """Fit ``spec.formula`` by OLS in every group of ``prepared``."""
     if spec.method != "ols":
         raise EngineError(f"engine='statsmodels' fits method='ols'; method={spec.method!r} needs engine='mannkendall' or 'auto'.")
-    intercept = parse_formula(spec.formula).has_intercept
+    intercept = prepared.model.intercept
     slices = group_slices(prepared)
     skipped: dict[int, str] = {}
     frame = prepared.frame
     fitted = np.full(len(frame), np.nan)
+    response = np.full(len(frame), np.nan)
     coef_parts, stat_rows, messages, native = [], [], [], {}
     for group, rows in progress(slices.items(), len(slices), "OLS fits"):
         data = frame.iloc[rows]
         where = group_label(prepared, group)
-        y, X = _design(spec.formula, data, where)
+        matrices = design_matrices(prepared.model, data, where)
+        y, X, offset = matrices.y, matrices.X, matrices.offset
         aliased = aliased_columns(X)
         if aliased:
-            messages.append(f"{where}: design is rank-deficient; aliased term(s) {[term_name(c) for c in aliased]} get NaN estimates (as R's lm).")
+            messages.append(f"{where}: design is rank-deficient; aliased term(s) {list(aliased)} get NaN estimates (as R's lm).")
         kept = [c for c in X.columns if c not in aliased]
         n, k = X[kept].shape
         if n <= k:
@@ -55,25 +56,27 @@ def fit(spec: TrendSpec, prepared: Prepared):
             skipped[group] = (f"not fitted: HAC prewhitening fits a VAR(1) to {k} estimating functions and needs "
                               f"more than {2 * k + 1} observations, not {n}")
             continue
-        res = sm.OLS(y, X[kept].to_numpy()).fit()
+        w = _weights(spec, data, where)
+        res = (sm.OLS(y, X[kept].to_numpy()) if w is None else sm.WLS(y, X[kept].to_numpy(), weights=w)).fit()
         cov, extra = res.cov_params(), {}
         if spec.cov_type == "HAC":
             cov, extra = _hac(spec, X[kept].to_numpy(), res.resid, data, where, messages)
         se = np.sqrt(np.diag(cov))
         stat, p, low, high = t_test(res.params, se, np.full(k, res.df_resid), spec.conf_level)
-        coef = pd.DataFrame({"term": [term_name(c) for c in kept], "estimate": res.params, "std_error": se,
+        coef = pd.DataFrame({"term": kept, "estimate": res.params, "std_error": se,
                              "statistic": stat, "p_value": p, "conf_low": low, "conf_high": high})
         if aliased:
-            coef = pd.concat([coef, pd.DataFrame({"term": [term_name(c) for c in aliased]})], ignore_index=True)
-            coef = coef.set_index("term").loc[[term_name(c) for c in X.columns]].reset_index()
+            coef = pd.concat([coef, pd.DataFrame({"term": list(aliased)})], ignore_index=True)
+            coef = coef.set_index("term").loc[list(X.columns)].reset_index()
         coef["_group"] = group
         coef_parts.append(coef)
         llf = res.llf
-        r2, adj = _r_squared(y, res.ssr, n, res.df_resid, intercept)
+        r2, adj = _r_squared(y, res.ssr, n, res.df_resid, intercept, w)
         stat_rows.append({"_group": group, "df_residual": res.df_resid, "r_squared": r2,
                           "adj_r_squared": adj, "sigma": np.sqrt(res.scale), "log_lik": llf,
                           "aic": -2 * llf + 2 * (k + 1), "bic": -2 * llf + np.log(n) * (k + 1), **extra})
-        fitted[rows] = res.fittedvalues
+        fitted[rows] = res.fittedvalues + (0.0 if offset is None else offset)
+        response[rows] = y + (0.0 if offset is None else offset)
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = res
     coefficients = pd.concat(coef_parts, ignore_index=True) if coef_parts else _empty_coefficients()
     coefficients.insert(0, "component", "fixed")
@@ -81,26 +84,29 @@ def fit(spec: TrendSpec, prepared: Prepared):
     return assemble(
         spec, prepared, engine="statsmodels", engine_version=metadata.version("statsmodels"),
         coefficients=coefficients, statistics=statistics, warnings=messages,
-        augmenter=_augmenter(prepared, fitted), native=native, packages=("statsmodels", "formulaic"),
+        augmenter=_augmenter(prepared, fitted, response), native=native, packages=("statsmodels", "formulaic"),
         skipped=skipped,
     )
 
 
-def _r_squared(y: np.ndarray, rss: float, n: int, df_residual: float, intercept: bool) -> tuple[float, float]:
-    """R^2 as R's summary.lm: centred when the formula has an intercept, uncentred when it has none."""
-    tss = float(np.sum((y - y.mean()) ** 2)) if intercept else float(np.sum(y**2))
+def _r_squared(y: np.ndarray, rss: float, n: int, df_residual: float, intercept: bool,
+               w: np.ndarray | None = None) -> tuple[float, float]:
+    """R^2 as R's summary.lm: centred when the formula has an intercept, uncentred when it has none (weighted with weights)."""
+    w = np.ones_like(y) if w is None else w
+    tss = float(np.sum(w * (y - np.average(y, weights=w)) ** 2)) if intercept else float(np.sum(w * y**2))
     r2 = 1.0 - rss / tss
     return r2, 1.0 - (1.0 - r2) * (n - int(intercept)) / df_residual
 
 
-def _design(formula: str, data: pd.DataFrame, where: str) -> tuple[np.ndarray, pd.DataFrame]:
-    try:
-        mm = model_matrix(formula, data, context=EVAL_CONTEXT, na_action="raise")
-    except Exception as exc:
-        raise FormulaError(f"formula {formula!r} could not be evaluated for {where}: {exc}") from None
-    y = mm.lhs.to_numpy(dtype=float).ravel()
-    X = pd.DataFrame(mm.rhs.to_numpy(dtype=float), columns=list(mm.rhs.columns))
-    return y, X
+def _weights(spec: TrendSpec, data: pd.DataFrame, where: str) -> np.ndarray | None:
+    if spec.weights is None:
+        return None
+    w = data[spec.weights].to_numpy(dtype=float)
+    bad = np.flatnonzero(~(w > 0))
+    if len(bad):
+        raise EngineError(f"weights={spec.weights!r}: {len(bad)} weight(s) in {where} are not positive (first: {w[bad[0]]!r}); "
+                          "weights must be > 0 (drop those rows with where=).")
+    return w
 
 
 def _hac(spec: TrendSpec, X: np.ndarray, resid: np.ndarray, data: pd.DataFrame, where: str, messages: list[str]):
@@ -119,12 +125,14 @@ def _hac(spec: TrendSpec, X: np.ndarray, resid: np.ndarray, data: pd.DataFrame, 
     return cov, {"cov_type": "HAC", "hac_lags": lags, "hac_prewhite": spec.hac_prewhite}
 
 
-def _augmenter(prepared: Prepared, fitted: np.ndarray):
+def _augmenter(prepared: Prepared, fitted: np.ndarray, response: np.ndarray):
     def augment() -> pd.DataFrame:
-        cols = list(dict.fromkeys(list(prepared.by) + (["year"] if "year" in prepared.frame.columns else []) + list(c for c in prepared.columns if c in prepared.frame.columns)))
-        out = prepared.frame[cols].copy()
+        frame = prepared.frame
+        names = [c for c in [*prepared.by, *(["year"] if "year" in frame.columns else []), *prepared.columns]
+                 if c in frame.columns and c != "_group"]
+        out = frame[list(dict.fromkeys(names))].copy()
         out["fitted"] = fitted
-        out["resid"] = out[prepared.response] - fitted
+        out["resid"] = response - fitted  # on the response's scale as the formula writes it (log(y) for log(y) ~ x)
         return out.reset_index(drop=True)
 
     return augment

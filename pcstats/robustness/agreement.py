@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..errors import PcstatsError
-from ..results import Provenance, Results, package_versions
+from ..results import Provenance, Results, build_results, package_versions
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -147,7 +147,7 @@ def sign_agreement(
     spec = SignAgreementSpec(slope=made.slope, over=over, threshold=int(threshold), n_sources=len(made.sources),
                              cells=tuple(made.cells), regions=made.regions, alpha=alpha)
     per_cell = counts[[*made.group, *made.cells, *_COUNTS, "agree_sign"]].reset_index(drop=True)
-    return Results(spec, "count", __version__, tuple(made.group), _coefficients=coefficients, _statistics=statistics,
+    return build_results(spec, "count", __version__, made.group, coefficients, statistics,
                    provenance=Provenance(made.digest, None, package_versions()), removed=made.removed,
                    augmenter=per_cell.copy)
 

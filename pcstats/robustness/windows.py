@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .. import __version__
+from .._version import __version__
 from ..engines.prepare import prepare
 from ..errors import PcstatsError
-from ..results import Provenance, Results, finish_warnings, package_versions
+from ..results import Provenance, Results, build_results, finish_warnings, package_versions
 from ..specs.formula import parse_formula
 from ..specs.trend import TrendSpec
 from ..stats.ols import t_test
@@ -127,9 +127,8 @@ class WindowResults(Results):
             diff = pair[on].assign(**{key: f"{a} - {b}"}, estimate=r["estimate"], p_value=r["p_value"])
             parts.append(_distribution(diff, keys, alpha, "difference"))
         spec = WindowSummarySpec(self.spec, float(alpha), None if contrast is None else tuple(contrast))
-        return Results(spec, "window_summary", __version__, tuple(keys),
-                       _coefficients=pd.concat([c for c, _ in parts], ignore_index=True),
-                       _statistics=pd.concat([s for _, s in parts], ignore_index=True), provenance=self.provenance,
+        return build_results(spec, "window_summary", __version__, keys, pd.concat([c for c, _ in parts], ignore_index=True),
+                             pd.concat([s for _, s in parts], ignore_index=True), provenance=self.provenance,
                        removed=self.removed, warnings=self.warnings, units=dict(self.units))
 
 
@@ -243,7 +242,6 @@ def random_windows(spec: TrendSpec, table: pd.DataFrame, n: int = 10_000, min_le
         messages.append(f"{int(missing.sum())} of {missing.size} window x group fits have fewer than 3 years with data "
                         "and are NaN (glance().dropped_why)")
     window_spec = WindowSpec(trend=spec, n=int(n), min_length=int(min_length), max_length=max_length, seed=seed)
-    return WindowResults(window_spec, "window_ols", __version__, ("window", *prepared.by),
-                         _coefficients=coefficients, _statistics=statistics,
-                         provenance=Provenance(prepared.data_hash, seed, package_versions()), removed=prepared.removed,
+    return build_results(window_spec, "window_ols", __version__, ("window", *prepared.by), coefficients, statistics,
+                         cls=WindowResults, provenance=Provenance(prepared.data_hash, seed, package_versions()), removed=prepared.removed,
                          warnings=finish_warnings(messages, "robustness"), units=dict(prepared.units), model_data=prepared)

@@ -1,7 +1,7 @@
 """Frozen model specs and the spec files that store them. Never imports an engine."""
 
 from .bayes import BayesSpec
-from .files import SPEC_TYPES, load_spec, save_spec
+from .files import load_spec, save_spec
 from .formula import SAFE_TRANSFORMS
 from .mixed import MixedSpec
 from .panel import PanelSpec
@@ -10,5 +10,5 @@ from .sem import SEMSpec
 from .skill import SkillSpec
 from .trend import TrendSpec
 
-__all__ = ["BayesSpec", "SAFE_TRANSFORMS", "SPEC_TYPES", "MixedSpec", "PanelSpec", "Q10Spec", "SEMSpec", "SkillSpec", "TrendSpec", "load_spec",
+__all__ = ["BayesSpec", "SAFE_TRANSFORMS", "MixedSpec", "PanelSpec", "Q10Spec", "SEMSpec", "SkillSpec", "TrendSpec", "load_spec",
            "save_spec"]

@@ -39,3 +39,16 @@ def replace_fields(spec: Any, changes: dict[str, Any]) -> Any:
                 f"{type(spec).__name__} has no field {key!r}.{did_you_mean(key, names)} Fields: {', '.join(sorted(names))}."
             )
     return dataclasses.replace(spec, **changes)
+
+
+def engine_name(spec: Any) -> None:
+    """Refuse an engine the spec's family does not have, naming the ones it has (from :mod:`pcstats.families`)."""
+    from ..families import FAMILIES  # the one list of engines; imported when a spec is made, not with pcstats.specs
+
+    family = FAMILIES.get(type(spec).family)
+    if family is None:
+        return
+    names = [*family.engines, *(["auto"] if family.auto else [])]
+    if not isinstance(spec.engine, str) or spec.engine not in names:
+        raise SpecError(f"engine={spec.engine!r} is not an engine of {type(spec).__name__}."
+                        f"{did_you_mean(str(spec.engine), names)} Engines: {', '.join(names)}.")

@@ -20,19 +20,9 @@ from pathlib import Path
 
 from ..errors import SpecError, did_you_mean
 from .formula import check_formula_vocabulary
-from .bayes import BayesSpec
-from .mixed import MixedSpec
-from .panel import PanelSpec
-from .q10 import Q10Spec
 from .random_effects import parse_mixed_formula
-from .sem import SEMSpec
-from .skill import SkillSpec
-from .trend import TrendSpec
 
-__all__ = ["SPEC_TYPES", "load_spec", "save_spec"]
-
-SPEC_TYPES: dict[str, type] = {"trend": TrendSpec, "mixed": MixedSpec, "sem": SEMSpec, "bayes": BayesSpec, "skill": SkillSpec,
-                               "q10": Q10Spec, "panel": PanelSpec}
+__all__ = ["load_spec", "save_spec"]
 
 
 def load_spec(path: str | Path, *, trust: bool = False):
@@ -51,6 +41,8 @@ def load_spec(path: str | Path, *, trust: bool = False):
     >>> pc.load_spec("models/trend_annual.toml").by
     ('source', 'region')
     """
+    from ..families import FAMILIES  # the family records name each family's spec type and engines
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_spec: no spec file at {str(path)!r} (give a .toml file, not a folder).")
@@ -59,10 +51,14 @@ def load_spec(path: str | Path, *, trust: bool = False):
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc}).") from None
     family = data.pop("family", None)
-    if family not in SPEC_TYPES:
-        hint = did_you_mean(str(family), SPEC_TYPES) if family else ""
-        raise SpecError(f"{path}: 'family' must be one of {sorted(SPEC_TYPES)}, got {family!r}.{hint}")
-    cls = SPEC_TYPES[family]
+    if family not in FAMILIES:
+        hint = did_you_mean(str(family), FAMILIES) if family else ""
+        raise SpecError(f"{path}: 'family' must be one of {sorted(FAMILIES)}, got {family!r}.{hint}")
+    cls = FAMILIES[family].spec
+    engines = [*FAMILIES[family].engines, *(["auto"] if FAMILIES[family].auto else [])]
+    if "engine" in data and data["engine"] not in engines:
+        raise SpecError(f"{path}: engine={data['engine']!r} is not an engine of family {family!r}."
+                        f"{did_you_mean(str(data['engine']), engines)} Engines: {', '.join(engines)}.")
     fields = {f.name for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:

@@ -1,7 +1,7 @@
 """R-style formulas and row filters: parsing, the safe vocabulary, and term names.
 
-Formulas are Wilkinson formulas as in R's ``lm`` (parsed by formulaic): ``NEE ~ year``,
-``NEE ~ year * C(region)``, ``NEE ~ log(GPP) + center(AirT)``.
+Formulas are R's formulas (read by :mod:`pcstats.specs.r_formula` on top of formulaic):
+``NEE ~ year``, ``NEE ~ year * region``, ``mpg ~ wt * hp + factor(cyl)``, ``log(y) ~ poly(x, 2)``.
 
 Spec files may only use :data:`SAFE_TRANSFORMS` and arithmetic; anything else (attribute access,
 other calls, subscripts, lambdas, ...) is refused unless the caller passes ``trust=True``.
@@ -9,8 +9,8 @@ Row filters (``where``) are comparisons of columns with literals joined by ``and
 e.g. ``"season == 'ANN' and year >= 1980"`` or ``"region in ['P', 'NoP']"``; they are evaluated
 by a small interpreter here, never by ``eval``.
 
-Term names follow one convention across engines: ``(Intercept)`` as in R and broom, formulaic's
-names otherwise, with treatment-contrast levels written ``name[level]`` (``C(region)[P]``).
+Term names are R's, in every engine: ``(Intercept)``, ``regionP``, ``factor(cyl)6``, ``year_c:regionP``
+(see :mod:`pcstats.engines.design`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FormulaError
+from .r_formula import CONTRASTS, ModelFormula, model_formula
 
 __all__ = [
     "SAFE_TRANSFORMS",
@@ -33,98 +34,78 @@ __all__ = [
     "check_where",
     "where_names",
     "evaluate_where",
-    "term_name",
-    "EVAL_CONTEXT",
 ]
 
-SAFE_TRANSFORMS: tuple[str, ...] = ("log", "log10", "log1p", "exp", "sqrt", "abs", "center", "scale", "C")
-
-#: functions formulas can call besides formulaic's own transforms (C, center, scale, ...)
-EVAL_CONTEXT: dict[str, object] = {"log1p": np.log1p, "sqrt": np.sqrt, "abs": np.abs}
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
+SAFE_TRANSFORMS: tuple[str, ...] = ("log", "log10", "log2", "log1p", "exp", "sqrt", "abs", "center", "scale", "C", "I",
+                                    "poly", "factor", "ordered", "offset")
 
 
 @dataclass(frozen=True)
 class ParsedFormula:
-    """A formula split into what pcstats needs: response, names used, factor expressions."""
+    """A formula split into what pcstats needs: response, names used, factors as R labels them.
+
+    ``model`` is the formula read by :func:`pcstats.specs.r_formula.model_formula` without data;
+    engines read it again with the data's columns (``.`` and dotted names need them).
+    """
 
     text: str
-    response: str
-    names: tuple[str, ...]  # every data name on either side, response first
-    factors: tuple[str, ...]  # right-hand-side factor expressions, as formulaic sees them
+    response: str  # R's label of the left-hand side: 'NEE', 'log(Ozone)'
+    names: tuple[str, ...]  # every data name on either side, the response's first
+    factors: tuple[str, ...]  # right-hand-side factors, as R labels them ('year', 'factor(cyl)')
     has_intercept: bool
+    model: ModelFormula
+
+    @property
+    def response_names(self) -> tuple[str, ...]:
+        """The data names the left-hand side reads (``('Ozone',)`` for ``log(Ozone)``)."""
+        return self.model.response.names if self.model.response else ()
 
 
 def parse_formula(text: str, argument: str = "formula") -> ParsedFormula:
-    """Parse an R-style formula; the response must be a single name.
+    """Parse an R-style formula (R's formula language: see :mod:`pcstats.specs.r_formula`).
 
     >>> p = parse_formula("NEE ~ year * C(region)")
     >>> p.response, p.names
     ('NEE', ('NEE', 'year', 'region'))
+    >>> parse_formula("log(Ozone) ~ Solar.R + I(Temp^2)").names
+    ('Ozone', 'Solar.R', 'Temp')
     """
-    from formulaic import Formula  # formulaic is light; kept local so spec import stays cheap
-
-    if not isinstance(text, str) or "~" not in text:
-        raise FormulaError(f"{argument}={text!r} is not a formula; write it as 'response ~ terms', e.g. 'NEE ~ year'.")
-    try:
-        formula = Formula(text)
-    except Exception as exc:  # formulaic raises several types; all mean bad syntax
-        message = _ANSI.sub("", str(exc)).strip().splitlines()[0]
-        raise FormulaError(f"{argument}={text!r} cannot be parsed: {message}") from None
-    lhs = [f.expr for term in formula.lhs for f in term.factors]
-    if len(lhs) != 1 or not lhs[0].isidentifier():
-        raise FormulaError(f"{argument}={text!r}: the left-hand side must be one variable name, e.g. 'NEE ~ year'.")
-    factors: list[str] = []
-    intercept = False
-    for term in formula.rhs:
-        for factor in term.factors:
-            if factor.expr == "1":
-                intercept = True
-            elif factor.expr not in ("0", "-1") and factor.expr not in factors:
-                factors.append(factor.expr)
-    names = [lhs[0]]
-    for expr in factors:
-        for name in _names_in(expr, argument):
-            if name not in names:
-                names.append(name)
-    return ParsedFormula(text=text, response=lhs[0], names=tuple(names), factors=tuple(factors), has_intercept=intercept)
+    model = model_formula(text, argument=argument)
+    return ParsedFormula(text=text, response=model.response.label, names=model.names, factors=model.factors,
+                         has_intercept=model.intercept, model=model)
 
 
-def _names_in(expr: str, argument: str) -> list[str]:
-    tree = _parse_expr(expr, argument)
-    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    return [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called]
-
-
-def _parse_expr(expr: str, argument: str) -> ast.Expression:
-    try:
-        return ast.parse(expr, mode="eval")
-    except SyntaxError:
-        raise FormulaError(f"{argument}: {expr!r} is not a valid expression.") from None
-
-
-_ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.FloorDiv, ast.Mod)
+_ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.FloorDiv, ast.Mod, ast.BitXor)
+_SAFE_KEYWORDS = ("degree", "raw")
 
 
 def check_formula_vocabulary(text: str, argument: str = "formula") -> ParsedFormula:
     """Refuse a formula that calls anything outside :data:`SAFE_TRANSFORMS`.
 
-    >>> check_formula_vocabulary("NEE ~ log(GPP)").response
+    >>> check_formula_vocabulary("NEE ~ log(GPP) + factor(region) + I(AirT^2)").response
     'NEE'
     >>> check_formula_vocabulary("NEE ~ os.system('x')")
     Traceback (most recent call last):
     ...
-    pcstats.errors.FormulaError: formula='NEE ~ os.system(...)' uses 'os.system', which is outside the safe vocabulary (log, log10, log1p, exp, sqrt, abs, center, scale, C). Rewrite the term, or load the spec with trust=True if you wrote the file yourself.
+    pcstats.errors.FormulaError: formula='NEE ~ os.system(...)' uses 'os.system', which is outside the safe vocabulary (log, log10, log2, log1p, exp, sqrt, abs, center, scale, C, I, poly, factor, ordered, offset). Rewrite the term, or load the spec with trust=True if you wrote the file yourself.
     """
     parsed = parse_formula(text, argument)
-    for expr in parsed.factors:
-        tree = _parse_expr(expr, argument)
+    model = parsed.model
+    factors = [model.response] + [f for term in model.terms for f in term] + list(model.offsets)
+    for factor in factors:
+        tree = _parse_expr(re.sub(r"`[^`]+`", "_quoted_", factor.expr), argument)
+        contrasts = {id(n) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                     and n.value.id == "contr" and n.attr in CONTRASTS}
+        inside = {id(c) for n in ast.walk(tree) if id(n) in contrasts for c in ast.walk(n)}
         for node in ast.walk(tree):
             bad = None
+            if id(node) in inside:
+                continue
             if isinstance(node, ast.Call):
-                if not (isinstance(node.func, ast.Name) and node.func.id in SAFE_TRANSFORMS) or node.keywords:
-                    bad = ast.unparse(node.func) if not node.keywords else ast.unparse(node)
+                if not (isinstance(node.func, ast.Name) and node.func.id in SAFE_TRANSFORMS):
+                    bad = ast.unparse(node.func)
+                elif any(k.arg not in _SAFE_KEYWORDS for k in node.keywords):
+                    bad = ast.unparse(node)
             elif not isinstance(node, (ast.Expression, ast.Name, ast.Load, ast.Constant, ast.BinOp, ast.UnaryOp, *_ARITH)):
                 bad = ast.unparse(node)
             elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
@@ -137,6 +118,13 @@ def check_formula_vocabulary(text: str, argument: str = "formula") -> ParsedForm
                     "if you wrote the file yourself."
                 )
     return parsed
+
+
+def _parse_expr(expr: str, argument: str) -> ast.Expression:
+    try:
+        return ast.parse(expr, mode="eval")
+    except SyntaxError:
+        raise FormulaError(f"{argument}: {expr!r} is not a valid expression.") from None
 
 
 _COMPARE = {
@@ -264,14 +252,3 @@ def _known_values(column: pd.Series, values: list, node: ast.AST) -> None:
             f"where: {ast.unparse(node)!r} lists {unknown[0]!r}, which column {column.name!r} never holds."
             f"{did_you_mean(unknown[0], map(str, present))} Values: {', '.join(sorted(map(str, present))[:12])}."
         )
-
-
-def term_name(column: str) -> str:
-    """Map a formulaic column name to pcstats' term convention.
-
-    >>> term_name("Intercept"), term_name("year:C(region)[T.P]")
-    ('(Intercept)', 'year:C(region)[P]')
-    """
-    if column == "Intercept":
-        return "(Intercept)"
-    return column.replace("[T.", "[")

@@ -6,14 +6,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from .checks import choice, normalise_by, replace_fields, typed
+from .checks import engine_name, normalise_by, replace_fields, typed
 from .formula import check_where
 from .random_effects import MixedFormula, parse_mixed_formula
 
-__all__ = ["MixedSpec", "MIXED_ENGINES"]
-
-#: engines that fit MixedSpec, and what each supports (see each engine's module)
-MIXED_ENGINES: tuple[str, ...] = ("profiled", "statsmodels", "lme4")
+__all__ = ["MixedSpec"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +35,10 @@ class MixedSpec:
     conf_level
         Level of the Wald intervals of the fixed effects (t with the engine's df where it has
         them, normal otherwise).
+    weights
+        A column of positive weights, as ``lmer(..., weights = w)``: the residual variance of a row
+        is sigma^2 / w. Every engine fits the rows scaled by sqrt(w); the log-likelihood, AIC, BIC
+        and deviance are on the original scale, as lme4 reports them.
     engine
         ``"profiled"`` (default: lme4's profiled-deviance algorithm in numpy, with lmerTest's
         Satterthwaite df; no R needed), ``"statsmodels"`` (MixedLM; Wald z tests, no df; fits one
@@ -61,6 +62,7 @@ class MixedSpec:
     where: str | None = None
     reml: bool = True
     conf_level: float = 0.95
+    weights: str | None = None
     engine: str = "profiled"
     name: str | None = None
 
@@ -75,7 +77,9 @@ class MixedSpec:
         typed("conf_level", self.conf_level, (int, float), "a number such as 0.95")
         if not 0 < self.conf_level < 1:
             raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
-        choice("engine", self.engine, MIXED_ENGINES)
+        engine_name(self)
+        if self.weights is not None:
+            typed("weights", self.weights, str, "a column name, or None")
         clash = [f for f in parsed.grouping_factors if f in self.by]
         if clash:
             raise SpecError(

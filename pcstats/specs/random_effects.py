@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ..errors import FormulaError
 from .formula import parse_formula
+from .r_formula import model_formula
 
 __all__ = ["RandomTerm", "MixedFormula", "parse_mixed_formula"]
 
@@ -72,10 +73,11 @@ class MixedFormula:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Every data name used: the fixed part's names, then slopes and grouping factors."""
+        """Every data name used: the fixed part's names, then those of slopes and grouping factors."""
         names = list(parse_formula(self.fixed).names)
         for term in self.random:
-            for name in term.slopes + term.factors:
+            slopes = model_formula("~ " + term.formula, response=False).names
+            for name in slopes + term.factors:
                 if name not in names:
                     names.append(name)
         return tuple(names)
@@ -187,28 +189,43 @@ def _random_terms(piece: str, inner: str, text: str, argument: str) -> list[Rand
 
 
 def _columns(left: str, piece: str, text: str, argument: str) -> tuple[str, ...]:
+    """The effects left of the bar: ``(Intercept)`` unless ``0 +`` / ``- 1``, then each expression as written."""
     if not left.strip():
         raise FormulaError(f"{argument}={text!r}: {piece!r} has nothing before the bar; write '(1 | group)' for a random intercept.")
     intercept, slopes = True, []
-    for raw in re.split(r"(?=[+-])", left.replace(" ", "")):
-        if not raw:
+    for sign, part in _signed_parts(left):
+        if part in ("0", "1"):
+            intercept = (part == "1") == (sign == "+")
             continue
-        sign, name = (raw[0], raw[1:]) if raw[0] in "+-" else ("+", raw)
-        if name in ("0", "1"):
-            intercept = (name == "1") == (sign == "+")
-            continue
-        if sign == "-" or not _NAME.match(name):
+        if sign == "-":
             raise FormulaError(
-                f"{argument}={text!r}: in {piece!r}, {raw!r} is not supported; a random-effect term lists "
-                "column names joined by '+', with '0 +' to drop the intercept, e.g. '(0 + year_c | source)'. "
-                "Make a derived column for anything else."
+                f"{argument}={text!r}: in {piece!r}, '- {part}' is not supported; a random-effect term lists "
+                "effects joined by '+', with '0 +' to drop the intercept, e.g. '(0 + year_c | source)'."
             )
-        if name not in slopes:
-            slopes.append(name)
+        try:
+            model_formula(f"~ {part}", argument=argument, response=False)
+        except FormulaError:
+            raise FormulaError(f"{argument}={text!r}: in {piece!r}, {part!r} is not a valid term.") from None
+        if part not in slopes:
+            slopes.append(part)
     columns = (("(Intercept)",) if intercept else ()) + tuple(slopes)
     if not columns:
         raise FormulaError(f"{argument}={text!r}: {piece!r} has no effects left; drop the term or remove '0 +'.")
     return columns
+
+
+def _signed_parts(left: str) -> list[tuple[str, str]]:
+    """``1 + x + factor(g)`` -> ``[('+', '1'), ('+', 'x'), ('+', 'factor(g)')]``, split outside parentheses."""
+    parts, depth, start, sign = [], 0, 0, "+"
+    for i, ch in enumerate(left + "+"):
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch in "+-" and depth == 0 and i < len(left) + 1:
+            part = left[start:i].strip()
+            if part:
+                parts.append((sign, part))
+            sign, start = ch, i + 1
+    return parts
 
 
 def _groups(right: str, piece: str, text: str, argument: str) -> list[str]:

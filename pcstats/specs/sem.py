@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from ..errors import SpecError
-from .checks import choice, normalise_by, replace_fields, typed
+from .checks import choice, engine_name, normalise_by, replace_fields, typed
 from .formula import check_where
 
-__all__ = ["SEMSpec", "SEM_ENGINES"]
-
-SEM_ENGINES: tuple[str, ...] = ("semopy",)
+__all__ = ["SEMSpec"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ class SEMSpec:
         typed("conf_level", self.conf_level, (int, float), "a number such as 0.95")
         if not 0 < self.conf_level < 1:
             raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
-        choice("engine", self.engine, SEM_ENGINES)
+        engine_name(self)
 
     @property
     def label(self) -> str:

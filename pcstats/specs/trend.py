@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from ..errors import SpecError
 from .checks import choice as _choice
-from .checks import normalise_by, replace_fields
+from .checks import engine_name, normalise_by, replace_fields
 from .checks import typed as _typed
 from .formula import check_where, parse_formula
 
@@ -45,6 +45,9 @@ class TrendSpec:
         Confidence level of ``conf_low``/``conf_high``.
     min_years
         Groups with fewer distinct years are reported in ``glance()`` and not fitted.
+    weights
+        A column of positive weights: weighted least squares as R's ``lm(..., weights = w)``
+        (residual variance sigma^2 / w; log-likelihood, R^2 and AIC as R computes them).
     engine
         ``"auto"``, ``"statsmodels"``, ``"closed_form"`` or ``"mannkendall"``; ``"auto"`` takes the
         vectorised closed form for plain ``y ~ year`` OLS with one row per year, the Sen engine for
@@ -69,12 +72,14 @@ class TrendSpec:
     hac_prewhite: bool = False
     conf_level: float = 0.95
     min_years: int = 3
+    weights: str | None = None
     engine: str = "auto"
     name: str | None = field(default=None, compare=True)
 
     family: ClassVar[str] = "trend"
 
     def __post_init__(self) -> None:
+        engine_name(self)
         object.__setattr__(self, "by", normalise_by(self.by))
         parsed = parse_formula(self.formula)
         if self.where is not None:
@@ -94,6 +99,10 @@ class TrendSpec:
             raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
         if self.min_years < 3:
             raise SpecError(f"min_years={self.min_years!r}: a trend needs at least 3 years (one residual degree of freedom).")
+        if self.weights is not None:
+            _typed("weights", self.weights, str, "a column name such as 'n_obs', or None")
+            if self.method == "sen" or self.cov_type == "HAC":
+                raise SpecError("weights= is for OLS with nonrobust standard errors (method='ols', cov_type='nonrobust').")
         if self.method == "sen":
             if parsed.factors != ("year",) or not parsed.has_intercept:
                 raise SpecError(f"method='sen' fits one slope against year; formula must be 'y ~ year', got {self.formula!r}.")
@@ -108,6 +117,8 @@ class TrendSpec:
         options = []
         if self.method == "sen":
             options.append("Sen")
+        if self.weights:
+            options.append(f"weights={self.weights}")
         if self.cov_type == "HAC":
             lag = "auto" if self.hac_lags is None else str(self.hac_lags)
             options.append(f"HAC({lag}{', prewhite' if self.hac_prewhite else ''})")

@@ -138,5 +138,5 @@ def test_key_filter_selects_response_rows_and_keeps_foreign_covariates():
 
 
 def test_table_must_be_a_dataframe():
-    with pytest.raises(pc.EngineError, match="table must be a long table .*got str.*read_table"):
+    with pytest.raises(pc.EngineError, match="data must be a pandas \\(or polars\\) DataFrame, got str.*read_table"):
         pc.fit(pc.TrendSpec("NEE ~ year"), "fixtures/inversions/inversions_monthly.parquet")

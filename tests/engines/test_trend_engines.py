@@ -43,8 +43,8 @@ def test_engines_refuse_what_they_cannot_fit():
         pc.fit(pc.TrendSpec("NEE ~ year", engine="closed_form"), t)
     with pytest.raises(pc.EngineError, match="cov_type='HAC' needs one row per year.*Add the column"):
         pc.fit(pc.TrendSpec("NEE ~ year", cov_type="HAC"), t)
-    with pytest.raises(pc.EngineError, match="No engine 'lm' for 'trend' specs"):
-        pc.fit(pc.TrendSpec("NEE ~ year", engine="lm"), t)
+    with pytest.raises(pc.SpecError, match="engine='lm' is not an engine of TrendSpec.*Engines: closed_form"):
+        pc.TrendSpec("NEE ~ year", engine="lm")
     with pytest.raises(pc.EngineError, match="fits only 'y ~ year'"):
         pc.fit(pc.TrendSpec("NEE ~ year + C(source)", engine="closed_form"), t)
 

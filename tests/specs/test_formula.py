@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import pcstats as pc
-from pcstats.specs.formula import evaluate_where, parse_formula, term_name
+from pcstats.specs.formula import evaluate_where, parse_formula
 
 
 def test_parse_collects_names_and_intercept():
@@ -21,12 +21,6 @@ def test_where_interpreter():
     assert evaluate_where("region not in ['P']", frame).tolist() == [False, False, True]
     with pytest.raises(pc.FormulaError, match="names 'seasn'.*Did you mean 'season'"):
         evaluate_where("seasn == 'ANN'", frame)
-
-
-def test_term_names():
-    assert term_name("Intercept") == "(Intercept)"
-    assert term_name("year:C(region)[T.P]") == "year:C(region)[P]"
-    assert term_name("region[T.NoP]") == "region[NoP]"
 
 
 def test_where_errors_are_named():

@@ -22,7 +22,7 @@ def test_spec_is_frozen_and_replace_makes_a_copy():
     [
         ({"formula": "NEE"}, "formula='NEE' is not a formula"),
         ({"formula": "NEE ~ year +"}, "cannot be parsed"),
-        ({"formula": "log(NEE) ~ year"}, "left-hand side must be one variable name"),
+        ({"formula": "NEE + GPP ~ year"}, "left-hand side must be one variable or expression"),
         ({"cov_type": "HC3"}, "cov_type='HC3' is not one of"),
         ({"method": "theil"}, "method='theil' is not one of"),
         ({"hac_lags": 2}, "hac_lags/hac_prewhite are set but cov_type is 'nonrobust'"),

@@ -1,0 +1,3 @@
+"""The package version, in one place (modules import it from here, not from the package face)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,132 @@
+"""Model matrices of a formula read once (:class:`pcstats.specs.r_formula.ModelFormula`), named as R names them.
+
+formulaic materialises the matrices; this module renames their columns to what R's
+``model.matrix`` prints (``(Intercept)``, ``factor(cyl)6``, ``C(f, sum)1``, ``tension.L``,
+``poly(hp, 2)1``, ``wt:hp``) and evaluates offsets. Every engine builds its matrices here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FormulaError
+from ..specs.r_formula import ModelFormula
+
+__all__ = ["CONTEXT", "Matrices", "design_matrices", "r_column_names"]
+
+#: functions formulas can call besides formulaic's own transforms (C, I, log, exp, poly, scale, center, ...)
+CONTEXT: dict[str, object] = {"log1p": np.log1p, "sqrt": np.sqrt, "abs": np.abs, "exp": np.exp,
+                              "log2": np.log2, "log10": np.log10}
+
+_POLY_CONTRAST = re.compile(r"^(\.[LQC]|\^\d+)$")
+_WHOLE = re.compile(r"^-?\d+\.0$")
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Response (offsets subtracted), fixed design with R's column names, and the offset."""
+
+    y: np.ndarray | None
+    X: pd.DataFrame
+    offset: np.ndarray | None
+
+
+def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data") -> Matrices:
+    """Materialise ``mf`` on ``data`` (rows with NaN in its columns already removed).
+
+    >>> from pcstats.specs.r_formula import model_formula
+    >>> d = pd.DataFrame({"y": [1.0, 2.0, 4.0, 3.0], "g": ["a", "b", "a", "b"], "x": [0.0, 1.0, 2.0, 3.0]})
+    >>> list(design_matrices(model_formula("y ~ g * x"), d).X.columns)
+    ['(Intercept)', 'gb', 'x', 'gb:x']
+    """
+    from formulaic import model_matrix
+
+    text = mf.formulaic
+    try:
+        mm = model_matrix(text, data, context=CONTEXT, na_action="raise")
+    except Exception as exc:  # formulaic raises many types; the message names the factor
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+        raise FormulaError(f"formula {mf.text!r} could not be evaluated for {where}: {message}") from None
+    rhs = mm.rhs if mf.response is not None else mm
+    X = pd.DataFrame(rhs.to_numpy(dtype=float), columns=r_column_names(mf, rhs.model_spec, list(rhs.columns), data))
+    offset = None
+    if mf.offsets:
+        offset = np.zeros(len(data))
+        for f in mf.offsets:
+            try:
+                offset += model_matrix(f"~ 0 + {f.expr}", data, context=CONTEXT, na_action="raise").to_numpy(dtype=float).ravel()
+            except Exception as exc:
+                raise FormulaError(f"{f.label} could not be evaluated for {where}: {exc}") from None
+    y = None
+    if mf.response is not None:
+        y = mm.lhs.to_numpy(dtype=float).ravel()
+        if offset is not None:
+            y = y - offset
+    return Matrices(y=y, X=X, offset=offset)
+
+
+def r_column_names(mf: ModelFormula, spec, columns: list[str], data: pd.DataFrame | None = None) -> list[str]:
+    """R's names of formulaic's columns: labels as the user wrote them, levels and contrasts as R codes them."""
+    labels = mf.labels
+    names = list(columns)
+    for term, where in spec.term_slices.items():
+        exprs = [f.expr for f in term.factors]
+        if exprs == ["1"]:
+            names[where] = ["(Intercept)"] * (where.stop - where.start)
+            continue
+        parts = [_split(col, exprs) for col in columns[where]]
+        seen: list[list[str]] = [[] for _ in exprs]
+        for row in parts:
+            for i, code in enumerate(row):
+                if code is not None and code not in seen[i]:
+                    seen[i].append(code)
+        out = []
+        for row in parts:
+            pieces = []
+            for i, (expr, code) in enumerate(zip(exprs, row)):
+                label = labels.get(expr, expr)
+                if code is None and data is not None and expr in data.columns and data[expr].dtype == bool:
+                    code = "TRUE"  # R codes a logical as the factor FALSE/TRUE
+                pieces.append(label + _r_code(code, seen[i]))
+            out.append(":".join(pieces))
+        names[where] = out
+    return names
+
+
+def _split(column: str, exprs: list[str]) -> list[str | None]:
+    """``a[T.x]:b`` -> ``['T.x', None]`` for the term's factor expressions ``['a', 'b']``."""
+    codes: list[str | None] = []
+    pos = 0
+    for i, expr in enumerate(exprs):
+        if not column.startswith(expr, pos):
+            raise FormulaError(f"cannot read the column {column!r} of formulaic (expected {expr!r}); please report this.")
+        pos += len(expr)
+        if pos < len(column) and column[pos] == "[":
+            if i == len(exprs) - 1:
+                end = len(column) - 1
+            else:
+                end = column.find("]:" + exprs[i + 1], pos)
+            codes.append(column[pos + 1:end])
+            pos = end + 1
+        else:
+            codes.append(None)
+        if i < len(exprs) - 1:
+            pos += 1  # the ':'
+    return codes
+
+
+def _r_code(code: str | None, seen: list[str]) -> str:
+    """What R appends to a factor's label: the level, the contrast's column number, or .L/.Q/^4."""
+    if code is None:
+        return ""
+    if code.startswith(("S.", "H.")):
+        return str(seen.index(code) + 1)  # contr.sum and contr.helmert have no column names in R
+    if code.startswith("T."):
+        code = code[2:]
+    elif _POLY_CONTRAST.match(code):
+        return code
+    return code[:-2] if _WHOLE.match(code) else code

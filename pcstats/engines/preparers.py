@@ -1,0 +1,134 @@
+"""The preparation step of each family: from a data frame and a spec to :class:`Prepared` rows.
+
+A long table (columns ``variable`` and ``value``) goes through :func:`pcstats.engines.prepare.prepare`
+(names are variables and key columns, pivoted to columns); any other data frame is a model frame
+(:func:`pcstats.engines.prepare.prepare_frame`: names are its columns). Either way the formula is
+then read once against the prepared columns and carried in ``Prepared.model``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ..data.contract import key_columns
+from ..errors import FormulaError, SpecError, did_you_mean
+from ..specs.r_formula import ModelFormula, model_formula
+from .mixed_design import MixedModel
+from .prepare import Prepared, columns_text, is_long, prepare, prepare_frame
+
+__all__ = ["prepare_trend", "auto_trend", "prepare_mixed", "prepare_sem", "ordered_columns"]
+
+
+def ordered_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that are ordered factors (pandas ordered Categoricals): R gives them polynomial contrasts."""
+    return [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered]
+
+
+def read_formula(text: str, frame: pd.DataFrame, response: bool = True) -> ModelFormula:
+    """The formula read against the columns of ``frame`` (once per fit)."""
+    return model_formula(text, [str(c) for c in frame.columns], ordered_columns(frame), response=response)
+
+
+def _weights(spec) -> list[str]:
+    weights = getattr(spec, "weights", None)
+    return [weights] if weights else []
+
+
+def prepare_trend(spec, data: pd.DataFrame) -> Prepared:
+    if is_long(data):
+        prepared = prepare(data, spec.formula, spec.by, spec.where, spec.min_years, extra=_weights(spec))
+    else:
+        model = read_formula(spec.formula, data)
+        prepared = prepare_frame(data, [*model.names, *_weights(spec)], spec.by, spec.where, spec.min_years,
+                                 response=model.response.label)
+    return dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
+
+
+def auto_trend(spec, prepared: Prepared) -> str:
+    """``engine="auto"``: Sen for ``method="sen"``, the closed form for plain ``y ~ year`` OLS, else statsmodels."""
+    from .trend_closed_form import supports
+
+    if spec.method == "sen":
+        return "mannkendall"
+    return "closed_form" if supports(spec, prepared) is None else "statsmodels"
+
+
+def _mixed_names(spec, fixed: ModelFormula, random: Sequence[tuple]) -> list[str]:
+    names = list(fixed.names)
+    for term, model in random:
+        names += [*model.names, *term.factors]
+    sigma_by = getattr(spec, "sigma_by", None)
+    return list(dict.fromkeys(names + ([sigma_by] if sigma_by else []) + _weights(spec)))
+
+
+def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
+    """Rows for a mixed (or Bayesian hierarchical) model; grouping factors may be any column of a model frame."""
+    parsed = spec.parsed
+    if is_long(data):
+        keys = [k for k in key_columns(data) if k != "variable"]
+        sigma_by = getattr(spec, "sigma_by", None)
+        if sigma_by and sigma_by not in keys:
+            raise SpecError(f"sigma_by={sigma_by!r} is not a key column.{did_you_mean(sigma_by, keys)} Key columns: {', '.join(keys)}.")
+        for term in parsed.random:
+            for factor in term.factors:
+                if factor not in keys:
+                    raise FormulaError(
+                        f"{term.text}: grouping factor {factor!r} is not a key column.{did_you_mean(factor, keys)} "
+                        f"Group random effects by key columns: {', '.join(keys)}."
+                    )
+        extra = [n for t in parsed.random for n in (*model_formula("~ " + t.formula, response=False).names, *t.factors)]
+        extra += ([sigma_by] if sigma_by else []) + _weights(spec)
+        prepared = prepare(data, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
+    else:
+        fixed = read_formula(parsed.fixed, data)
+        random = [(t, read_formula("~ " + t.formula, data, response=False)) for t in parsed.random]
+        prepared = prepare_frame(data, _mixed_names(spec, fixed, random), spec.by, spec.where, 1,
+                                 response=fixed.response.label)
+    frame = prepared.frame
+    model = MixedModel(fixed=read_formula(parsed.fixed, frame),
+                       random=tuple((t, read_formula("~ " + t.formula, frame, response=False)) for t in parsed.random))
+    return dataclasses.replace(prepared, model=model)
+
+
+def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
+    """Rows for an SEM: one row per key (long table) or per data-frame row, one column per observed variable."""
+    from ..specs.lavaan_syntax import parse_model
+
+    statements = parse_model(spec.model)
+    statements = statements[statements["op"].isin(["=~", "~", "~~"])]
+    latent = set(statements.loc[statements["op"] == "=~", "lhs"])
+    used = [v for v in pd.unique(statements[["lhs", "rhs"]].to_numpy().ravel()) if v not in latent]
+    long = is_long(data)
+    present = (data["variable"].unique().tolist() if long else [str(c) for c in data.columns])
+    lower: dict[str, list[str]] = {}
+    for v in present:
+        lower.setdefault(v.lower(), []).append(v)
+    to_table = {}
+    for name in used:
+        if name in present:
+            to_table[name] = name
+        elif long and len(lower.get(name.lower(), [])) == 1:
+            to_table[name] = lower[name.lower()][0]
+        elif long:
+            raise FormulaError(
+                f"model names {name!r}, which is not a variable of the table.{did_you_mean(name, present)} "
+                f"Variables present: {', '.join(present)} (matched without regard to case)."
+            )
+        else:
+            raise FormulaError(f"model names {name!r}, which is neither a latent variable (defined with =~) nor a column "
+                               f"of this data frame ({columns_text(name, present)}).")
+    endogenous = [v for v in statements.loc[statements["op"] == "~", "lhs"] if v in to_table] or used
+    by = tuple(spec.by) + ((spec.group,) if spec.group else ())
+    if not long:
+        prepared = prepare_frame(data, used, by, spec.where, 1, response=endogenous[0], argument="model")
+        return dataclasses.replace(prepared, response=endogenous[0])
+    response = to_table[endogenous[0]]
+    others = [to_table[v] for v in used if to_table[v] != response]
+    prepared = prepare(data, f"{response} ~ {' + '.join(others) or '1'}", by, spec.where, 1, sort_years=False)
+    back = {t: m for m, t in to_table.items()}
+    return dataclasses.replace(prepared, frame=prepared.frame.rename(columns=back),
+                               columns=tuple(back.get(c, c) for c in prepared.columns),
+                               units={back.get(k, k): u for k, u in prepared.units.items()}, response=endogenous[0])
