@@ -13,7 +13,8 @@ Diagnostics go to ``glance()`` and ``warnings``: divergences, R-hat > 1.01, bulk
 100 per chain, Pareto k > 0.7 in PSIS-LOO. ``sampling_seconds`` is the wall time of ``pm.sample``
 (nutpie's compilation included) and of the log-likelihood. The default priors are absolute
 numbers for seasonal fluxes in gC m-2 yr-1; a warning says when least squares puts a fixed
-effect more than 3 prior SDs out.
+effect more than 3 prior SDs out. On a model frame (any data frame), the priors a spec leaves
+unset are brms's data-scaled defaults (:func:`data_scaled_priors`), recorded in ``glance()``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .common import assemble, group_label, group_slices, progress
 from .mixed_design import Design, build_design, ran_par_names, unfit_reason
 from .prepare import Prepared
 
-__all__ = ["fit", "build_model", "posterior_prob", "prior_predictive"]
+__all__ = ["fit", "build_model", "data_scaled_priors", "posterior_prob", "prior_predictive"]
 
 GLANCE = ("nobs", "n_groups", "draws", "chains", "divergences", "max_rhat", "min_ess_bulk", "min_ess_tail",
           "elpd_loo", "p_loo", "looic", "elpd_waic", "p_waic", "waic", "max_pareto_k", "sampling_seconds", "sampler",
@@ -55,10 +56,11 @@ def fit(spec: BayesSpec, prepared: Prepared):
         if reason:
             skipped[group] = reason
             continue
-        messages += _prior_scale_check(spec, design, where)
-        model = build_model(spec, design, data)
-        idata, seconds = _sample(spec, model, sampler)
-        tidy, glance, notes = _summaries(spec, design, data, idata)
+        used = spec if prepared.long else data_scaled_priors(spec, design)
+        messages += _prior_scale_check(used, design, where)
+        model = build_model(used, design, data)
+        idata, seconds = _sample(used, model, sampler)
+        tidy, glance, notes = _summaries(used, design, data, idata)
         glance.update(sampling_seconds=seconds, sampler=sampler)
         tidy["_group"] = group
         tidy_parts.append(tidy)
@@ -76,6 +78,26 @@ def fit(spec: BayesSpec, prepared: Prepared):
                     native=native, seed=spec.seed, packages=("pymc", "arviz", "nutpie"), skipped=skipped)
 
 
+def data_scaled_priors(spec: BayesSpec, design: Design) -> BayesSpec:
+    """The spec with brms's data-scaled defaults for the priors it leaves unset (model frames).
+
+    As brms: ``s = max(2.5, mad(y))``; intercept ``student_t(3, median(y), s)``; sigma
+    ``halfstudent_t(3, s)``; correlations ``lkj(1)``. Random-effect SDs get ``halfnormal(2 s)``
+    (brms: half-t(3, 0, s), which PyMC cannot use as the SD prior of a correlated term). brms
+    leaves fixed effects flat; pcstats gives them ``normal(0, 2.5 sd(y) / sd(x))`` with the
+    smallest SD of a non-constant column (weakly informative on every column).
+    """
+    y = design.y / (1.0 if design.sqrt_weights is None else design.sqrt_weights)
+    mad = 1.4826 * float(np.median(np.abs(y - np.median(y))))
+    s = max(2.5, round(mad, 1))
+    sds = design.X.std(axis=0)
+    sd_x = float(sds[sds > 0].min()) if np.any(sds > 0) else 1.0
+    fixed = 2.5 * max(float(np.std(y)), 1e-12) / sd_x
+    scaled = {"intercept": f"student_t(3, {float(np.median(y)):.6g}, {s:.6g})", "fixed": f"normal(0, {fixed:.6g})",
+              "sd": f"halfnormal({2 * s:.6g})", "sigma": f"halfstudent_t(3, {s:.6g})", "cor": "lkj(1)"}
+    return spec.replace(priors={**scaled, **dict(spec.priors)})
+
+
 def _prior_scale_check(spec: BayesSpec, design: Design, where: str) -> list[str]:
     """The default priors are absolute numbers; say so when least squares puts a coefficient far out in them."""
     ols = np.linalg.lstsq(design.X, design.y, rcond=None)[0]
@@ -84,8 +106,9 @@ def _prior_scale_check(spec: BayesSpec, design: Design, where: str) -> list[str]
         kind = "intercept" if name == "(Intercept)" else "fixed"
         family, args = parse_prior(kind, spec.prior(kind))
         scale = args[-1] if family in ("normal", "student_t") else None
-        if scale and abs(estimate) > 3 * scale:
-            notes.append(f"{where}: the least-squares estimate of {name} ({estimate:.3g}) lies {abs(estimate) / scale:.0f} "
+        centre = args[-2] if scale else 0.0
+        if scale and abs(estimate - centre) > 3 * scale:
+            notes.append(f"{where}: the least-squares estimate of {name} ({estimate:.3g}) lies {abs(estimate - centre) / scale:.0f} "
                          f"prior SDs out in priors[{kind!r}]={spec.prior(kind)!r}, which will pull it in; set a wider prior "
                          "for this response's units.")
     return notes
@@ -342,6 +365,6 @@ def prior_predictive(spec: BayesSpec, table: pd.DataFrame, draws: int = 500):
     for group, rows in group_slices(prepared).items():
         data = prepared.frame.iloc[rows]
         design = build_design(prepared.model, data, group_label(prepared, group))
-        with build_model(spec, design, data):
+        with build_model(spec if prepared.long else data_scaled_priors(spec, design), design, data):
             out[tuple(prepared.groups.loc[group, list(prepared.by)])] = pm.sample_prior_predictive(draws, random_seed=spec.seed)
     return out

@@ -19,8 +19,9 @@ from ..specs.r_formula import ModelFormula
 __all__ = ["CONTEXT", "Matrices", "design_matrices", "r_column_names"]
 
 #: functions formulas can call besides formulaic's own transforms (C, I, log, exp, poly, scale, center, ...)
-CONTEXT: dict[str, object] = {"log1p": np.log1p, "sqrt": np.sqrt, "abs": np.abs, "exp": np.exp,
-                              "log2": np.log2, "log10": np.log10}
+CONTEXT: dict[str, object] = {"log": lambda x, base=np.e: np.log(x) if base == np.e else np.log(x) / np.log(base),
+                              "log1p": np.log1p, "sqrt": np.sqrt, "abs": np.abs, "exp": np.exp, "log2": np.log2,
+                              "log10": np.log10, "pmax": np.maximum, "pmin": np.minimum}
 
 _POLY_CONTRAST = re.compile(r"^(\.[LQC]|\^\d+)$")
 _WHOLE = re.compile(r"^-?\d+\.0$")
@@ -91,6 +92,8 @@ def r_column_names(mf: ModelFormula, spec, columns: list[str], data: pd.DataFram
                 label = labels.get(expr, expr)
                 if code is None and data is not None and expr in data.columns and data[expr].dtype == bool:
                     code = "TRUE"  # R codes a logical as the factor FALSE/TRUE
+                if code is not None and code.isdigit() and label.startswith("poly(") and "raw = TRUE" in label:
+                    code = str(int(code) + 1)  # formulaic counts raw powers from 0, R from 1
                 pieces.append(label + _r_code(code, seen[i]))
             out.append(":".join(pieces))
         names[where] = out

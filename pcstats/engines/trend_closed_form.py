@@ -12,7 +12,6 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import EngineError
-from ..specs.formula import parse_formula
 from ..specs.trend import TrendSpec
 from ..stats.ols import simple_trend, t_test
 from .common import assemble
@@ -23,8 +22,9 @@ __all__ = ["fit", "supports"]
 
 def supports(spec: TrendSpec, prepared: Prepared) -> str | None:
     """None if this engine can fit the spec on these rows, else the reason it cannot."""
-    parsed = parse_formula(spec.formula)
-    if parsed.factors != ("year",) or not parsed.has_intercept:
+    model = prepared.model
+    if (model.term_labels != ("year",) or not model.intercept or model.offsets
+            or model.response.label != prepared.response):
         return f"it fits only 'y ~ year', not {spec.formula!r}"
     if spec.weights is not None:
         return "it fits unweighted OLS only"

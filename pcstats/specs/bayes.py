@@ -78,14 +78,18 @@ class BayesSpec:
     Parameters
     ----------
     formula
-        As :class:`pcstats.MixedSpec`: ``NEE ~ year_c * region + (1 + year_c | source)``. Random
+        As :class:`pcstats.MixedSpec`: ``NEE ~ year_c * region + (1 + year_c | source)``, or on a
+        data frame ``Reaction ~ Days + (Days | Subject)`` (brms's syntax). Random
         effects are non-centred; a term with several columns gets correlated effects with an LKJ
         prior on the correlations.
     by, where
         As for the other specs.
     priors
         Name -> prior string, overriding :data:`DEFAULT_PRIORS` (``intercept``, ``fixed``, ``sd``,
-        ``cor``, ``sigma``, ``nu``). The priors used are recorded in ``glance()`` and the spec.
+        ``cor``, ``sigma``, ``nu``). The priors used are recorded in ``glance()``. The defaults are
+        absolute numbers for fluxes in gC m-2 yr-1 on a long table; on any other data frame the
+        priors left unset are scaled to the data as brms's defaults
+        (:func:`pcstats.engines.bayes_pymc.data_scaled_priors`).
     likelihood
         ``"normal"`` or ``"student_t"`` (robust to outlying years; ``nu`` gets a prior).
     sigma_by

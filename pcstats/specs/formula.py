@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 SAFE_TRANSFORMS: tuple[str, ...] = ("log", "log10", "log2", "log1p", "exp", "sqrt", "abs", "center", "scale", "C", "I",
-                                    "poly", "factor", "ordered", "offset")
+                                    "poly", "bs", "factor", "ordered", "offset", "pmax", "pmin", "as.factor",
+                                    "as.numeric", "as.integer", "as.double")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def parse_formula(text: str, argument: str = "formula") -> ParsedFormula:
 
 
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.FloorDiv, ast.Mod, ast.BitXor)
-_SAFE_KEYWORDS = ("degree", "raw")
+_SAFE_KEYWORDS = ("degree", "raw", "df", "center", "scale")
 
 
 def check_formula_vocabulary(text: str, argument: str = "formula") -> ParsedFormula:
@@ -87,7 +88,7 @@ def check_formula_vocabulary(text: str, argument: str = "formula") -> ParsedForm
     >>> check_formula_vocabulary("NEE ~ os.system('x')")
     Traceback (most recent call last):
     ...
-    pcstats.errors.FormulaError: formula='NEE ~ os.system(...)' uses 'os.system', which is outside the safe vocabulary (log, log10, log2, log1p, exp, sqrt, abs, center, scale, C, I, poly, factor, ordered, offset). Rewrite the term, or load the spec with trust=True if you wrote the file yourself.
+    pcstats.errors.FormulaError: formula='NEE ~ os.system(...)' uses 'os.system', which is outside the safe vocabulary (log, log10, log2, log1p, exp, sqrt, abs, center, scale, C, I, poly, bs, factor, ordered, offset, pmax, pmin, as.factor, as.numeric, as.integer, as.double). Rewrite the term, or load the spec with trust=True if you wrote the file yourself.
     """
     parsed = parse_formula(text, argument)
     model = parsed.model
@@ -102,7 +103,7 @@ def check_formula_vocabulary(text: str, argument: str = "formula") -> ParsedForm
             if id(node) in inside:
                 continue
             if isinstance(node, ast.Call):
-                if not (isinstance(node.func, ast.Name) and node.func.id in SAFE_TRANSFORMS):
+                if not (isinstance(node.func, ast.Name) and re.sub(r"^as_(\w+)_$", r"as.\1", node.func.id) in SAFE_TRANSFORMS):
                     bad = ast.unparse(node.func)
                 elif any(k.arg not in _SAFE_KEYWORDS for k in node.keywords):
                     bad = ast.unparse(node)

@@ -23,7 +23,9 @@ class MixedSpec:
         ``response ~ fixed terms + (terms | group) + ...``. Fixed terms are as in
         :class:`pcstats.TrendSpec`; random-effect terms are parsed by
         :func:`pcstats.specs.random_effects.parse_mixed_formula` (``(1 | g)``, ``(1 + x | g)``,
-        ``(0 + x | g)``, ``(x || g)``, ``(1 | a:b)``, ``(1 | a/b)``). Grouping factors are key
+        ``(0 + x | g)``, ``(x || g)``, ``(1 | a:b)``, ``(1 | a/b)``). Slopes may be expressions
+        (``(0 + factor(x) | g)``). On a data frame, names and grouping factors are any of its
+        columns (text or numeric), as in ``lmer``; on a long table grouping factors are key
         columns (``source``, ``region``, ``year``, ...). ``year_c`` is ``year`` minus the mean of
         the distinct years fitted in the group (recorded as ``year_centre`` in ``glance()``).
     by
@@ -49,7 +51,11 @@ class MixedSpec:
 
     Examples
     --------
-    >>> import pcstats as pc
+    >>> import pandas as pd, pcstats as pc
+    >>> sleep = pd.read_csv("tests/reference/model_frames/data/sleepstudy.csv")
+    >>> res = pc.fit(pc.MixedSpec("Reaction ~ Days + (Days | Subject)"), sleep)
+    >>> res.tidy().query("component == 'fixed'")["estimate"].round(3).tolist()
+    [251.405, 10.467]
     >>> spec = pc.MixedSpec("NEE ~ year_c * region + (1 + year_c | source)", where="season == 'ANN'")
     >>> [t.group for t in spec.random]
     ['source']

@@ -38,7 +38,16 @@ __all__ = ["Factor", "ModelFormula", "model_formula", "r_name", "CONTRASTS"]
 #: R's contrast names (as ``C(f, sum)`` or ``contr.sum``) -> formulaic's
 CONTRASTS: dict[str, str] = {"treatment": "contr.treatment", "sum": "contr.sum", "helmert": "contr.helmert",
                              "poly": "contr.poly"}
-_R_FACTOR_CALLS = ("factor", "as_factor_")  # as.factor is renamed before parsing
+#: R functions pcstats does not evaluate in a formula, and what to do instead
+REFUSED: dict[str, str] = {
+    "relevel": "set the reference level on the column instead: a pandas Categorical whose first category is the "
+               "reference (df[x] = pd.Categorical(df[x], categories=[ref, ...]))",
+    "interaction": "write the interaction as a:b, or make a column of the combined levels",
+    "cut": "make the binned column with pandas.cut() first",
+    "ns": "natural splines are not available; bs(x, df = k) (B-splines) and poly(x, k) are",
+    "cbind": "a two-column response (binomial successes/failures) needs a GLM, which pcstats does not fit yet",
+    "Error": "aov's Error() strata are not supported; fit the strata as random effects with MixedSpec",
+}
 _LOGICAL = {"TRUE": True, "T": True, "FALSE": False, "F": False}
 _SYNTACTIC = re.compile(r"^((\.[A-Za-z._]|[A-Za-z])[A-Za-z0-9._]*|\.)$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
@@ -191,7 +200,7 @@ def _protect(text: str, columns: list[str] | None) -> tuple[str, dict[str, str]]
         quoted[key] = name
         return key
 
-    text = re.sub(r"\bas\.factor\s*\(", "factor(", text)
+    text = re.sub(r"\bas\.(factor|numeric|integer|double)\s*\(", r"as_\1_(", text)  # Python cannot parse as.x
     text = re.sub(r"`([^`]+)`", lambda m: hold(m.group(1)), text)
 
     def dotted(m: re.Match) -> str:
@@ -285,7 +294,10 @@ class _Reader:
             name = node.func.id
             args = [self._rewrite(a, False) for a in node.args]
             keywords = [ast.keyword(k.arg, self._rewrite(k.value, False)) for k in node.keywords]
-            if name == "factor":
+            if name in ("as_numeric_", "as_integer_", "as_double_"):
+                self._one_argument(node, name.replace("as_", "as.").rstrip("_") + "(x)")
+                return _call("I", [args[0]])
+            if name in ("factor", "as_factor_"):
                 self._one_argument(node, "factor(x)")
                 return _call("C", [_unfactor(args[0])])
             if name == "ordered":
@@ -293,6 +305,8 @@ class _Reader:
                 return _call("C", [_unfactor(args[0]), _contrast("poly")])
             if name == "C":
                 return self._c(node, args, keywords)
+            if name in REFUSED:
+                raise FormulaError(f"{self.argument}={self.text!r}: {name}() is not supported: {REFUSED[name]}.")
             return ast.Call(node.func, args, keywords)
         if isinstance(node, ast.Call):
             return ast.Call(node.func, [self._rewrite(a, False) for a in node.args], node.keywords)
@@ -404,7 +418,9 @@ def _deparse(node: ast.AST, quoted: dict[str, str]) -> str:
     if isinstance(node, ast.Call):
         args = [_deparse(a, quoted) for a in node.args]
         args += [f"{k.arg} = {_deparse(k.value, quoted)}" for k in node.keywords]
-        return f"{_deparse(node.func, quoted)}({', '.join(args)})"
+        func = _deparse(node.func, quoted)
+        func = re.sub(r"^as_(\w+)_$", r"as.\1", func)
+        return f"{func}({', '.join(args)})"
     if isinstance(node, (ast.List, ast.Tuple)):
         return "c(" + ", ".join(_deparse(e, quoted) for e in node.elts) + ")"
     return ast.unparse(node)

@@ -20,14 +20,16 @@ class SEMSpec:
     ----------
     model
         lavaan syntax: ``=~``, ``~``, ``~~``, ``~ 1``, labels (``y ~ a*x``), fixed values
-        (``0*x``), ``:=`` defined parameters. Names are the table's variables, matched without
-        regard to case (``gpp`` is the variable ``GPP``).
+        (``0*x``), ``:=`` defined parameters. On a data frame, observed variables are its
+        columns (as ``lavaan::sem(model, data)``); on a long table they are its variables,
+        matched without regard to case (``gpp`` is the variable ``GPP``).
     by
         Key columns; one model per combination of their values (e.g. ``("kind", "season")``).
     where
         Row filter applied before fitting.
     group
-        A key column (e.g. ``"kind"``) for a multi-group model: one set of parameters per value,
+        A column (a key column of a long table, e.g. ``"kind"``; ``"school"`` of
+        HolzingerSwineford1939) for a multi-group model: one set of parameters per value,
         one χ² test for all (lavaan's ``sem(..., group = )``). Parameters are not constrained across
         groups (cross-group equality labels are refused).
     estimator

@@ -21,10 +21,12 @@ class TrendSpec:
     Parameters
     ----------
     formula
-        R-style formula. Names are ``variable`` values of the table (pivoted to columns on the
+        R's formula language (``mpg ~ wt * hp + factor(cyl)``, ``log(y) ~ poly(x, 2)``; see
+        :mod:`pcstats.specs.r_formula`). On a data frame the names are its columns, as in R's
+        ``lm``; on a pcstats long table they are ``variable`` values (pivoted to columns on the
         key columns) or key columns such as ``year``, ``region``, ``source``.
     by
-        Key columns; one fit per combination of their values.
+        Columns (key columns of a long table); one fit per combination of their values.
     where
         Row filter applied before fitting, e.g. ``"season == 'ANN'"``.
     method
@@ -57,7 +59,10 @@ class TrendSpec:
 
     Examples
     --------
-    >>> import pcstats as pc
+    >>> import pandas as pd, pcstats as pc
+    >>> cars = pd.read_csv("tests/reference/model_frames/data/mtcars.csv")
+    >>> pc.fit(pc.TrendSpec("mpg ~ wt", by=("am",)), cars).tidy()["term"].tolist()
+    ['(Intercept)', 'wt', '(Intercept)', 'wt']
     >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"))
     >>> spec.replace(cov_type="HAC", hac_lags=2).label
     'NEE ~ year [HAC(2)]'
