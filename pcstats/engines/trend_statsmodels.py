@@ -71,7 +71,10 @@ def fit(spec: TrendSpec, prepared: Prepared):
         coef["_group"] = group
         coef_parts.append(coef)
         llf = res.llf
-        r2, adj = _r_squared(y, res.ssr, n, res.df_resid, intercept, w)
+        if offset is None:
+            r2, adj = _r_squared(y, res.ssr, n, res.df_resid, intercept, w)
+        else:  # R's summary.lm takes the fitted values with the offset in them
+            r2, adj = _r_squared_fitted(res.fittedvalues + offset, res.ssr, n, res.df_resid, intercept, w)
         stat_rows.append({"_group": group, "df_residual": res.df_resid, "r_squared": r2,
                           "adj_r_squared": adj, "sigma": np.sqrt(res.scale), "log_lik": llf,
                           "aic": -2 * llf + 2 * (k + 1), "bic": -2 * llf + np.log(n) * (k + 1), **extra})
@@ -87,6 +90,15 @@ def fit(spec: TrendSpec, prepared: Prepared):
         augmenter=_augmenter(prepared, fitted, response), native=native, packages=("statsmodels", "formulaic"),
         skipped=skipped,
     )
+
+
+def _r_squared_fitted(fitted: np.ndarray, rss: float, n: int, df_residual: float, intercept: bool,
+                      w: np.ndarray | None = None) -> tuple[float, float]:
+    """R^2 = mss / (mss + rss) with mss from the fitted values, as R's summary.lm (used with offsets)."""
+    w = np.ones_like(fitted) if w is None else w
+    mss = float(np.sum(w * (fitted - np.average(fitted, weights=w)) ** 2)) if intercept else float(np.sum(w * fitted**2))
+    r2 = mss / (mss + rss)
+    return r2, 1.0 - (1.0 - r2) * (n - int(intercept)) / df_residual
 
 
 def _r_squared(y: np.ndarray, rss: float, n: int, df_residual: float, intercept: bool,

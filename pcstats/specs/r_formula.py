@@ -136,8 +136,14 @@ def model_formula(text: str, columns: Sequence[str] | None = None, ordered: Iter
     ordered = set(ordered)
     protected, quoted = _protect(text, columns)
     protected = re.sub(r"\s*%in%\s*", ":", protected)
-    if columns is not None and re.search(r"(^|[~+*:(\s])\.(\s*($|[+*:)-]))", protected.split("~", 1)[1]):
-        protected = _expand_dot(protected, columns, quoted)
+    if re.search(r"(^|[~+*:(\s])\.(\s*($|[+*:)-]))", protected.split("~", 1)[1]):
+        if columns is not None:
+            protected = _expand_dot(protected, columns, quoted)
+        else:  # read without data (a spec checking its formula): '.' stands for columns not known yet
+            key = _PLACEHOLDER.format(len(quoted))
+            quoted[key] = "."
+            lhs, rhs = protected.split("~", 1)
+            protected = lhs + "~" + re.sub(r"(?<![\w.])\.(?![\w.])", key, rhs, count=1)
     try:
         parsed = Formula(protected)
     except Exception as exc:  # formulaic raises several types; all mean bad syntax
@@ -168,7 +174,7 @@ def model_formula(text: str, columns: Sequence[str] | None = None, ordered: Iter
         terms.append(tuple(reader.factor(e) for e in exprs))
     names = list(lhs.names) if lhs else []
     for factor in [f for term in terms for f in term] + offsets:
-        names.extend(n for n in factor.names if n not in names)
+        names.extend(n for n in factor.names if n not in names and n != ".")
     mf = ModelFormula(text=text, response=lhs, terms=tuple(terms), intercept=intercept, offsets=tuple(offsets),
                       names=tuple(dict.fromkeys(names)))
     return _normalised(mf)
@@ -179,6 +185,8 @@ def _normalised(mf: ModelFormula) -> ModelFormula:
     from formulaic import Formula
 
     def norm(f: Factor) -> Factor:
+        if "." in f.names:  # '.' read without data: expanded when the data's columns are known
+            return Factor(f.expr, f.label, (), f.expr)
         exprs = [g.expr for t in Formula(f"~ 0 + {f.expr}") for g in t.factors]
         return Factor(f.expr, f.label, f.names, exprs[0] if len(exprs) == 1 else f.expr)
 

@@ -6,7 +6,7 @@ formula, read by :func:`pcstats.specs.formula.parse_formula`) and a tuple of
 :class:`RandomTerm`, which every mixed-model engine reads. The expansions follow lme4:
 
 - ``(x || g)`` is ``(1 | g) + (0 + x | g)``: uncorrelated terms, one per column;
-- ``(1 | a/b)`` is ``(1 | a) + (1 | a:b)``;
+- ``(1 | a/b)`` is ``(1 | a) + (1 | b:a)`` (lme4's names: ``a/b/c`` adds ``c:(b:a)``);
 - ``(x | g)`` has an intercept unless ``0 +`` or ``- 1`` removes it.
 
 >>> mf = parse_mixed_formula("NEE ~ year_c * region + (1 + year_c | source) + (1 | source:region)")
@@ -47,7 +47,8 @@ class RandomTerm:
 
     @property
     def factors(self) -> tuple[str, ...]:
-        return tuple(self.group.split(":"))
+        """The columns whose combined levels are the groups (``c:(b:a)`` -> ``('c', 'b', 'a')``)."""
+        return tuple(self.group.replace("(", "").replace(")", "").split(":"))
 
     @property
     def has_intercept(self) -> bool:
@@ -95,7 +96,7 @@ def parse_mixed_formula(text: str, argument: str = "formula") -> MixedFormula:
     >>> [t.text for t in parse_mixed_formula("y ~ x + (x || g)").random]
     ['(1 | g)', '(0 + x | g)']
     >>> [t.group for t in parse_mixed_formula("y ~ 1 + (1 | a/b)").random]
-    ['a', 'a:b']
+    ['a', 'b:a']
     """
     if not isinstance(text, str) or "~" not in text:
         raise FormulaError(f"{argument}={text!r} is not a formula; write it as 'response ~ terms + (terms | group)'.")
@@ -240,5 +241,9 @@ def _groups(right: str, piece: str, text: str, argument: str) -> list[str]:
                 f"{argument}={text!r}: in {piece!r}, the grouping {right!r} must be column names joined by ':' "
                 "(interaction) or '/' (nesting), e.g. '(1 | source)', '(1 | source:region)', '(1 | source/region)'."
             )
-    # a/b/c -> a, a:b, a:b:c
-    return [":".join(parts[: i + 1]) for i in range(len(parts))]
+    # a/b/c -> a, b:a, c:(b:a), as lme4 names the nested terms
+    groups = [parts[0]]
+    for part in parts[1:]:
+        inner = groups[-1]
+        groups.append(f"{part}:({inner})" if ":" in inner else f"{part}:{inner}")
+    return groups

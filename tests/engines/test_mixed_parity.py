@@ -50,9 +50,8 @@ def reference(name: str, case: str) -> pd.DataFrame:
 
 
 def r_group(name: str) -> str:
-    """broom.mixed numbers repeated factors (region.1) and writes (1|a/b) as b:a."""
-    name = re.sub(r"\.\d+$", "", name)
-    return {"region:source": "source:region"}.get(name, name)
+    """broom.mixed numbers repeated factors (region.1)."""
+    return re.sub(r"\.\d+$", "", name)
 
 
 def fit(case: str, engine: str, data) -> pc.Results:

@@ -22,9 +22,9 @@ def terms(formula: str) -> list[tuple[tuple[str, ...], str]]:
         ("y ~ x + (x - 1 | g)", [(("x",), "g")]),
         ("y ~ x + (x || g)", [(("(Intercept)",), "g"), (("x",), "g")]),
         ("y ~ x + (1 | g) + (1 | h)", [(("(Intercept)",), "g"), (("(Intercept)",), "h")]),
-        ("y ~ x + (1 | g/h)", [(("(Intercept)",), "g"), (("(Intercept)",), "g:h")]),
+        ("y ~ x + (1 | g/h)", [(("(Intercept)",), "g"), (("(Intercept)",), "h:g")]),
         ("y ~ x + (1 | g:h)", [(("(Intercept)",), "g:h")]),
-        ("y ~ x + (1 + x | g/h)", [(("(Intercept)", "x"), "g"), (("(Intercept)", "x"), "g:h")]),
+        ("y ~ x + (1 + x | g/h)", [(("(Intercept)", "x"), "g"), (("(Intercept)", "x"), "h:g")]),
     ],
 )
 def test_terms(formula, expected):
