@@ -21,6 +21,14 @@ def prepare(spec, data: pd.DataFrame) -> Prepared:
 
     ``data`` is a long table (it has the columns ``variable`` and ``value``) or any other data
     frame (a model frame: formula names are its columns). A polars DataFrame is converted.
+
+    Examples
+    --------
+    >>> import pandas as pd, pcstats as pc
+    >>> sleep = pd.read_csv("tests/reference/model_frames/data/sleepstudy.csv")
+    >>> prepared = pc.prepare(pc.MixedSpec("Reaction ~ Days + (Days | Subject)"), sleep)
+    >>> prepared.model.fixed.term_labels, int(prepared.groups["nobs"].iloc[0])
+    (('Days',), 180)
     """
     from ..families import family_of, load
 
@@ -52,7 +60,16 @@ def resolve_engine(spec, prepared: Prepared) -> str:
 
 
 def run(spec, prepared: Prepared) -> Results:
-    """Fit prepared rows with the engine the spec names (second step of :func:`fit`)."""
+    """Fit prepared rows with the engine the spec names (second step of :func:`fit`).
+
+    Examples
+    --------
+    >>> import pandas as pd, pcstats as pc
+    >>> cars = pd.read_csv("tests/reference/model_frames/data/mtcars.csv")
+    >>> spec = pc.TrendSpec("mpg ~ wt")
+    >>> round(float(pc.run(spec, pc.prepare(spec, cars)).tidy()["estimate"].iloc[1]), 4)
+    -5.3445
+    """
     from ..families import family_of, load
 
     return load(family_of(spec).engines[resolve_engine(spec, prepared)])(spec, prepared)

@@ -62,6 +62,7 @@ class Design:
     fixed_names: tuple[str, ...]
     blocks: tuple[DesignBlock, ...]
     sqrt_weights: np.ndarray | None = None  # y, X and Z are scaled by these (lme4's weights)
+    offset: np.ndarray | None = None  # offset(...) terms, already subtracted from y
 
     @property
     def n_random(self) -> int:
@@ -92,7 +93,7 @@ def build_design(model: MixedModel, data: pd.DataFrame, where: str, weights: str
         levels, codes = np.unique(labels, return_inverse=True)
         blocks.append(DesignBlock(term, scale(Z.to_numpy()), tuple(Z.columns), codes.astype(np.intp), tuple(levels)))
     return Design(y=scale(fixed.y), X=scale(fixed.X.to_numpy()), fixed_names=tuple(fixed.X.columns), blocks=tuple(blocks),
-                  sqrt_weights=sw)
+                  sqrt_weights=sw, offset=fixed.offset)
 
 
 def unfit_reason(design: Design) -> str | None:

@@ -51,8 +51,9 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
             messages.append(f"{where}: the optimizer did not converge.")
         # conditional fitted values: X beta + Z b, as lme4's fitted()
         sw = 1.0 if design.sqrt_weights is None else design.sqrt_weights
-        response[rows] = design.y / sw
-        fitted[rows] = (design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))) / sw
+        offset = 0.0 if design.offset is None else design.offset
+        response[rows] = design.y / sw + offset
+        fitted[rows] = (design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))) / sw + offset
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = out["native"]
     if not tidy_parts and skipped:
         first = next(iter(skipped))

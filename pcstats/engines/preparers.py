@@ -9,8 +9,6 @@ then read once against the prepared columns and carried in ``Prepared.model``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-
 import pandas as pd
 
 from ..data.contract import key_columns
@@ -38,13 +36,14 @@ def _weights(spec) -> list[str]:
 
 
 def prepare_trend(spec, data: pd.DataFrame) -> Prepared:
+    """Rows for a trend/OLS spec; the formula is read once, against the data frame's columns or the pivoted table's."""
     if is_long(data):
         prepared = prepare(data, spec.formula, spec.by, spec.where, spec.min_years, extra=_weights(spec))
-    else:
-        model = read_formula(spec.formula, data)
-        prepared = prepare_frame(data, [*model.names, *_weights(spec)], spec.by, spec.where, spec.min_years,
-                                 response=model.response.label)
-    return dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
+        return dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
+    model = read_formula(spec.formula, data)
+    prepared = prepare_frame(data, [*model.names, *_weights(spec)], spec.by, spec.where, spec.min_years,
+                             response=model.response.label)
+    return dataclasses.replace(prepared, model=model)
 
 
 def auto_trend(spec, prepared: Prepared) -> str:
@@ -56,12 +55,10 @@ def auto_trend(spec, prepared: Prepared) -> str:
     return "closed_form" if supports(spec, prepared) is None else "statsmodels"
 
 
-def _mixed_names(spec, fixed: ModelFormula, random: Sequence[tuple]) -> list[str]:
-    names = list(fixed.names)
-    for term, model in random:
-        names += [*model.names, *term.factors]
+def _mixed_names(spec, model: MixedModel) -> list[str]:
+    """Columns a mixed model reads: its formula's, ``sigma_by`` and ``weights``."""
     sigma_by = getattr(spec, "sigma_by", None)
-    return list(dict.fromkeys(names + ([sigma_by] if sigma_by else []) + _weights(spec)))
+    return list(dict.fromkeys([*model.names, *([sigma_by] if sigma_by else []), *_weights(spec)]))
 
 
 def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
@@ -82,14 +79,14 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
         extra = [n for t in parsed.random for n in (*model_formula("~ " + t.formula, response=False).names, *t.factors)]
         extra += ([sigma_by] if sigma_by else []) + _weights(spec)
         prepared = prepare(data, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
-    else:
-        fixed = read_formula(parsed.fixed, data)
-        random = [(t, read_formula("~ " + t.formula, data, response=False)) for t in parsed.random]
-        prepared = prepare_frame(data, _mixed_names(spec, fixed, random), spec.by, spec.where, 1,
-                                 response=fixed.response.label)
-    frame = prepared.frame
-    model = MixedModel(fixed=read_formula(parsed.fixed, frame),
-                       random=tuple((t, read_formula("~ " + t.formula, frame, response=False)) for t in parsed.random))
+        frame = prepared.frame
+        model = MixedModel(fixed=read_formula(parsed.fixed, frame),
+                           random=tuple((t, read_formula("~ " + t.formula, frame, response=False)) for t in parsed.random))
+        return dataclasses.replace(prepared, model=model)
+    model = MixedModel(fixed=read_formula(parsed.fixed, data),
+                       random=tuple((t, read_formula("~ " + t.formula, data, response=False)) for t in parsed.random))
+    prepared = prepare_frame(data, _mixed_names(spec, model), spec.by, spec.where, 1,
+                             response=model.fixed.response.label)
     return dataclasses.replace(prepared, model=model)
 
 

@@ -148,6 +148,19 @@ def test_factor_random_slopes_any_grouping_column():
     assert terms[:3] == ["sd__factor(phase)early", "sd__factor(phase)late", "cor__factor(phase)early.factor(phase)late"]
 
 
+def test_bayes_on_sleepstudy_agrees_with_lmer():
+    """brms's call on a data frame: data-scaled default priors, posterior means near lme4's REML fit."""
+    spec = pc.BayesSpec("Reaction ~ Days + (Days | Subject)", draws=300, tune=300, chains=2, seed=11)
+    res = quiet(spec, data("sleepstudy"))
+    tidy = res.tidy().set_index(["component", "term"])
+    ref = lmer_reference("fixed", "sleep_slopes").set_index("term")
+    for term in ("(Intercept)", "Days"):
+        row = tidy.loc[("fixed", term)]
+        assert abs(row["estimate"] - ref.loc[term, "estimate"]) < 1.5 * row["std_error"], term
+    assert 20 < tidy.loc[("ran_pars", "sd__Observation"), "estimate"] < 32  # lme4: 25.6
+    assert res.glance()["priors"].iloc[0].startswith("intercept=student_t(3, 288.651, 59.3)")  # median and mad of Reaction
+
+
 # ------------------------------------------------------------------------------------------------ lavaan
 LAVAAN_MODELS = pd.read_csv(FRAMES / "lavaan_models.csv") if (FRAMES / "lavaan_models.csv").exists() else pd.DataFrame()
 LAVAAN_DATA = {"hs_cfa": "HolzingerSwineford1939", "polidem_sem": "PoliticalDemocracy", "hs_multigroup": "HolzingerSwineford1939"}
