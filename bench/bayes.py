@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 import pcstats as pc
-from pcstats.engines import _FAMILIES
+from pcstats.engines import prepare
 from pcstats.engines.bayes_pymc import build_model
 from pcstats.engines.common import group_label, group_slices
 from pcstats.engines.mixed_design import build_design
@@ -71,11 +71,11 @@ def the_model(spec: pc.BayesSpec):
     """The PyMC model of the annual group (the first group if the spec has ``by`` groups)."""
     table = pc.read_table(DATA)
     table = table[table["season"] == "ANN"].reset_index(drop=True)
-    prepared = _FAMILIES["bayes"][0](spec, table)
+    prepared = prepare(spec, table)
     slices = group_slices(prepared)
     group, rows = next(iter(slices.items()))
     data = prepared.frame.iloc[rows]
-    design = build_design(spec.parsed, data, "bench")
+    design = build_design(prepared.model, data, "bench")
     where = group_label(prepared, group) + (f" (first of {len(slices)} groups)" if len(slices) > 1 else "")
     return build_model(spec, design, data), design, where
 

@@ -41,7 +41,7 @@ import pandas as pd
 from timing import best_of
 
 import pcstats as pc
-from pcstats.engines import _FAMILIES
+from pcstats.engines import prepare
 from pcstats.engines.common import group_slices
 from pcstats.engines.mixed_design import build_design
 from pcstats.stats.lmm import Block, fit_lmm, satterthwaite_df
@@ -96,9 +96,9 @@ def lme4_direct(table: pd.DataFrame, formula: str, repeats: int) -> dict | None:
 
 
 def core(spec: pc.MixedSpec, table: pd.DataFrame, df: bool = True):
-    prepared = _FAMILIES["mixed"][0](spec, table)
+    prepared = prepare(spec, table)
     rows = next(iter(group_slices(prepared).values()))
-    design = build_design(spec.parsed, prepared.frame.iloc[rows], "bench")
+    design = build_design(prepared.model, prepared.frame.iloc[rows], "bench")
     blocks = [Block(b.Z, b.codes, b.n_levels) for b in design.blocks]
 
     def run():
