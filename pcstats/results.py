@@ -16,6 +16,7 @@ Numbers stay numbers: missing is NaN, never a string.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import platform
 import warnings as _warnings
@@ -36,14 +37,17 @@ GLANCE_COLUMNS = ("nobs", "df_residual", "r_squared", "adj_r_squared", "sigma", 
 
 
 def package_versions(*names: str) -> tuple[tuple[str, str], ...]:
-    """Installed versions of pcstats and the given packages."""
-    out = [("python", platform.python_version())]
-    for name in ("pcstats", "numpy", "pandas", "scipy", *names):
-        try:
-            out.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            out.append((name, "not installed"))
-    return tuple(dict(out).items())
+    """Installed versions of pcstats and the given packages (read once per process)."""
+    return tuple(dict([("python", platform.python_version()),
+                       *((name, _version(name)) for name in ("pcstats", "numpy", "pandas", "scipy", *names))]).items())
+
+
+@functools.cache
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 @dataclass(frozen=True)

@@ -40,14 +40,18 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from scipy import linalg, optimize, sparse
 from scipy.linalg import lapack
 
+from .lmm_sparse import SparseCore, available as sparse_available, lambda_matrix
+
 __all__ = ["Block", "LMMFit", "fit_lmm", "profiled_deviance", "satterthwaite_df"]
 
 SINGULAR_TOL = 1e-4  # lme4::isSingular default
+SPARSE_MIN_Q = 400  # random effects from which the sparse (CHOLMOD) core is used, when scikit-sparse imports
 _OPTIMIZERS = ("L-BFGS-B", "Nelder-Mead", "Powell")
 
 
@@ -96,6 +100,7 @@ class LMMFit:
     deviance: float  # the criterion minimised: -2 loglik (REML criterion if reml)
     n_obs: int
     theta_lower: np.ndarray  # lme4's getME(m, "lower"): 0 on template diagonals, -inf elsewhere
+    blup_cov: tuple[np.ndarray, ...] | None = None  # sparse path: n_levels x p x p conditional covariances
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,15 @@ class _Design:
     lam_cols: np.ndarray
     lam_theta: np.ndarray
     lower: np.ndarray  # lower bounds of theta (0 on template diagonals, -inf elsewhere)
+    core: SparseCore | None = None  # the sparse path (ZtZ is then None): see pcstats.stats.lmm_sparse
+
+    @property
+    def q(self) -> int:
+        return int(self.ZtXy.shape[0])
+
+    @property
+    def ZtZ_diagonal(self) -> np.ndarray:
+        return self.core.ZtZ.diagonal() if self.core is not None else np.diag(self.ZtZ)
 
     @property
     def ZtX(self) -> np.ndarray:
@@ -131,8 +145,8 @@ class _Solution:
     """Penalised least squares at one theta."""
 
     templates: tuple[np.ndarray, ...]
-    MLam: np.ndarray  # Z'Z Lambda
-    L: np.ndarray  # Cholesky factor of A = Lambda'Z'Z Lambda + I (lower)
+    MLam: np.ndarray | None  # Z'Z Lambda (dense path only)
+    L: Any  # Cholesky factor of A = Lambda'Z'Z Lambda + I: lower-triangular array, or CHOLMOD's factor
     LX: np.ndarray  # Cholesky factor of P = X'X - RZX'RZX (lower)
     RZX: np.ndarray
     cu: np.ndarray
@@ -232,7 +246,9 @@ def _lambda_layout(blocks: Sequence[Block]) -> tuple:
     return tuple(dims), cat(rows), cat(cols), cat(tidx), cat(lower)
 
 
-def _design(y, X, blocks: Sequence[Block]) -> _Design:
+def _design(y, X, blocks: Sequence[Block], sparse_core: bool | None = None) -> _Design:
+    """Cross-products, once; ``Z'Z`` sparse and factorised by CHOLMOD when ``sparse_core`` (by default:
+    from :data:`SPARSE_MIN_Q` random effects on, when scikit-sparse is installed)."""
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
     _check_inputs(y, X, blocks)
@@ -241,11 +257,15 @@ def _design(y, X, blocks: Sequence[Block]) -> _Design:
     Z = _random_design(blocks, y.shape[0])
     Zt = Z.T.tocsr()
     dims, rows, cols, tidx, lower = _lambda_layout(blocks)
-    return _Design(n=y.shape[0], p=X.shape[1], beta_ols=beta_ols, ZtZ=(Zt @ Z).toarray(),
+    if sparse_core is None:
+        sparse_core = Z.shape[1] >= SPARSE_MIN_Q and sparse_available()
+    ZtZ = Zt @ Z
+    return _Design(n=y.shape[0], p=X.shape[1], beta_ols=beta_ols, ZtZ=None if sparse_core else ZtZ.toarray(),
                    ZtXy=np.asarray(Zt @ np.column_stack([X, r])), XtX=X.T @ X, Xty=X.T @ r,
                    yty=float(r @ r), dims=dims,
                    template_index=tuple(_template_index(p) for _, _, p in dims),
-                   lam_rows=rows, lam_cols=cols, lam_theta=tidx, lower=lower)
+                   lam_rows=rows, lam_cols=cols, lam_theta=tidx, lower=lower,
+                   core=SparseCore(ZtZ) if sparse_core else None)
 
 
 # -------------------------------------------------------------------------------- penalised least squares
@@ -305,7 +325,9 @@ def _lambda(v: np.ndarray, d: _Design, templates) -> np.ndarray:
 
 
 def _solve(d: _Design, theta: np.ndarray) -> _Solution:
-    """Penalised least squares at theta (lme4 section 3.5, dense)."""
+    """Penalised least squares at theta (lme4 section 3.5): dense, or sparse through CHOLMOD."""
+    if d.core is not None:
+        return _solve_sparse(d, theta)
     Ts = _templates(d, theta)
     MLam = _times_lambda(d.ZtZ, d, Ts)
     A = _lambda_t(MLam, d, Ts)
@@ -322,8 +344,30 @@ def _solve(d: _Design, theta: np.ndarray) -> _Solution:
                      ld_X=2.0 * float(np.sum(np.log(np.diag(LX)))))
 
 
+def _solve_sparse(d: _Design, theta: np.ndarray) -> _Solution:
+    """:func:`_solve` with ``A`` sparse: CHOLMOD's numerical factorisation, its symbolic one reused."""
+    Ts = _templates(d, theta)
+    values = np.asarray(theta, dtype=np.float64)[d.lam_theta]
+    lam = lambda_matrix(d.q, d.lam_rows, d.lam_cols, values)
+    scalar = values if all(p == 1 for _, _, p in d.dims) else None  # Λ diagonal, in level order
+    try:
+        F = d.core.factor(lam, scalar)
+    except Exception as exc:  # CHOLMOD's "not positive definite"
+        raise np.linalg.LinAlgError(str(exc)) from None
+    R = d.core.solve_L(F, np.asarray(lam.T @ d.ZtXy))
+    RZX, cu = R[:, :-1], R[:, -1]
+    LX = _cholesky(d.XtX - RZX.T @ RZX)
+    cbeta = _tri(LX, d.Xty - RZX.T @ cu)
+    beta = _tri(LX, cbeta, transpose=True)
+    pwrss = max(d.yty - cu @ cu - cbeta @ cbeta, np.finfo(float).tiny)
+    return _Solution(templates=Ts, MLam=None, L=F, LX=LX, RZX=RZX, cu=cu, beta=beta, pwrss=float(pwrss),
+                     ld_A=float(F.logdet()), ld_X=2.0 * float(np.sum(np.log(np.diag(LX)))))
+
+
 def _modes(s: _Solution) -> np.ndarray:
     """Spherical random effects ``u`` (conditional modes b = Lambda u)."""
+    if s.MLam is None:
+        return SparseCore.solve_Lt(s.L, s.cu - s.RZX @ s.beta)
     return _tri(s.L, s.cu - s.RZX @ s.beta, transpose=True)
 
 
@@ -373,7 +417,7 @@ def profiled_deviance(y, X, blocks: Sequence[Block], theta, *, reml: bool = True
     >>> grad.shape
     (1,)
     """
-    d = _design(y, X, blocks)
+    d = _design(y, X, blocks, sparse_core=False)
     theta = np.asarray(theta, dtype=np.float64)
     if theta.shape != d.lower.shape:
         raise ValueError(f"theta has {theta.size} elements; these blocks need {d.lower.size}")
@@ -385,8 +429,14 @@ def profiled_deviance(y, X, blocks: Sequence[Block], theta, *, reml: bool = True
 
 
 def _minimise(d: _Design, reml: bool) -> tuple[np.ndarray, bool, str, str, int]:
-    """Minimise the criterion over theta: L-BFGS-B, else Nelder-Mead, else Powell."""
+    """Minimise the criterion over theta: L-BFGS-B, else Nelder-Mead, else Powell.
+
+    The dense path gives L-BFGS-B the analytic gradient; the sparse path lets it difference the
+    criterion (the analytic gradient needs entries of ``A^-1`` that a sparse factor does not give
+    cheaply, and large designs have few theta).
+    """
     calls = [0]
+    analytic = d.core is None
 
     def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         calls[0] += 1
@@ -394,7 +444,7 @@ def _minimise(d: _Design, reml: bool) -> tuple[np.ndarray, bool, str, str, int]:
             s = _solve(d, theta)
         except np.linalg.LinAlgError:
             return np.inf, np.zeros_like(theta)
-        return _criterion(d, s, reml), _gradient(d, s, reml)
+        return _criterion(d, s, reml), (_gradient(d, s, reml) if analytic else np.zeros_like(theta))
 
     # optimise over phi = theta / scale: each template row divided by its Z column's RMS, so that
     # (1 | g) and (0 + year | g) start and move on comparable scales (theta is otherwise up to
@@ -415,7 +465,7 @@ def _minimise(d: _Design, reml: bool) -> tuple[np.ndarray, bool, str, str, int]:
     }
     best = None
     for method in _OPTIMIZERS:
-        jac = method == "L-BFGS-B"
+        jac = method == "L-BFGS-B" and analytic
         fun = scaled if jac else (lambda t: scaled(t)[0])
 
         def run(x0: np.ndarray, method=method, fun=fun, jac=jac) -> tuple[optimize.OptimizeResult, bool]:
@@ -463,7 +513,7 @@ def _zero_variance_restarts(x: np.ndarray, lower: np.ndarray) -> list[np.ndarray
 
 def _theta_scale(d: _Design) -> np.ndarray:
     """Per theta element, 1 / RMS of the Z column of its template row (from the diagonal of Z'Z)."""
-    diag = np.diag(d.ZtZ)
+    diag = d.ZtZ_diagonal
     out = []
     for (offset, m, p), (rows, _) in zip(d.dims, d.template_index):
         sums = diag[offset:offset + m * p].reshape(m, p).sum(axis=0)
@@ -564,8 +614,14 @@ def _in_original_columns(fit: LMMFit, y: np.ndarray, X: np.ndarray, blocks: Sequ
     cov_re = tuple(a @ c @ a.T for a, c in zip(bases, fit.cov_re))
     templates = [semidefinite_cholesky(c / fit.sigma**2) for c in cov_re]
     theta = np.concatenate([T[_template_index(T.shape[0])] for T in templates])
-    modes, sds = conditional_modes(y - X @ fit.beta, [np.asarray(b.Z, dtype=np.float64) for b in blocks],
-                                   [np.asarray(b.codes) for b in blocks], [b.n_levels for b in blocks], cov_re, fit.sigma)
+    if fit.blup_cov is not None:  # sparse path: b = A b_white, Var(b) = A Var(b_white) A'
+        modes = [m @ a.T for m, a in zip(fit.blups, bases)]
+        covs = tuple(np.einsum("ij,ljk,mk->lim", a, c, a) for a, c in zip(bases, fit.blup_cov))
+        sds = [np.sqrt(np.maximum(np.einsum("lii->li", c), 0.0)) for c in covs]
+        fit = dataclasses.replace(fit, blup_cov=covs)
+    else:
+        modes, sds = conditional_modes(y - X @ fit.beta, [np.asarray(b.Z, dtype=np.float64) for b in blocks],
+                                       [np.asarray(b.codes) for b in blocks], [b.n_levels for b in blocks], cov_re, fit.sigma)
     singular = bool(np.any(np.concatenate([np.diag(T) for T in templates]) < SINGULAR_TOL))
     return dataclasses.replace(fit, theta=theta, cov_re=cov_re, blups=tuple(modes), blup_se=tuple(sds), singular=singular)
 
@@ -576,12 +632,17 @@ def _fit(d: _Design, reml: bool) -> LMMFit:
     nu = d.n - d.p if reml else d.n
     sigma2 = s.pwrss / nu
     PXinv = _cho_solve(s.LX, np.eye(d.p))
-    Ainv = _cho_solve(s.L, np.eye(s.L.shape[0]))
-    transposed = tuple(T.T for T in s.templates)
-    AinvLamT = _times_lambda(Ainv, d, transposed)  # A^-1 Lambda'
-    cond_var = sigma2 * np.diag(_times_lambda(AinvLamT.T, d, transposed))  # diag of Lambda A^-1 Lambda'
     b = _lambda(_modes(s), d, s.templates)
-    blups, blup_se = [], []
+    blups, blup_se, blup_cov = [], [], None
+    if d.core is None:
+        Ainv = _cho_solve(s.L, np.eye(s.L.shape[0]))
+        transposed = tuple(T.T for T in s.templates)
+        AinvLamT = _times_lambda(Ainv, d, transposed)  # A^-1 Lambda'
+        cond_var = sigma2 * np.diag(_times_lambda(AinvLamT.T, d, transposed))  # diag of Lambda A^-1 Lambda'
+    else:  # from the final factor: per level, sigma^2 T (A^-1)_JJ T'
+        blup_cov = tuple(sigma2 * np.einsum("ij,ljk,mk->lim", T, block, T)
+                         for T, block in zip(s.templates, d.core.inverse_blocks(s.L, d.dims)))
+        cond_var = np.concatenate([np.einsum("lii->li", c).ravel() for c in blup_cov])
     for offset, m, p in d.dims:
         sl = slice(offset, offset + m * p)
         blups.append(b[sl].reshape(m, p))
@@ -592,7 +653,7 @@ def _fit(d: _Design, reml: bool) -> LMMFit:
         cov_re=tuple(sigma2 * T @ T.T for T in s.templates), loglik=-0.5 * deviance, reml=reml,
         converged=converged, optimizer=method, n_evaluations=n_eval, message=message,
         singular=bool(np.any(theta[d.lower == 0.0] < SINGULAR_TOL)), blups=tuple(blups),
-        blup_se=tuple(blup_se), deviance=deviance, n_obs=d.n, theta_lower=d.lower)
+        blup_se=tuple(blup_se), deviance=deviance, n_obs=d.n, theta_lower=d.lower, blup_cov=blup_cov)
 
 
 # ------------------------------------------------------------------------------- Satterthwaite (lmerTest)
@@ -655,19 +716,19 @@ def _jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, r: int = 4) 
     return np.column_stack(cols)
 
 
-def _deviance_vp(d: _Design, varpar: np.ndarray, reml: bool) -> float:
+def _deviance_vp(d: _Design, varpar: np.ndarray, reml: bool, solve: Callable = _solve) -> float:
     """lmerTest's ``devfun_vp``: -2 log-likelihood (REML) at (theta, sigma), sigma not profiled."""
     sigma2 = varpar[-1] ** 2
-    s = _solve(d, varpar[:-1])
+    s = solve(d, varpar[:-1])
     dev = s.ld_A + s.pwrss / sigma2 + d.n * np.log(2.0 * np.pi * sigma2)
     if reml:
         dev += s.ld_X - d.p * np.log(2.0 * np.pi * sigma2)
     return float(dev)
 
 
-def _cov_beta_vp(d: _Design, varpar: np.ndarray) -> np.ndarray:
+def _cov_beta_vp(d: _Design, varpar: np.ndarray, solve: Callable = _solve) -> np.ndarray:
     """lmerTest's ``get_covbeta``: ``sigma^2 (RX'RX)^-1`` at (theta, sigma), flattened column-major."""
-    s = _solve(d, varpar[:-1])
+    s = solve(d, varpar[:-1])
     P_inv = _cho_solve(s.LX, np.eye(d.p))
     return (varpar[-1] ** 2 * P_inv).ravel(order="F")
 
@@ -706,8 +767,16 @@ def satterthwaite_df(y, X, blocks: Sequence[Block], fit: LMMFit) -> np.ndarray:
         templates = [semidefinite_cholesky(ai @ c @ ai.T) for ai, c in zip(inverse, relative)]
         theta = np.concatenate([T[_template_index(T.shape[0])] for T in templates])
         varpar = np.append(theta, fit.sigma)
-        H = _hessian(lambda v: _deviance_vp(d, v, fit.reml), varpar, r=_RICHARDSON)
-        jac = _jacobian(lambda v: _cov_beta_vp(d, v), varpar, r=_RICHARDSON)  # (p*p, k)
+        solved: dict[bytes, _Solution] = {}  # steps in sigma alone reuse the solution at their theta
+
+        def solve(design: _Design, at: np.ndarray) -> _Solution:
+            key = np.asarray(at, dtype=np.float64).tobytes()
+            if key not in solved:
+                solved[key] = _solve(design, at)
+            return solved[key]
+
+        H = _hessian(lambda v: _deviance_vp(d, v, fit.reml, solve), varpar, r=_RICHARDSON)
+        jac = _jacobian(lambda v: _cov_beta_vp(d, v, solve), varpar, r=_RICHARDSON)  # (p*p, k)
     values, vectors = np.linalg.eigh(H)
     pos = values > 1e-8
     vcov_varpar = 2.0 * (vectors[:, pos] / values[pos]) @ vectors[:, pos].T

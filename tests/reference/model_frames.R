@@ -5,7 +5,8 @@
 # Writes tests/reference/model_frames/:
 #   data/<name>.csv      the data sets (mtcars with its row names as `model`, airquality with NA as
 #                        empty cells, sleepstudy, Pastes, Penicillin, cake, cbpp, Orthodont,
-#                        HolzingerSwineford1939, PoliticalDemocracy, warpbreaks)
+#                        HolzingerSwineford1939, PoliticalDemocracy, warpbreaks; crossed and slopes,
+#                        simulated here with set.seed, large enough for the sparse mixed-model core)
 #   lm_tidy.csv          model, term, estimate, std_error, statistic, p_value (R's names(coef(fit)))
 #   lm_glance.csv        model, nobs, df_residual, r_squared, adj_r_squared, sigma, log_lik, aic, bic, n_dropped
 #   lmer_fixed.csv       model, term, estimate, std_error, df (Satterthwaite), statistic, p_value
@@ -45,6 +46,16 @@ put(cbpp, "data/cbpp.csv")
 put(warpbreaks, "data/warpbreaks.csv")
 put(HolzingerSwineford1939, "data/HolzingerSwineford1939.csv")
 put(PoliticalDemocracy, "data/PoliticalDemocracy.csv")
+# two designs large enough for the sparse core of the default mixed engine (>= 400 random effects),
+# simulated with R's own seeded generator
+set.seed(20261205)
+n <- 6000; a <- sample(300, n, TRUE); b <- sample(150, n, TRUE); x <- rnorm(n)
+crossed <- data.frame(y = 0.5 * x + rnorm(300)[a] + rnorm(150, sd = 0.7)[b] + rnorm(n), x = x, a = a, b = b)
+put(crossed, "data/crossed.csv")
+g <- rep(seq_len(250), each = 8); t <- rep(0:7, 250)
+slopes <- data.frame(y = 1 + 0.3 * t + rnorm(250, sd = 2)[g] + rnorm(250, sd = 0.5)[g] * t + rnorm(2000), t = t,
+                     g = sprintf("g%03d", g))
+put(slopes, "data/slopes.csv")
 has_nlme <- requireNamespace("nlme", quietly = TRUE)
 if (has_nlme) {
   ortho <- as.data.frame(nlme::Orthodont)
@@ -94,7 +105,9 @@ lmer_models <- list(
   sleep_ml = lmer(Reaction ~ Days + (Days | Subject), sleepstudy, REML = FALSE),
   pastes_nested = lmer(strength ~ 1 + (1 | batch/cask), Pastes),
   penicillin_crossed = lmer(diameter ~ 1 + (1 | plate) + (1 | sample), Penicillin),
-  cake_factor = lmer(angle ~ recipe + factor(temperature) + (1 | recipe:replicate), cake2)
+  cake_factor = lmer(angle ~ recipe + factor(temperature) + (1 | recipe:replicate), cake2),
+  crossed_sparse = lmer(y ~ x + (1 | a) + (1 | b), crossed),
+  slopes_sparse = lmer(y ~ t + (t | g), slopes)
 )
 if (has_nlme) lmer_models$orthodont_interaction <- lmer(distance ~ age * Sex + (1 | Subject), ortho)
 fixed <- do.call(rbind, lapply(names(lmer_models), function(m) {
