@@ -387,6 +387,8 @@ def _gradient(d: _Design, s: _Solution, reml: bool) -> np.ndarray:
     ``dlog|RX'RX| = -2 sum (H P^-1 W')[r, c]`` with ``W = A^-1 Lambda' Z'X``,
     ``H = Z'X - Z'Z Lambda W`` and ``P = RX'RX``.
     """
+    if d.core is not None:
+        return _gradient_one_term(d, s, reml)
     rows, cols = d.lam_rows, d.lam_cols
     k = d.lower.size
     C = _cho_solve(s.L, s.MLam.T)  # A^-1 Lambda' Z'Z
@@ -399,6 +401,37 @@ def _gradient(d: _Design, s: _Solution, reml: bool) -> np.ndarray:
         W = _tri(s.L, s.RZX, transpose=True)
         H = d.ZtX - s.MLam @ W
         V = _cho_solve(s.LX, W.T).T  # W P^-1
+        g -= 2.0 * np.bincount(d.lam_theta, weights=np.einsum("ij,ij->i", H[rows], V[cols]), minlength=k)
+    return g
+
+
+def _gradient_one_term(d: _Design, s: _Solution, reml: bool) -> np.ndarray:
+    """:func:`_gradient` on the sparse path with one random-effect term (one grouping factor).
+
+    ``A`` is then block diagonal, one ``p x p`` block ``T'M_jT + I`` per level (``M_j`` the level's
+    block of ``Z'Z``), so every entry of ``A^-1 Lambda'Z'Z`` the gradient reads lies in a level's
+    block, and the blocks are inverted together. The other terms are sparse products and solves.
+    """
+    (offset, m, p), = d.dims
+    T = s.templates[0]
+    M = d.core.level_blocks(offset, m, p)  # m x p x p
+    Ainv = np.linalg.inv(np.einsum("ji,ljk,kh->lih", T, M, T) + np.eye(p))
+    C = Ainv @ np.einsum("ji,ljk->lik", T, M)  # per level: A_j^-1 T' M_j
+    rows, cols = d.lam_rows, d.lam_cols
+    lr, lc = (rows - offset) % p, (cols - offset) % p
+    level = (cols - offset) // p
+    k = d.lower.size
+    g = 2.0 * np.bincount(d.lam_theta, weights=C[level, lc, lr], minlength=k)
+    u = _modes(s)
+    lam_u = _lambda(u, d, s.templates)
+    resid = d.Zty - d.ZtX @ s.beta - d.core.ZtZ @ lam_u
+    nu = d.n - d.p if reml else d.n
+    g -= 2.0 * nu / s.pwrss * np.bincount(d.lam_theta, weights=resid[rows] * u[cols], minlength=k)
+    if reml:
+        LtZX = _lambda_t(d.ZtX, d, s.templates)  # Lambda' Z'X, q x p
+        W = (Ainv @ LtZX.reshape(m, p, -1)).reshape(m * p, -1)  # A^-1 Lambda' Z'X
+        H = d.ZtX - d.core.ZtZ @ np.asarray(_times_lambda(W.T, d, tuple(t.T for t in s.templates)).T)
+        V = _cho_solve(s.LX, W.T).T
         g -= 2.0 * np.bincount(d.lam_theta, weights=np.einsum("ij,ij->i", H[rows], V[cols]), minlength=k)
     return g
 
@@ -436,7 +469,7 @@ def _minimise(d: _Design, reml: bool) -> tuple[np.ndarray, bool, str, str, int]:
     cheaply, and large designs have few theta).
     """
     calls = [0]
-    analytic = d.core is None
+    analytic = d.core is None or len(d.dims) == 1
 
     def value_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         calls[0] += 1

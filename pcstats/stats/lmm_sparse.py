@@ -61,6 +61,7 @@ class SparseCore:
         self._base = np.asarray(self.ZtZ[self._rows, self._cols]).ravel()  # Z'Z on the pattern
         self._diagonal = self._rows == self._cols
         self._factor = analyze(self._pattern, mode="auto")
+        self._level_blocks: dict[tuple[int, int, int], np.ndarray] = {}
 
     def factor(self, lam: sparse.csc_matrix, scalar: np.ndarray | None = None):
         """Numerical Cholesky factor of ``Λ'Z'ZΛ + I`` (the symbolic one reused; updated in place).
@@ -75,6 +76,15 @@ class SparseCore:
             A = (lam.T @ self.ZtZ @ lam + self._eye).tocsc()
         self._factor.cholesky_inplace(A)
         return self._factor
+
+    def level_blocks(self, offset: int, m: int, p: int) -> np.ndarray:
+        """The ``p x p`` diagonal blocks of ``Z'Z`` of a term's ``m`` levels (``m x p x p``), made once."""
+        key = (offset, m, p)
+        if key not in self._level_blocks:
+            idx = offset + np.arange(m)[:, None, None] * p
+            r, c = np.broadcast_arrays(idx + np.arange(p)[None, :, None], idx + np.arange(p)[None, None, :])
+            self._level_blocks[key] = np.asarray(self.ZtZ[r.ravel(), c.ravel()]).reshape(m, p, p)
+        return self._level_blocks[key]
 
     @staticmethod
     def solve_L(F, B: np.ndarray) -> np.ndarray:
