@@ -92,6 +92,14 @@ pc.fit(pc.MixedSpec(sys.argv[2]), data)
 """
 
 
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status)) if os.waitstatus_to_exitcode(status) else print(usage.ru_maxrss)
+"""
+
+
 def _slopes(groups: int, per: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     g = np.repeat(np.arange(groups), per)
@@ -172,14 +180,15 @@ def lme4_direct(wide: pd.DataFrame, formula: str, repeats: int, tmp: Path) -> di
 
 
 def _peak_rss(command: list[str], script: Path, text: str) -> float:
-    """Peak resident set (GiB) of one fresh process running ``command`` (its own rusage, from wait4)."""
-    import os
+    """Peak resident set (GiB) of one fresh process running ``command`` (its own rusage, from wait4).
 
+    A small launcher process starts it: Linux counts a forked child's pre-exec size (a copy of its
+    parent, this benchmark with PyMC loaded) in its maximum, so the child must come from a small one.
+    """
     script.write_text(text)
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss / 2**20 if child.returncode == 0 else np.nan
+    out = subprocess.run([sys.executable, "-c", LAUNCHER, *command], capture_output=True, text=True)
+    lines = out.stdout.strip().splitlines()
+    return float(lines[-1]) / 2**20 if out.returncode == 0 and lines else np.nan
 
 
 def pcstats_peak(data: pd.DataFrame, formula: str, tmp: Path) -> float:

@@ -15,7 +15,11 @@ Models Using lme4", J. Stat. Softw. 67(1), section 3):
 
   with ``r2`` the penalised residual sum of squares and ``RX'RX = X'X - RZX'RZX``.
 * ``Z'Z``, ``Z'X``, ``Z'y``, ``X'X``, ``X'y`` and ``y'y`` are formed once, so each evaluation costs
-  ``O(q^3)`` (``q`` random effects) whatever ``n``. ``y`` is first replaced by its OLS residual on
+  ``O(q^3)`` (``q`` random effects) whatever ``n`` on the dense path; from :data:`SPARSE_MIN_Q`
+  random effects (:data:`SPARSE_MIN_Q_ONE_TERM` for one term) the sparse path keeps ``A`` sparse
+  and refactorises it with CHOLMOD, its symbolic factorisation reused for every ``theta``
+  (:mod:`pcstats.stats.lmm_sparse`), as lme4 does; there the gradient is analytic for one term
+  and differenced by L-BFGS-B for several. ``y`` is first replaced by its OLS residual on
   ``X`` (which changes ``beta`` by the OLS fit and nothing else) so ``r2 = y'y - |cu|^2 - |cbeta|^2``
   does not lose digits to the mean of ``y``.
 * The deviance comes with its analytic gradient and is minimised over ``theta`` by, in order,
@@ -51,7 +55,10 @@ from .lmm_sparse import SparseCore, available as sparse_available, lambda_matrix
 __all__ = ["Block", "LMMFit", "fit_lmm", "profiled_deviance", "satterthwaite_df"]
 
 SINGULAR_TOL = 1e-4  # lme4::isSingular default
-SPARSE_MIN_Q = 400  # random effects from which the sparse (CHOLMOD) core is used, when scikit-sparse imports
+# random effects from which the sparse (CHOLMOD) core is used, when scikit-sparse imports: one term (A block
+# diagonal, analytic gradient) pays off sooner than several (crossed or nested: the gradient is differenced)
+SPARSE_MIN_Q = 400
+SPARSE_MIN_Q_ONE_TERM = 100
 _OPTIMIZERS = ("L-BFGS-B", "Nelder-Mead", "Powell")
 
 
@@ -248,7 +255,8 @@ def _lambda_layout(blocks: Sequence[Block]) -> tuple:
 
 def _design(y, X, blocks: Sequence[Block], sparse_core: bool | None = None) -> _Design:
     """Cross-products, once; ``Z'Z`` sparse and factorised by CHOLMOD when ``sparse_core`` (by default:
-    from :data:`SPARSE_MIN_Q` random effects on, when scikit-sparse is installed)."""
+    from :data:`SPARSE_MIN_Q` random effects on, :data:`SPARSE_MIN_Q_ONE_TERM` with one term, when
+    scikit-sparse is installed)."""
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
     _check_inputs(y, X, blocks)
@@ -258,7 +266,8 @@ def _design(y, X, blocks: Sequence[Block], sparse_core: bool | None = None) -> _
     Zt = Z.T.tocsr()
     dims, rows, cols, tidx, lower = _lambda_layout(blocks)
     if sparse_core is None:
-        sparse_core = Z.shape[1] >= SPARSE_MIN_Q and sparse_available()
+        threshold = SPARSE_MIN_Q_ONE_TERM if len(blocks) == 1 else SPARSE_MIN_Q
+        sparse_core = Z.shape[1] >= threshold and sparse_available()
     ZtZ = Zt @ Z
     return _Design(n=y.shape[0], p=X.shape[1], beta_ols=beta_ols, ZtZ=None if sparse_core else ZtZ.toarray(),
                    ZtXy=np.asarray(Zt @ np.column_stack([X, r])), XtX=X.T @ X, Xty=X.T @ r,
