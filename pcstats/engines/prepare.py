@@ -203,25 +203,34 @@ def group_frame(
     ``min_years`` counts observations.
     """
     columns = tuple(dict.fromkeys(columns))
-    codes = wide.groupby(list(by), sort=True, dropna=False).ngroup() if by else pd.Series(0, index=wide.index)
-    wide = wide.assign(_group=codes.to_numpy())
-    groups = wide.groupby("_group", sort=True).agg(n_rows=("_group", "size"), **{b: (b, "first") for b in by})
+    code = (wide.groupby(list(by), sort=True, dropna=False).ngroup().to_numpy(dtype=np.int64) if by
+            else np.zeros(len(wide), dtype=np.int64))
+    wide = wide.assign(_group=code)
+    n_groups = int(code.max()) + 1 if len(code) else 0
+    first = np.unique(code, return_index=True)[1]  # each group's first row (codes are 0 .. n_groups - 1)
+    index = pd.Index(np.arange(n_groups, dtype=np.int64), name="_group")
+    groups = pd.DataFrame({"n_rows": np.bincount(code, minlength=n_groups),
+                           **{b: wide[b].iloc[first].set_axis(index) for b in by}}, index=index)
     nan_any = np.zeros(len(wide), dtype=bool)
-    reasons = pd.DataFrame(index=groups.index)
+    names, per_column = [], []
     for col in check_nan:  # each row counted once, under the first model column (in formula order) it lacks
         if col in columns:
             isnan = wide[col].isna().to_numpy() & ~nan_any
             nan_any |= isnan
-            reasons[col] = pd.Series(isnan).groupby(wide["_group"].to_numpy()).sum()
+            names.append(col)
+            per_column.append(np.bincount(code, weights=isnan, minlength=n_groups).astype(np.int64))
     kept = wide[~nan_any]
+    kept_code = code[~nan_any]
     has_year = "year" in kept.columns
-    n_years = kept.groupby("_group")["year"].nunique() if has_year else kept.groupby("_group").size()
-    groups["nobs"] = kept.groupby("_group").size().reindex(groups.index, fill_value=0)
-    years = n_years.reindex(groups.index, fill_value=0)
-    groups["fit"] = (years >= min_years).to_numpy()
+    groups["nobs"] = np.bincount(kept_code, minlength=n_groups)
+    if has_year:
+        years = kept.groupby("_group")["year"].nunique().reindex(index, fill_value=0).to_numpy()
+    else:
+        years = groups["nobs"].to_numpy()
+    groups["fit"] = years >= min_years
     why = np.full(len(groups), "", dtype=object)
-    counts = reasons.to_numpy(dtype=np.int64)
-    fit, n_years, names = groups["fit"].to_numpy(), years.to_numpy(), list(reasons.columns)
+    counts = np.column_stack(per_column) if per_column else np.zeros((n_groups, 0), dtype=np.int64)
+    fit, n_years = groups["fit"].to_numpy(), years
     unit = "years" if has_year else "observations"
     for i in np.flatnonzero((counts > 0).any(axis=1) | ~fit).tolist():  # only groups with something to report
         parts = [f"{counts[i, j]} NaN in {c}" for j, c in enumerate(names) if counts[i, j] > 0]
