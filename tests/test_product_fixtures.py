@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .conftest import ROOT
-from .numbers import assert_arrays_close, assert_frames_close, assert_tree_close
+from .numbers import assert_arrays_close, assert_tree_close
 
 PRODUCTS = ROOT / "fixtures" / "products"
 
