@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import ContractError, EngineError, did_you_mean
+from ..families import family_of, load
 from ..results import Results
 from .prepare import Prepared, is_long
 
@@ -30,8 +31,6 @@ def prepare(spec, data: pd.DataFrame) -> Prepared:
     >>> prepared.model.fixed.term_labels, int(prepared.groups["nobs"].iloc[0])
     (('Days',), 180)
     """
-    from ..families import family_of, load
-
     family = family_of(spec)
     data = _as_pandas(data)
     if not family.model_frames and not is_long(data):
@@ -44,8 +43,6 @@ def prepare(spec, data: pd.DataFrame) -> Prepared:
 
 def resolve_engine(spec, prepared: Prepared) -> str:
     """The engine name ``run`` will use for this spec and these rows."""
-    from ..families import family_of, load
-
     family = family_of(spec)
     engine = spec.engine
     if engine == "auto" and family.auto:
@@ -70,8 +67,6 @@ def run(spec, prepared: Prepared) -> Results:
     >>> round(float(pc.run(spec, pc.prepare(spec, cars)).tidy()["estimate"].iloc[1]), 4)
     -5.3445
     """
-    from ..families import family_of, load
-
     return load(family_of(spec).engines[resolve_engine(spec, prepared)])(spec, prepared)
 
 

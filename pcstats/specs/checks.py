@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from ..errors import SpecError, did_you_mean
+from ..families import FAMILIES
 
 __all__ = ["typed", "choice", "normalise_by", "replace_fields"]
 
@@ -43,8 +44,6 @@ def replace_fields(spec: Any, changes: dict[str, Any]) -> Any:
 
 def engine_name(spec: Any) -> None:
     """Refuse an engine the spec's family does not have, naming the ones it has (from :mod:`pcstats.families`)."""
-    from ..families import FAMILIES  # the one list of engines; imported when a spec is made, not with pcstats.specs
-
     family = FAMILIES.get(type(spec).family)
     if family is None:
         return

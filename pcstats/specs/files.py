@@ -19,6 +19,7 @@ import tomllib
 from pathlib import Path
 
 from ..errors import SpecError, did_you_mean
+from ..families import FAMILIES, load
 from .formula import check_formula_vocabulary
 from .random_effects import parse_mixed_formula
 
@@ -41,8 +42,6 @@ def load_spec(path: str | Path, *, trust: bool = False):
     >>> pc.load_spec("models/trend_annual.toml").by
     ('source', 'region')
     """
-    from ..families import FAMILIES  # the family records name each family's spec type and engines
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_spec: no spec file at {str(path)!r} (give a .toml file, not a folder).")
@@ -54,7 +53,7 @@ def load_spec(path: str | Path, *, trust: bool = False):
     if family not in FAMILIES:
         hint = did_you_mean(str(family), FAMILIES) if family else ""
         raise SpecError(f"{path}: 'family' must be one of {sorted(FAMILIES)}, got {family!r}.{hint}")
-    cls = FAMILIES[family].spec
+    cls = load(FAMILIES[family].spec)
     engines = [*FAMILIES[family].engines, *(["auto"] if FAMILIES[family].auto else [])]
     if "engine" in data and data["engine"] not in engines:
         raise SpecError(f"{path}: engine={data['engine']!r} is not an engine of family {family!r}."
