@@ -26,7 +26,7 @@ from scipy import sparse
 
 __all__ = ["SparseCore", "available", "lambda_matrix"]
 
-_BATCH = 256  # columns of L^-1 P solved at once for the conditional variances
+_BATCH = 32  # columns of L^-1 P solved at once for the conditional variances (InstEval: 1.8 s at 256, 1.4 s at 32)
 
 
 @cache
