@@ -230,26 +230,20 @@ def main() -> None:
             print(f"\n{case}: skipped (needs R)")
             continue
         data, wide = loaded
+        repeats = args.repeats if case != "insteval" else 1
         with tempfile.TemporaryDirectory() as tmp:
-            ref = lme4_direct(wide, formula, args.repeats if case != "insteval" else 1, Path(tmp))
+            ref = lme4_direct(wide, formula, repeats, Path(tmp))
             peak = pcstats_peak(data, formula, Path(tmp))
         rows = []
         if ref:
             rows.append(("lme4::lmer (Rscript)", ref["lme4"], 0.0, 0.0, np.nan))
             rows.append(("lmerTest::lmer + summary (Rscript)", ref["lmerTest"], 0.0, 0.0, ref["peak"]))
-        repeats = args.repeats if case != "insteval" else 1
         engines = ("profiled", "statsmodels") + (("lme4",) if ref else ()) if small else ("profiled",)
         for engine in engines:
             spec = pc.MixedSpec(formula, engine=engine)
             fit = quiet(lambda spec=spec: pc.fit(spec, data))
             res = fit()  # warm-up (imports pymer4 for the lme4 engine)
-            seconds = best_of(fit, repeats) if repeats > 1 or case != "insteval" else None
-            if seconds is None:
-                import time
-
-                start = time.perf_counter()
-                res = fit()
-                seconds = time.perf_counter() - start
+            seconds = best_of(fit, repeats)
             beta = res.tidy().query("component == 'fixed'")["estimate"].to_numpy()
             diff = float(np.max(np.abs(beta / ref["fixef"] - 1))) if ref else np.nan
             dll = float(res.glance()["log_lik"].iloc[0] - ref["loglik"]) if ref else np.nan

@@ -78,12 +78,7 @@ def prepare_panel(spec: PanelSpec, table: pd.DataFrame) -> Prepared:
         if name not in keys:
             raise SpecError(f"{argument}={name!r} is not a key column of the table.{did_you_mean(name, keys)} "
                             f"Key columns: {', '.join(keys)}.")
-    import dataclasses
-
-    from .preparers import read_formula
-
-    prepared = prepare(table, spec.formula, spec.by, spec.where, 1, extra=(spec.entity, spec.time))
-    return dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
+    return prepare(table, spec.formula, spec.by, spec.where, 1, extra=(spec.entity, spec.time))
 
 
 def fit(spec: PanelSpec, prepared: Prepared):

@@ -28,9 +28,10 @@ import pandas as pd
 
 from ..data.contract import key_columns, validate
 from ..errors import ContractError, FormulaError, SpecError, did_you_mean
-from ..specs.formula import evaluate_where, parse_formula, where_names
+from ..specs.formula import evaluate_where, where_names
+from ..specs.r_formula import model_formula
 
-__all__ = ["Prepared", "prepare", "prepare_frame", "group_frame", "data_hash", "is_long"]
+__all__ = ["Prepared", "prepare", "prepare_frame", "group_frame", "data_hash", "is_long", "ordered_columns"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class Prepared:
     data_hash: str
     model: Any = None  # the formula read once with the data's columns (ModelFormula, MixedModel, ...)
     long: bool = True  # rows came from a long table (else from a model frame)
+
+
+def ordered_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that are ordered factors (pandas ordered Categoricals): R gives them polynomial contrasts."""
+    return [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered]
 
 
 def is_long(data: pd.DataFrame) -> bool:
@@ -90,14 +96,14 @@ def prepare(
     variables = table["variable"].unique().tolist() if "variable" in table.columns else None
     table = validate(table, seasons=seasons, variables=variables)
     digest = data_hash(table)
-    parsed = parse_formula(formula)
     keys = [k for k in key_columns(table) if k != "variable"]
     present = table["variable"].unique().tolist()
+    model = model_formula(formula, keys + present, ordered_columns(table))  # read once; carried in Prepared.model
     for b in by:
         if b not in keys:
             raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.")
     filter_names = where_names(where) if where else set()
-    names = list(dict.fromkeys(list(parsed.names) + list(extra)))
+    names = list(dict.fromkeys(list(model.names) + list(extra)))
     for name in names + sorted(filter_names - set(names)):
         if name in names and DERIVED.get(name) in keys:
             continue
@@ -107,9 +113,9 @@ def prepare(
                 f"variable in the table.{did_you_mean(name, keys + present)} Variables present: {', '.join(present)}; "
                 f"key columns: {', '.join(keys)}."
             )
-    if len(parsed.response_names) != 1 or parsed.response_names[0] not in present:
-        raise FormulaError(f"formula {formula!r}: the response {parsed.response!r} must be a variable of the table ({', '.join(present)}).")
-    response = parsed.response_names[0]
+    if len(model.response.names) != 1 or model.response.names[0] not in present:
+        raise FormulaError(f"formula {formula!r}: the response {model.response.label!r} must be a variable of the table ({', '.join(present)}).")
+    response = model.response.names[0]
     needed = [n for n in dict.fromkeys(names + sorted(filter_names)) if n in present and n not in keys]
 
     removed = []
@@ -131,7 +137,8 @@ def prepare(
     if wide.empty:
         raise ContractError(_empty_message(table, where, filter_names, keys))
 
-    return group_frame(wide, names, needed, by, min_years, removed, units, digest, response, sort_years)
+    prepared = group_frame(wide, names, needed, by, min_years, removed, units, digest, response, sort_years)
+    return dataclasses.replace(prepared, model=model)
 
 
 def prepare_frame(

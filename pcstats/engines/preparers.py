@@ -15,14 +15,9 @@ from ..data.contract import key_columns
 from ..errors import FormulaError, SpecError, did_you_mean
 from ..specs.r_formula import ModelFormula, model_formula
 from .mixed_design import MixedModel
-from .prepare import Prepared, columns_text, is_long, prepare, prepare_frame
+from .prepare import Prepared, columns_text, is_long, ordered_columns, prepare, prepare_frame
 
-__all__ = ["prepare_trend", "auto_trend", "prepare_mixed", "prepare_sem", "ordered_columns"]
-
-
-def ordered_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns that are ordered factors (pandas ordered Categoricals): R gives them polynomial contrasts."""
-    return [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered]
+__all__ = ["prepare_trend", "auto_trend", "prepare_mixed", "prepare_sem", "read_formula"]
 
 
 def read_formula(text: str, frame: pd.DataFrame, response: bool = True) -> ModelFormula:
@@ -38,8 +33,7 @@ def _weights(spec) -> list[str]:
 def prepare_trend(spec, data: pd.DataFrame) -> Prepared:
     """Rows for a trend/OLS spec; the formula is read once, against the data frame's columns or the pivoted table's."""
     if is_long(data):
-        prepared = prepare(data, spec.formula, spec.by, spec.where, spec.min_years, extra=_weights(spec))
-        return dataclasses.replace(prepared, model=read_formula(spec.formula, prepared.frame))
+        return prepare(data, spec.formula, spec.by, spec.where, spec.min_years, extra=_weights(spec))
     model = read_formula(spec.formula, data)
     prepared = prepare_frame(data, [*model.names, *_weights(spec)], spec.by, spec.where, spec.min_years,
                              response=model.response.label)
@@ -76,13 +70,12 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
                         f"{term.text}: grouping factor {factor!r} is not a key column.{did_you_mean(factor, keys)} "
                         f"Group random effects by key columns: {', '.join(keys)}."
                     )
-        extra = [n for t in parsed.random for n in (*model_formula("~ " + t.formula, response=False).names, *t.factors)]
-        extra += ([sigma_by] if sigma_by else []) + _weights(spec)
+        columns = keys + data["variable"].unique().tolist()
+        random = tuple((t, model_formula("~ " + t.formula, columns, ordered_columns(data), response=False))
+                       for t in parsed.random)
+        extra = [n for t, m in random for n in (*m.names, *t.factors)] + ([sigma_by] if sigma_by else []) + _weights(spec)
         prepared = prepare(data, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
-        frame = prepared.frame
-        model = MixedModel(fixed=read_formula(parsed.fixed, frame),
-                           random=tuple((t, read_formula("~ " + t.formula, frame, response=False)) for t in parsed.random))
-        return dataclasses.replace(prepared, model=model)
+        return dataclasses.replace(prepared, model=MixedModel(fixed=prepared.model, random=random))
     model = MixedModel(fixed=read_formula(parsed.fixed, data),
                        random=tuple((t, read_formula("~ " + t.formula, data, response=False)) for t in parsed.random))
     prepared = prepare_frame(data, _mixed_names(spec, model), spec.by, spec.where, 1,

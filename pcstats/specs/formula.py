@@ -45,16 +45,31 @@ SAFE_TRANSFORMS: tuple[str, ...] = ("log", "log10", "log2", "log1p", "exp", "sqr
 class ParsedFormula:
     """A formula split into what pcstats needs: response, names used, factors as R labels them.
 
-    ``model`` is the formula read by :func:`pcstats.specs.r_formula.model_formula` without data;
-    engines read it again with the data's columns (``.`` and dotted names need them).
+    A view of ``model``, the formula read by :func:`pcstats.specs.r_formula.model_formula` without
+    data (preparation reads it with the data's columns: ``.`` and dotted names need them).
     """
 
     text: str
-    response: str  # R's label of the left-hand side: 'NEE', 'log(Ozone)'
-    names: tuple[str, ...]  # every data name on either side, the response's first
-    factors: tuple[str, ...]  # right-hand-side factors, as R labels them ('year', 'factor(cyl)')
-    has_intercept: bool
     model: ModelFormula
+
+    @property
+    def response(self) -> str:
+        """R's label of the left-hand side: ``'NEE'``, ``'log(Ozone)'``."""
+        return self.model.response.label
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every data name on either side, the response's first."""
+        return self.model.names
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """Right-hand-side factors, as R labels them (``'year'``, ``'factor(cyl)'``)."""
+        return self.model.factors
+
+    @property
+    def has_intercept(self) -> bool:
+        return self.model.intercept
 
     @property
     def response_names(self) -> tuple[str, ...]:
@@ -71,9 +86,7 @@ def parse_formula(text: str, argument: str = "formula") -> ParsedFormula:
     >>> parse_formula("log(Ozone) ~ Solar.R + I(Temp^2)").names
     ('Ozone', 'Solar.R', 'Temp')
     """
-    model = model_formula(text, argument=argument)
-    return ParsedFormula(text=text, response=model.response.label, names=model.names, factors=model.factors,
-                         has_intercept=model.intercept, model=model)
+    return ParsedFormula(text=text, model=model_formula(text, argument=argument))
 
 
 _ARITH = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd, ast.FloorDiv, ast.Mod, ast.BitXor)

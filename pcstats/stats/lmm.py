@@ -342,15 +342,7 @@ def _solve(d: _Design, theta: np.ndarray) -> _Solution:
     A = _lambda_t(MLam, d, Ts)
     A[np.diag_indices_from(A)] += 1.0
     L = _cholesky(A)
-    R = _tri(L, _lambda_t(d.ZtXy, d, Ts))
-    RZX, cu = R[:, :-1], R[:, -1]
-    LX = _cholesky(d.XtX - RZX.T @ RZX)
-    cbeta = _tri(LX, d.Xty - RZX.T @ cu)
-    beta = _tri(LX, cbeta, transpose=True)
-    pwrss = max(d.yty - cu @ cu - cbeta @ cbeta, np.finfo(float).tiny)
-    return _Solution(templates=Ts, MLam=MLam, L=L, LX=LX, RZX=RZX, cu=cu, beta=beta, pwrss=float(pwrss),
-                     ld_A=2.0 * float(np.sum(np.log(np.diag(L)))),
-                     ld_X=2.0 * float(np.sum(np.log(np.diag(LX)))))
+    return _fixed_part(d, Ts, MLam, L, _tri(L, _lambda_t(d.ZtXy, d, Ts)), 2.0 * float(np.sum(np.log(np.diag(L)))))
 
 
 def _solve_sparse(d: _Design, theta: np.ndarray) -> _Solution:
@@ -363,14 +355,18 @@ def _solve_sparse(d: _Design, theta: np.ndarray) -> _Solution:
         F = d.core.factor(lam, scalar)
     except Exception as exc:  # CHOLMOD's "not positive definite"
         raise np.linalg.LinAlgError(str(exc)) from None
-    R = d.core.solve_L(F, np.asarray(lam.T @ d.ZtXy))
+    return _fixed_part(d, Ts, None, F, d.core.solve_L(F, np.asarray(lam.T @ d.ZtXy)), float(F.logdet()))
+
+
+def _fixed_part(d: _Design, Ts, MLam, L, R: np.ndarray, ld_A: float) -> _Solution:
+    """The rest of the penalised least squares, either path: ``R = L^-1 [Lambda'Z'X | Lambda'Z'r]`` in hand."""
     RZX, cu = R[:, :-1], R[:, -1]
     LX = _cholesky(d.XtX - RZX.T @ RZX)
     cbeta = _tri(LX, d.Xty - RZX.T @ cu)
     beta = _tri(LX, cbeta, transpose=True)
     pwrss = max(d.yty - cu @ cu - cbeta @ cbeta, np.finfo(float).tiny)
-    return _Solution(templates=Ts, MLam=None, L=F, LX=LX, RZX=RZX, cu=cu, beta=beta, pwrss=float(pwrss),
-                     ld_A=float(F.logdet()), ld_X=2.0 * float(np.sum(np.log(np.diag(LX)))))
+    return _Solution(templates=Ts, MLam=MLam, L=L, LX=LX, RZX=RZX, cu=cu, beta=beta, pwrss=float(pwrss),
+                     ld_A=ld_A, ld_X=2.0 * float(np.sum(np.log(np.diag(LX)))))
 
 
 def _modes(s: _Solution) -> np.ndarray:
