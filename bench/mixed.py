@@ -52,7 +52,7 @@ import pcstats as pc
 from pcstats.engines import prepare
 from pcstats.engines.common import group_slices
 from pcstats.engines.mixed_design import build_design
-from pcstats.stats.lmm import Block, fit_lmm, satterthwaite_df
+from pcstats.stats.lmm import Block, fit_lmm
 from pcstats.stats.lmm_sparse import available as sparse_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,9 +206,7 @@ def core(spec: pc.MixedSpec, data: pd.DataFrame, df: bool = True):
     blocks = [Block(b.Z, b.codes, b.n_levels) for b in design.blocks]
 
     def run():
-        fit = fit_lmm(design.y, design.X, blocks)
-        if df:
-            satterthwaite_df(design.y, design.X, blocks, fit)
+        fit_lmm(design.y, design.X, blocks, satterthwaite=df)
 
     return run
 

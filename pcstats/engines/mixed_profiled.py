@@ -1,10 +1,9 @@
 """Mixed engine "profiled": lme4's own algorithm in numpy (:mod:`pcstats.stats.lmm`), no R needed.
 
 The profiled REML/ML deviance of Bates et al. (2015), minimised over the relative covariance
-factor with an analytic gradient (L-BFGS-B, then bounded Nelder-Mead, then Powell), and
-Satterthwaite df as lmerTest computes them. Fits every structure the random-effect parser
-produces (correlated, uncorrelated, nested, crossed). Dense linear algebra: meant for designs
-with up to a few thousand random effects.
+factor (L-BFGS-B, then bounded Nelder-Mead, then Powell), and Satterthwaite df as lmerTest
+computes them. Fits every structure the random-effect parser produces (correlated, uncorrelated,
+nested, crossed); dense algebra for small designs, CHOLMOD's sparse Cholesky for large ones.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..specs.mixed import MixedSpec
-from ..stats.lmm import Block, fit_lmm, satterthwaite_df
+from ..stats.lmm import Block, fit_lmm
 from .mixed_design import Design
 from .mixed_output import fixed_rows, glance_row, ran_par_rows, ran_val_rows
 from .mixed_run import run_mixed
@@ -29,8 +28,8 @@ def fit(spec: MixedSpec, prepared: Prepared):
 
 def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     blocks = [Block(b.Z, b.codes, b.n_levels) for b in design.blocks]
-    result = fit_lmm(design.y, design.X, blocks, reml=spec.reml)
-    df = satterthwaite_df(design.y, design.X, blocks, result)
+    result = fit_lmm(design.y, design.X, blocks, reml=spec.reml, satterthwaite=True)
+    df = result.df
     se = pd.Series(result.cov_beta.diagonal()).clip(lower=0).pow(0.5).to_numpy()
     glance = glance_row(design, beta=result.beta, cov_re=result.cov_re, sigma=result.sigma, log_lik=result.loglik,
                         reml=spec.reml, converged=result.converged, optimizer=result.optimizer)

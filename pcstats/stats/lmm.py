@@ -30,8 +30,9 @@ Models Using lme4", J. Stat. Softw. 67(1), section 3):
 
 Outputs follow lme4 1.1-31: ``vcov = sigma^2 (RX'RX)^-1``; conditional modes ``b = Lambda u``;
 conditional variances ``sigma^2 Lambda A^-1 Lambda'`` (``condVar``); ``isSingular(tol = 1e-4)``.
-Satterthwaite degrees of freedom follow lmerTest 3.1-3 (``as_lmerModLT``, ``contest1D``), with
-numDeriv's Richardson-extrapolated derivatives reproduced step for step.
+Satterthwaite degrees of freedom follow lmerTest 3.1-3 (``as_lmerModLT``, ``contest1D``), with the
+derivatives it differences computed exactly where the fit has the pieces (dense path, or one term),
+else numDeriv's Richardson differences reproduced step for step (:mod:`pcstats.stats.lmm_df`).
 
 Random-effect terms keep the caller's order (lme4 sorts terms by decreasing number of levels, which
 changes the order of ``theta`` but not the fit).
@@ -50,6 +51,7 @@ import numpy as np
 from scipy import linalg, optimize, sparse
 from scipy.linalg import lapack
 
+from . import lmm_df
 from .lmm_sparse import SparseCore, available as sparse_available, lambda_matrix
 
 __all__ = ["Block", "LMMFit", "fit_lmm", "profiled_deviance", "satterthwaite_df"]
@@ -108,6 +110,7 @@ class LMMFit:
     n_obs: int
     theta_lower: np.ndarray  # lme4's getME(m, "lower"): 0 on template diagonals, -inf elsewhere
     blup_cov: tuple[np.ndarray, ...] | None = None  # sparse path: n_levels x p x p conditional covariances
+    df: np.ndarray | None = None  # Satterthwaite df of beta (fit_lmm(..., satterthwaite=True))
 
 
 @dataclass(frozen=True)
@@ -587,7 +590,7 @@ def _stationary(res: optimize.OptimizeResult, lower: np.ndarray, tol: float = 1e
     return bool(np.max(np.abs(g)) < tol)
 
 
-def fit_lmm(y, X, blocks: Sequence[Block], *, reml: bool = True) -> LMMFit:
+def fit_lmm(y, X, blocks: Sequence[Block], *, reml: bool = True, satterthwaite: bool = False) -> LMMFit:
     """Fit ``y ~ X beta + random effects`` by REML (default) or ML, as ``lme4::lmer``.
 
     Parameters
@@ -600,6 +603,9 @@ def fit_lmm(y, X, blocks: Sequence[Block], *, reml: bool = True) -> LMMFit:
         Random-effect terms; a term ``(x || g)`` is two blocks ``(1 | g)`` and ``(0 + x | g)``.
     reml : bool
         REML (lme4's default) or maximum likelihood.
+    satterthwaite : bool
+        Also the Satterthwaite df of ``beta`` (``LMMFit.df``), from the final solution: the same
+        numbers as :func:`satterthwaite_df` without building the design again.
 
     Returns
     -------
@@ -627,7 +633,7 @@ def fit_lmm(y, X, blocks: Sequence[Block], *, reml: bool = True) -> LMMFit:
         _check_inputs(y, X, blocks)
         bases = [_orthonormal_basis(np.asarray(b.Z, dtype=np.float64)) for b in blocks]
         white = [Block(np.asarray(b.Z, dtype=np.float64) @ a, b.codes, b.n_levels) for b, a in zip(blocks, bases)]
-        return _in_original_columns(_fit(_design(y, X, white), reml), y, X, blocks, bases)
+        return _in_original_columns(_fit(_design(y, X, white), reml, satterthwaite), y, X, blocks, bases)
 
 
 def _orthonormal_basis(Z: np.ndarray) -> np.ndarray:
@@ -664,7 +670,7 @@ def _in_original_columns(fit: LMMFit, y: np.ndarray, X: np.ndarray, blocks: Sequ
     return dataclasses.replace(fit, theta=theta, cov_re=cov_re, blups=tuple(modes), blup_se=tuple(sds), singular=singular)
 
 
-def _fit(d: _Design, reml: bool) -> LMMFit:
+def _fit(d: _Design, reml: bool, satterthwaite: bool = False) -> LMMFit:
     theta, converged, method, message, n_eval = _minimise(d, reml)
     s = _solve(d, theta)
     nu = d.n - d.p if reml else d.n
@@ -686,72 +692,17 @@ def _fit(d: _Design, reml: bool) -> LMMFit:
         blups.append(b[sl].reshape(m, p))
         blup_se.append(np.sqrt(np.maximum(cond_var[sl], 0.0)).reshape(m, p))
     deviance = _criterion(d, s, reml)
+    cov_beta = sigma2 * PXinv
+    df = _satterthwaite(d, s, theta, float(np.sqrt(sigma2)), reml, np.diag(cov_beta)) if satterthwaite else None
     return LMMFit(
-        beta=d.beta_ols + s.beta, cov_beta=sigma2 * PXinv, sigma=float(np.sqrt(sigma2)), theta=theta,
+        beta=d.beta_ols + s.beta, cov_beta=cov_beta, sigma=float(np.sqrt(sigma2)), theta=theta,
         cov_re=tuple(sigma2 * T @ T.T for T in s.templates), loglik=-0.5 * deviance, reml=reml,
         converged=converged, optimizer=method, n_evaluations=n_eval, message=message,
         singular=bool(np.any(theta[d.lower == 0.0] < SINGULAR_TOL)), blups=tuple(blups),
-        blup_se=tuple(blup_se), deviance=deviance, n_obs=d.n, theta_lower=d.lower, blup_cov=blup_cov)
+        blup_se=tuple(blup_se), deviance=deviance, n_obs=d.n, theta_lower=d.lower, blup_cov=blup_cov, df=df)
 
 
 # ------------------------------------------------------------------------------- Satterthwaite (lmerTest)
-
-_RICHARDSON = 4  # numDeriv's r: r = 2 halves the cost of the df but misses lmerTest by up to 1e-4
-_ZERO_TOL = float(np.sqrt(np.finfo(float).eps / 7e-7))  # numDeriv's zero.tol
-
-
-def _richardson(a: np.ndarray) -> np.ndarray:
-    """numDeriv's Richardson extrapolation over the first axis (r = 4 halvings, v = 2)."""
-    a = np.array(a, dtype=np.float64)
-    r = a.shape[0]
-    for m in range(1, r):
-        a = (a[1:r + 1 - m] * 4.0**m - a[:r - m]) / (4.0**m - 1.0)
-    return a[0]
-
-
-def _steps(x: np.ndarray, d: float, eps: float = 1e-4) -> np.ndarray:
-    return np.abs(d * x) + eps * (np.abs(x) < _ZERO_TOL)
-
-
-def _hessian(f: Callable[[np.ndarray], float], x: np.ndarray, r: int = 4) -> np.ndarray:
-    """``numDeriv::hessian`` (method "Richardson", d = 0.1, eps = 1e-4, r = 4), step for step."""
-    k = x.size
-    h0 = _steps(x, 0.1)
-    f0 = f(x)
-    hdiag = np.empty(k)
-    H = np.empty((k, k))
-    for i in range(k):
-        e = np.zeros(k)
-        e[i] = 1.0
-        approx = []
-        for j in range(r):
-            h = h0 / 2.0**j
-            approx.append((f(x + e * h) - 2.0 * f0 + f(x - e * h)) / h[i] ** 2)
-        hdiag[i] = H[i, i] = _richardson(approx)
-    for i in range(k):
-        for j in range(i):
-            e = np.zeros(k)
-            e[i] = e[j] = 1.0
-            approx = []
-            for m in range(r):
-                h = h0 / 2.0**m
-                num = f(x + e * h) - 2.0 * f0 + f(x - e * h) - hdiag[i] * h[i] ** 2 - hdiag[j] * h[j] ** 2
-                approx.append(num / (2.0 * h[i] * h[j]))
-            H[i, j] = H[j, i] = _richardson(approx)
-    return H
-
-
-def _jacobian(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, r: int = 4) -> np.ndarray:
-    """``numDeriv::jacobian`` (method "Richardson", d = 1e-4, eps = 1e-4, r = 4): shape (len f, len x)."""
-    k = x.size
-    h0 = _steps(x, 1e-4)
-    cols = []
-    for i in range(k):
-        e = np.zeros(k)
-        e[i] = 1.0
-        approx = [(f(x + e * h0 / 2.0**m) - f(x - e * h0 / 2.0**m)) / (2.0 * h0[i] / 2.0**m) for m in range(r)]
-        cols.append(_richardson(np.array(approx)))
-    return np.column_stack(cols)
 
 
 def _deviance_vp(d: _Design, varpar: np.ndarray, reml: bool, solve: Callable = _solve) -> float:
@@ -764,21 +715,62 @@ def _deviance_vp(d: _Design, varpar: np.ndarray, reml: bool, solve: Callable = _
     return float(dev)
 
 
-def _cov_beta_vp(d: _Design, varpar: np.ndarray, solve: Callable = _solve) -> np.ndarray:
-    """lmerTest's ``get_covbeta``: ``sigma^2 (RX'RX)^-1`` at (theta, sigma), flattened column-major."""
-    s = solve(d, varpar[:-1])
-    P_inv = _cho_solve(s.LX, np.eye(d.p))
-    return (varpar[-1] ** 2 * P_inv).ravel(order="F")
+def _pieces(d: _Design, s: _Solution, theta: np.ndarray, sigma: float, reml: bool) -> lmm_df.Pieces:
+    """``S_W = Z'W^-1 Z`` (dense, or its level blocks with one term; none on the sparse path with
+    several terms), ``B = Z'W^-1 X`` and ``a = Z'P y`` at a solution (see :mod:`pcstats.stats.lmm_df`)."""
+    u = _modes(s)
+    lam = lambda_matrix(d.q, d.lam_rows, d.lam_cols, np.asarray(theta, dtype=np.float64)[d.lam_theta]).tocsr()
+    SW, SW_blocks = None, ()
+    if d.core is None:
+        W = _tri(s.L, s.RZX, transpose=True)  # A^-1 Lambda'Z'X
+        B = d.ZtX - s.MLam @ W
+        a = d.Zty - d.ZtX @ s.beta - s.MLam @ u
+        SW = d.ZtZ - s.MLam @ _cho_solve(s.L, s.MLam.T)
+        SW_blocks = tuple(np.stack([SW[o + j * p:o + (j + 1) * p, o + j * p:o + (j + 1) * p] for j in range(m)])
+                          for o, m, p in d.dims)
+    else:
+        B = d.ZtX - d.core.ZtZ @ (lam @ SparseCore.solve_Lt(s.L, s.RZX))
+        a = d.Zty - d.ZtX @ s.beta - d.core.ZtZ @ (lam @ u)
+        if len(d.dims) == 1:  # A and S_W block diagonal: per level, M - M T (T'M T + I)^-1 T'M
+            (offset, m, p), = d.dims
+            T = s.templates[0]
+            M = d.core.level_blocks(offset, m, p)
+            MT = M @ T
+            SW_blocks = (M - MT @ np.linalg.solve(np.einsum("ji,ljk->lik", T, MT) + np.eye(p), np.swapaxes(MT, 1, 2)),)
+    return lmm_df.Pieces(sigma=sigma, nu=d.n - d.p if reml else d.n, pwrss=s.pwrss, reml=reml, a=a, B=B,
+                  C=_cho_solve(s.LX, np.eye(d.p)), lam=lam, lam_rows=d.lam_rows, lam_cols=d.lam_cols,
+                  lam_theta=d.lam_theta, templates=s.templates, template_index=d.template_index,
+                  SW=SW, SW_blocks=SW_blocks)
+
+
+def _satterthwaite(d: _Design, s: _Solution, theta: np.ndarray, sigma: float, reml: bool,
+                   var_beta: np.ndarray) -> np.ndarray:
+    """Satterthwaite df at ``(theta, sigma)`` with ``s = _solve(d, theta)``: the Hessian exact where
+    ``S_W`` is at hand (dense path, or one term), else numDeriv's, step for step, as lmerTest."""
+    pieces = _pieces(d, s, theta, sigma, reml)
+    if pieces.SW is not None or pieces.SW_blocks:
+        H = lmm_df.exact_hessian(pieces)
+    else:
+        solved: dict[bytes, _Solution] = {theta.tobytes(): s}  # steps in sigma alone reuse their theta's solution
+
+        def solve(design: _Design, at: np.ndarray) -> _Solution:
+            key = np.asarray(at, dtype=np.float64).tobytes()
+            if key not in solved:
+                solved[key] = _solve(design, at)
+            return solved[key]
+
+        H = lmm_df.hessian(lambda v: _deviance_vp(d, v, reml, solve), np.append(theta, sigma))
+    return lmm_df.satterthwaite(H, lmm_df.variance_gradients(pieces), var_beta)
 
 
 def satterthwaite_df(y, X, blocks: Sequence[Block], fit: LMMFit) -> np.ndarray:
     """Satterthwaite degrees of freedom of each fixed coefficient, as lmerTest 3.1-3's ``summary``.
 
     ``varpar = (theta, sigma)``; ``vcov(varpar) = 2 H^+`` with ``H`` the Hessian of the deviance in
-    ``varpar`` (``devfun_vp``; eigenvalues below 1e-8 dropped as lmerTest does); ``J_i`` the
-    derivative of ``vcov(beta)`` in ``varpar_i``; for coefficient ``j``,
-    ``df = 2 V_jj^2 / (g' vcov(varpar) g)`` with ``g_i = (J_i)_jj``. Derivatives are numDeriv's
-    Richardson extrapolations, reproduced step for step.
+    ``varpar`` (``devfun_vp``; eigenvalues below 1e-8 dropped as lmerTest does); for coefficient
+    ``j``, ``df = 2 V_jj^2 / (g' vcov(varpar) g)`` with ``g_i`` the derivative of ``V_jj`` in
+    ``varpar_i`` (:mod:`pcstats.stats.lmm_df`). ``fit_lmm(..., satterthwaite=True)`` gives the same
+    df from the fit's own final solution.
 
     Examples
     --------
@@ -791,35 +783,18 @@ def satterthwaite_df(y, X, blocks: Sequence[Block], fit: LMMFit) -> np.ndarray:
     True
     """
     with _one_blas_thread():
-        d = _design(y, X, blocks)
-        if fit.theta.shape != d.lower.shape or fit.beta.shape != (d.p,):
+        y, X = np.asarray(y, dtype=np.float64), np.asarray(X, dtype=np.float64)
+        widths = [np.asarray(b.Z).shape[1] for b in blocks]
+        if fit.theta.shape != (sum(w * (w + 1) // 2 for w in widths),) or fit.beta.shape != (X.shape[1],):
             raise ValueError("fit does not belong to these y, X and blocks")
         # the df do not depend on how the variances are parametrised; differentiate where the
         # columns are orthonormal (as fit_lmm optimises), not on raw ones such as years near 2000
         from .gls import semidefinite_cholesky
 
-        relative = [T @ T.T for T in _templates(d, fit.theta)]  # cov_re / sigma^2 in the given columns
         bases = [_orthonormal_basis(np.asarray(b.Z, dtype=np.float64)) for b in blocks]
         d = _design(y, X, [Block(np.asarray(b.Z, dtype=np.float64) @ a, b.codes, b.n_levels) for b, a in zip(blocks, bases)])
-        inverse = [np.linalg.inv(a) for a in bases]
-        templates = [semidefinite_cholesky(ai @ c @ ai.T) for ai, c in zip(inverse, relative)]
+        given = _templates(d, fit.theta)  # the fit's templates in the given columns (d has the same layout)
+        templates = [semidefinite_cholesky(ai @ T @ T.T @ ai.T) for ai, T in zip(map(np.linalg.inv, bases), given)]
         theta = np.concatenate([T[_template_index(T.shape[0])] for T in templates])
-        varpar = np.append(theta, fit.sigma)
-        solved: dict[bytes, _Solution] = {}  # steps in sigma alone reuse the solution at their theta
+        return _satterthwaite(d, _solve(d, theta), theta, fit.sigma, fit.reml, np.diag(fit.cov_beta))
 
-        def solve(design: _Design, at: np.ndarray) -> _Solution:
-            key = np.asarray(at, dtype=np.float64).tobytes()
-            if key not in solved:
-                solved[key] = _solve(design, at)
-            return solved[key]
-
-        H = _hessian(lambda v: _deviance_vp(d, v, fit.reml, solve), varpar, r=_RICHARDSON)
-        jac = _jacobian(lambda v: _cov_beta_vp(d, v, solve), varpar, r=_RICHARDSON)  # (p*p, k)
-    values, vectors = np.linalg.eigh(H)
-    pos = values > 1e-8
-    vcov_varpar = 2.0 * (vectors[:, pos] / values[pos]) @ vectors[:, pos].T
-    diag_pos = np.arange(d.p) * (d.p + 1)
-    grads = jac[diag_pos, :]  # (p, k): derivative of V_jj
-    var = np.diag(fit.cov_beta)
-    denom = np.einsum("ji,ik,jk->j", grads, vcov_varpar, grads)
-    return 2.0 * var**2 / denom

@@ -60,7 +60,10 @@ class SparseCore:
         self._cols = np.repeat(np.arange(self.q), np.diff(self._pattern.indptr))
         self._base = np.asarray(self.ZtZ[self._rows, self._cols]).ravel()  # Z'Z on the pattern
         self._diagonal = self._rows == self._cols
-        self._factor = analyze(self._pattern, mode="auto")
+        # simplicial with METIS ordering: on InstEval's A (q = 4100) 30 ms per factorisation, against
+        # 87 ms for CHOLMOD's default (supernodal, AMD: 1.7x the fill) and 26 ms for "best" (which
+        # tries every ordering, 220 ms to analyse); on the crossed 1000 x 200 bench design 1.6x faster
+        self._factor = analyze(self._pattern, mode="simplicial", ordering_method="metis")
         self._level_blocks: dict[tuple[int, int, int], np.ndarray] = {}
 
     def factor(self, lam: sparse.csc_matrix, scalar: np.ndarray | None = None):
