@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -46,9 +47,8 @@ def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data
     """
     from formulaic import model_matrix
 
-    text = mf.formulaic
     try:
-        mm = model_matrix(text, data, context=CONTEXT, na_action="raise")
+        mm = model_matrix(_formulaic(mf.formulaic), data, context=CONTEXT, na_action="raise")
     except Exception as exc:  # formulaic raises many types; the message names the factor
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
         raise FormulaError(f"formula {mf.text!r} could not be evaluated for {where}: {message}") from None
@@ -68,6 +68,14 @@ def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data
         if offset is not None:
             y = y - offset
     return Matrices(y=y, X=X, offset=offset)
+
+
+@lru_cache(maxsize=512)
+def _formulaic(text: str):
+    """formulaic's parse of a formula, once per process (it is immutable)."""
+    from formulaic import Formula
+
+    return Formula(text)
 
 
 def r_column_names(mf: ModelFormula, spec, columns: list[str], data: pd.DataFrame | None = None) -> list[str]:

@@ -30,6 +30,7 @@ import keyword
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import FormulaError
 
@@ -127,13 +128,20 @@ def model_formula(text: str, columns: Sequence[str] | None = None, ordered: Iter
     >>> model_formula("log(Ozone) ~ Solar.R + I(Temp^2)", ["Ozone", "Solar.R", "Temp"]).formulaic
     'log(Ozone) ~ 1 + `Solar.R` + I(Temp ** 2)'
     """
-    from formulaic import Formula
-
     if not isinstance(text, str) or "~" not in text:
         example = "'y ~ x'" if response else "'~ x'"
         raise FormulaError(f"{argument}={text!r} is not a formula; write it as 'response ~ terms', e.g. {example}.")
+    return _read(text, tuple(str(c) for c in columns) if columns is not None else None, frozenset(ordered), argument,
+                 response)
+
+
+@lru_cache(maxsize=512)
+def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argument: str, response: bool) -> ModelFormula:
+    """:func:`model_formula`, memoised: a formula read against the same columns is read once per process
+    (refits with the same formula, one fit per group, robustness loops)."""
+    from formulaic import Formula
+
     columns = list(columns) if columns is not None else None
-    ordered = set(ordered)
     protected, quoted = _protect(text, columns)
     protected = re.sub(r"\s*%in%\s*", ":", protected)
     if re.search(r"(^|[~+*:(\s])\.(\s*($|[+*:)-]))", protected.split("~", 1)[1]):

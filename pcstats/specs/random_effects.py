@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..errors import FormulaError
 from .formula import parse_formula
@@ -88,6 +89,7 @@ class MixedFormula:
         return tuple(dict.fromkeys(f for t in self.random for f in t.factors))
 
 
+@lru_cache(maxsize=512)
 def parse_mixed_formula(text: str, argument: str = "formula") -> MixedFormula:
     """Split ``text`` into the fixed formula and lme4-style random-effect terms.
 

@@ -301,6 +301,15 @@ def _cho_solve(L: np.ndarray, B: np.ndarray) -> np.ndarray:
     return lapack.dpotrs(L, B, lower=1)[0]
 
 
+def _cho_inverse(L: np.ndarray) -> np.ndarray:
+    """``(L L')^-1`` from the factor (LAPACK dpotri: a third of the flops of solving for the identity)."""
+    inv, info = lapack.dpotri(L, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("matrix is singular")
+    inv = np.tril(inv)
+    return inv + np.tril(inv, -1).T
+
+
 def _templates(d: _Design, theta: np.ndarray) -> tuple[np.ndarray, ...]:
     out, t0 = [], 0
     for (_, _, p), (r, c) in zip(d.dims, d.template_index):
@@ -399,8 +408,8 @@ def _gradient(d: _Design, s: _Solution, reml: bool) -> np.ndarray:
         return _gradient_one_term(d, s, reml)
     rows, cols = d.lam_rows, d.lam_cols
     k = d.lower.size
-    C = _cho_solve(s.L, s.MLam.T)  # A^-1 Lambda' Z'Z
-    g = 2.0 * np.bincount(d.lam_theta, weights=C[cols, rows], minlength=k)
+    # (A^-1 Lambda'Z'Z)[c, r] = A^-1[c, :] . (Z'Z Lambda)[r, :]
+    g = 2.0 * np.bincount(d.lam_theta, weights=np.einsum("ij,ij->i", _cho_inverse(s.L)[cols], s.MLam[rows]), minlength=k)
     u = _modes(s)
     resid = d.Zty - d.ZtX @ s.beta - s.MLam @ u
     nu = d.n - d.p if reml else d.n
@@ -679,7 +688,7 @@ def _fit(d: _Design, reml: bool, satterthwaite: bool = False) -> LMMFit:
     b = _lambda(_modes(s), d, s.templates)
     blups, blup_se, blup_cov = [], [], None
     if d.core is None:
-        Ainv = _cho_solve(s.L, np.eye(s.L.shape[0]))
+        Ainv = _cho_inverse(s.L)
         transposed = tuple(T.T for T in s.templates)
         AinvLamT = _times_lambda(Ainv, d, transposed)  # A^-1 Lambda'
         cond_var = sigma2 * np.diag(_times_lambda(AinvLamT.T, d, transposed))  # diag of Lambda A^-1 Lambda'
@@ -725,7 +734,8 @@ def _pieces(d: _Design, s: _Solution, theta: np.ndarray, sigma: float, reml: boo
         W = _tri(s.L, s.RZX, transpose=True)  # A^-1 Lambda'Z'X
         B = d.ZtX - s.MLam @ W
         a = d.Zty - d.ZtX @ s.beta - s.MLam @ u
-        SW = d.ZtZ - s.MLam @ _cho_solve(s.L, s.MLam.T)
+        R = _tri(s.L, s.MLam.T)  # L^-1 Lambda'Z'Z
+        SW = d.ZtZ - R.T @ R
         SW_blocks = tuple(np.stack([SW[o + j * p:o + (j + 1) * p, o + j * p:o + (j + 1) * p] for j in range(m)])
                           for o, m, p in d.dims)
     else:
