@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..stats.gls import semidefinite_cholesky
 from ..stats.mixed_summary import icc, nakagawa_r2, random_variance
@@ -33,8 +33,10 @@ def fixed_rows(design: Design, beta: np.ndarray, se: np.ndarray, df: np.ndarray 
     df = np.full(len(beta), np.nan) if df is None else np.asarray(df, float)
     statistic = beta / se
     t = np.isfinite(df)
-    p = np.where(t, 2 * stats.t.sf(np.abs(statistic), np.where(t, df, 1)), 2 * stats.norm.sf(np.abs(statistic)))
-    q = np.where(t, stats.t.ppf(0.5 + conf_level / 2, np.where(t, df, 1)), stats.norm.ppf(0.5 + conf_level / 2))
+    # scipy.special's t and normal functions: the same numbers as scipy.stats without its per-call overhead
+    df_t = np.where(t, df, 1.0)
+    p = np.where(t, 2 * special.stdtr(df_t, -np.abs(statistic)), 2 * special.ndtr(-np.abs(statistic)))
+    q = np.where(t, special.stdtrit(df_t, 0.5 + conf_level / 2), special.ndtri(0.5 + conf_level / 2))
     return pd.DataFrame({
         "component": "fixed", "group": None, "level": None, "term": list(design.fixed_names),
         "estimate": beta, "std_error": se, "statistic": statistic, "df": df, "p_value": p,

@@ -109,7 +109,7 @@ class LMMFit:
     deviance: float  # the criterion minimised: -2 loglik (REML criterion if reml)
     n_obs: int
     theta_lower: np.ndarray  # lme4's getME(m, "lower"): 0 on template diagonals, -inf elsewhere
-    blup_cov: tuple[np.ndarray, ...] | None = None  # sparse path: n_levels x p x p conditional covariances
+    blup_cov: tuple[np.ndarray, ...] | None = None  # per term: n_levels x p x p conditional covariances of the modes
     df: np.ndarray | None = None  # Satterthwaite df of beta (fit_lmm(..., satterthwaite=True))
 
 
@@ -257,12 +257,11 @@ def _lambda_layout(blocks: Sequence[Block]) -> tuple:
 
 
 def _design(y, X, blocks: Sequence[Block], sparse_core: bool | None = None) -> _Design:
-    """Cross-products, once; ``Z'Z`` sparse and factorised by CHOLMOD when ``sparse_core`` (by default:
+    """Cross-products, once (inputs checked by the caller: :func:`_check_inputs`); ``Z'Z`` sparse and factorised by CHOLMOD when ``sparse_core`` (by default:
     from :data:`SPARSE_MIN_Q` random effects on, :data:`SPARSE_MIN_Q_ONE_TERM` with one term, when
     scikit-sparse is installed)."""
     y = np.asarray(y, dtype=np.float64)
     X = np.asarray(X, dtype=np.float64)
-    _check_inputs(y, X, blocks)
     beta_ols = np.linalg.lstsq(X, y, rcond=None)[0]
     r = y - X @ beta_ols
     Z = _random_design(blocks, y.shape[0])
@@ -301,13 +300,13 @@ def _cho_solve(L: np.ndarray, B: np.ndarray) -> np.ndarray:
     return lapack.dpotrs(L, B, lower=1)[0]
 
 
-def _cho_inverse(L: np.ndarray) -> np.ndarray:
-    """``(L L')^-1`` from the factor (LAPACK dpotri: a third of the flops of solving for the identity)."""
+def _cho_inverse(L: np.ndarray, lower_only: bool = False) -> np.ndarray:
+    """``(L L')^-1`` from the factor (LAPACK dpotri: a third of the flops of solving for the identity);
+    ``lower_only``: its lower triangle, zeros above (``L`` as :func:`_cholesky` makes it, zeros above)."""
     inv, info = lapack.dpotri(L, lower=1)
     if info != 0:
         raise np.linalg.LinAlgError("matrix is singular")
-    inv = np.tril(inv)
-    return inv + np.tril(inv, -1).T
+    return inv if lower_only else inv + np.tril(inv, -1).T
 
 
 def _templates(d: _Design, theta: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -408,8 +407,12 @@ def _gradient(d: _Design, s: _Solution, reml: bool) -> np.ndarray:
         return _gradient_one_term(d, s, reml)
     rows, cols = d.lam_rows, d.lam_cols
     k = d.lower.size
-    # (A^-1 Lambda'Z'Z)[c, r] = A^-1[c, :] . (Z'Z Lambda)[r, :]
-    g = 2.0 * np.bincount(d.lam_theta, weights=np.einsum("ij,ij->i", _cho_inverse(s.L)[cols], s.MLam[rows]), minlength=k)
+    # (A^-1 Lambda'Z'Z)[c, r] = A^-1[c, :] . (Z'Z Lambda)[r, :], A^-1 from its lower triangle V:
+    # row c of A^-1 is row c of V plus column c of V below the diagonal
+    V = _cho_inverse(s.L, lower_only=True)
+    M = s.MLam[rows]
+    weights = np.einsum("ij,ij->i", V[cols], M) + np.einsum("ij,ij->i", V.T[cols], M) - V[cols, cols] * M[np.arange(cols.size), cols]
+    g = 2.0 * np.bincount(d.lam_theta, weights=weights, minlength=k)
     u = _modes(s)
     resid = d.Zty - d.ZtX @ s.beta - s.MLam @ u
     nu = d.n - d.p if reml else d.n
@@ -467,6 +470,8 @@ def profiled_deviance(y, X, blocks: Sequence[Block], theta, *, reml: bool = True
     >>> grad.shape
     (1,)
     """
+    y, X = np.asarray(y, dtype=np.float64), np.asarray(X, dtype=np.float64)
+    _check_inputs(y, X, blocks)
     d = _design(y, X, blocks, sparse_core=False)
     theta = np.asarray(theta, dtype=np.float64)
     if theta.shape != d.lower.shape:
@@ -642,7 +647,7 @@ def fit_lmm(y, X, blocks: Sequence[Block], *, reml: bool = True, satterthwaite: 
         _check_inputs(y, X, blocks)
         bases = [_orthonormal_basis(np.asarray(b.Z, dtype=np.float64)) for b in blocks]
         white = [Block(np.asarray(b.Z, dtype=np.float64) @ a, b.codes, b.n_levels) for b, a in zip(blocks, bases)]
-        return _in_original_columns(_fit(_design(y, X, white), reml, satterthwaite), y, X, blocks, bases)
+        return _in_original_columns(_fit(_design(y, X, white), reml, satterthwaite), bases)
 
 
 def _orthonormal_basis(Z: np.ndarray) -> np.ndarray:
@@ -659,24 +664,20 @@ def _orthonormal_basis(Z: np.ndarray) -> np.ndarray:
     return linalg.solve_triangular(R, np.eye(Z.shape[1]))
 
 
-def _in_original_columns(fit: LMMFit, y: np.ndarray, X: np.ndarray, blocks: Sequence[Block],
-                         bases: Sequence[np.ndarray]) -> LMMFit:
+def _in_original_columns(fit: LMMFit, bases: Sequence[np.ndarray]) -> LMMFit:
     """A fit made with ``Z A`` expressed in the original columns: covariances, theta, modes, singularity."""
-    from .gls import conditional_modes, semidefinite_cholesky
+    from .gls import semidefinite_cholesky
 
     cov_re = tuple(a @ c @ a.T for a, c in zip(bases, fit.cov_re))
     templates = [semidefinite_cholesky(c / fit.sigma**2) for c in cov_re]
     theta = np.concatenate([T[_template_index(T.shape[0])] for T in templates])
-    if fit.blup_cov is not None:  # sparse path: b = A b_white, Var(b) = A Var(b_white) A'
-        modes = [m @ a.T for m, a in zip(fit.blups, bases)]
-        covs = tuple(np.einsum("ij,ljk,mk->lim", a, c, a) for a, c in zip(bases, fit.blup_cov))
-        sds = [np.sqrt(np.maximum(np.einsum("lii->li", c), 0.0)) for c in covs]
-        fit = dataclasses.replace(fit, blup_cov=covs)
-    else:
-        modes, sds = conditional_modes(y - X @ fit.beta, [np.asarray(b.Z, dtype=np.float64) for b in blocks],
-                                       [np.asarray(b.codes) for b in blocks], [b.n_levels for b in blocks], cov_re, fit.sigma)
+    # b = A b_white, Var(b) = A Var(b_white) A'
+    modes = [m @ a.T for m, a in zip(fit.blups, bases)]
+    covs = tuple(np.einsum("ij,ljk,mk->lim", a, c, a) for a, c in zip(bases, fit.blup_cov))
+    sds = [np.sqrt(np.maximum(np.einsum("lii->li", c), 0.0)) for c in covs]
     singular = bool(np.any(np.concatenate([np.diag(T) for T in templates]) < SINGULAR_TOL))
-    return dataclasses.replace(fit, theta=theta, cov_re=cov_re, blups=tuple(modes), blup_se=tuple(sds), singular=singular)
+    return dataclasses.replace(fit, theta=theta, cov_re=cov_re, blups=tuple(modes), blup_se=tuple(sds), blup_cov=covs,
+                               singular=singular)
 
 
 def _fit(d: _Design, reml: bool, satterthwaite: bool = False) -> LMMFit:
@@ -686,20 +687,15 @@ def _fit(d: _Design, reml: bool, satterthwaite: bool = False) -> LMMFit:
     sigma2 = s.pwrss / nu
     PXinv = _cho_solve(s.LX, np.eye(d.p))
     b = _lambda(_modes(s), d, s.templates)
-    blups, blup_se, blup_cov = [], [], None
+    # conditional covariances from the final factor: per level, sigma^2 T (A^-1)_JJ T'
     if d.core is None:
         Ainv = _cho_inverse(s.L)
-        transposed = tuple(T.T for T in s.templates)
-        AinvLamT = _times_lambda(Ainv, d, transposed)  # A^-1 Lambda'
-        cond_var = sigma2 * np.diag(_times_lambda(AinvLamT.T, d, transposed))  # diag of Lambda A^-1 Lambda'
-    else:  # from the final factor: per level, sigma^2 T (A^-1)_JJ T'
-        blup_cov = tuple(sigma2 * np.einsum("ij,ljk,mk->lim", T, block, T)
-                         for T, block in zip(s.templates, d.core.inverse_blocks(s.L, d.dims)))
-        cond_var = np.concatenate([np.einsum("lii->li", c).ravel() for c in blup_cov])
-    for offset, m, p in d.dims:
-        sl = slice(offset, offset + m * p)
-        blups.append(b[sl].reshape(m, p))
-        blup_se.append(np.sqrt(np.maximum(cond_var[sl], 0.0)).reshape(m, p))
+        inverse_blocks = [Ainv[o:o + m * p, o:o + m * p].reshape(m, p, m, p)[np.arange(m), :, np.arange(m), :]
+                          for o, m, p in d.dims]
+    else:
+        inverse_blocks = d.core.inverse_blocks(s.L, d.dims)
+    blup_cov = tuple(sigma2 * np.einsum("ij,ljk,mk->lim", T, block, T) for T, block in zip(s.templates, inverse_blocks))
+    blups = tuple(b[o:o + m * p].reshape(m, p) for o, m, p in d.dims)
     deviance = _criterion(d, s, reml)
     cov_beta = sigma2 * PXinv
     df = _satterthwaite(d, s, theta, float(np.sqrt(sigma2)), reml, np.diag(cov_beta)) if satterthwaite else None
@@ -707,8 +703,8 @@ def _fit(d: _Design, reml: bool, satterthwaite: bool = False) -> LMMFit:
         beta=d.beta_ols + s.beta, cov_beta=cov_beta, sigma=float(np.sqrt(sigma2)), theta=theta,
         cov_re=tuple(sigma2 * T @ T.T for T in s.templates), loglik=-0.5 * deviance, reml=reml,
         converged=converged, optimizer=method, n_evaluations=n_eval, message=message,
-        singular=bool(np.any(theta[d.lower == 0.0] < SINGULAR_TOL)), blups=tuple(blups),
-        blup_se=tuple(blup_se), deviance=deviance, n_obs=d.n, theta_lower=d.lower, blup_cov=blup_cov, df=df)
+        singular=bool(np.any(theta[d.lower == 0.0] < SINGULAR_TOL)), blups=blups,
+        blup_se=tuple(np.sqrt(np.maximum(np.einsum("lii->li", c), 0.0)) for c in blup_cov), deviance=deviance, n_obs=d.n, theta_lower=d.lower, blup_cov=blup_cov, df=df)
 
 
 # ------------------------------------------------------------------------------- Satterthwaite (lmerTest)
@@ -794,6 +790,7 @@ def satterthwaite_df(y, X, blocks: Sequence[Block], fit: LMMFit) -> np.ndarray:
     """
     with _one_blas_thread():
         y, X = np.asarray(y, dtype=np.float64), np.asarray(X, dtype=np.float64)
+        _check_inputs(y, X, blocks)
         widths = [np.asarray(b.Z).shape[1] for b in blocks]
         if fit.theta.shape != (sum(w * (w + 1) // 2 for w in widths),) or fit.beta.shape != (X.shape[1],):
             raise ValueError("fit does not belong to these y, X and blocks")
