@@ -117,7 +117,8 @@ def exact_hessian(pc: Pieces) -> np.ndarray:
     EtB = [Et(i, B) for i in range(k)]
     Eta = [Et(i, a) for i in range(k)]
     BGB = [B.T @ x for x in GB]  # B'G_i B
-    trace_SW_GG = _trace_SW_G_SW_G(pc, G, term, pos, k)
+    trace_SW_GG = _trace_SW_G_SW_G(pc, G, pos, k)
+    SGa = [SW_dot(x) for x in Ga]
 
     R1 = np.array([-a @ Ga[i] for i in range(k)])
     H = np.empty((k + 1, k + 1))
@@ -133,7 +134,7 @@ def exact_hessian(pc: Pieces) -> np.ndarray:
                 tr_S_GSG -= np.sum(C * (GB[i].T @ SGB[j])) + np.sum(C * (GB[j].T @ SGB[i]))
                 tr_S_GSG += np.sum((C @ BGB[i]) * (C @ BGB[j]).T)
             f2 = tr_S_Gij - tr_S_GSG
-            R2 = -2.0 * (Eta[i] @ Eta[j]) + 2.0 * (Ga[i] @ SW_dot(Ga[j]) - BtGa[i] @ C @ BtGa[j])
+            R2 = -2.0 * (Eta[i] @ Eta[j]) + 2.0 * (Ga[i] @ SGa[j] - BtGa[i] @ C @ BtGa[j])
             H[i, j] = H[j, i] = f2 + R2 / sigma**2
         H[i, k] = H[k, i] = -2.0 * R1[i] / sigma**3
     H[k, k] = -2.0 * pc.nu / sigma**2 + 6.0 * pc.pwrss / sigma**4
@@ -149,7 +150,7 @@ def _theta_terms(pc: Pieces) -> tuple[list[int], list[tuple[int, int]]]:
     return term, pos
 
 
-def _trace_SW_G_SW_G(pc: Pieces, G: Callable, term: list[int], pos: list, k: int) -> np.ndarray:
+def _trace_SW_G_SW_G(pc: Pieces, G: Callable, pos: list[tuple[int, int]], k: int) -> np.ndarray:
     """``tr(S_W G_i S_W G_j)`` for every pair: dense ``S_W``, or per level when it is block diagonal."""
     out = np.empty((k, k))
     if pc.SW is not None:
