@@ -23,7 +23,7 @@ Timed, per fit (best of ``--repeats``), in this run:
   on a data frame already in R (R start-up and reading excluded);
 * ``pcstats profiled`` (the default engine): ``pcstats.fit`` on the data frame (or long table), end
   to end (preparation, design, fit, Satterthwaite df, conditional modes and variances, Results),
-  and the numerical core alone (``fit_lmm`` + ``satterthwaite_df`` on ready matrices);
+  and the numerical core alone (``fit_lmm(..., satterthwaite=True)`` on ready matrices);
 * on the small designs also the ``statsmodels`` and ``lme4`` engines end to end.
 
 Peak memory: the maximum resident set of a fresh process that makes one fit (Python: import,
