@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import PcstatsError
+from .errors import PcstatsError, did_you_mean
 
 __all__ = ["Results", "Provenance", "build_results", "compare", "package_versions", "stack", "TIDY_COLUMNS", "GLANCE_COLUMNS"]
 
@@ -140,7 +140,13 @@ class Results:
         """Results for the groups whose ``by`` keys equal the given values (``res.subset(region="P")``)."""
         unknown = [k for k in values if k not in self.by]
         if unknown:
-            raise PcstatsError(f"subset(): {unknown[0]!r} is not one of the by keys {self.by}.")
+            raise PcstatsError(f"subset(): {unknown[0]!r} is not one of the by keys {self.by}.{did_you_mean(unknown[0], self.by)}")
+        for k, v in values.items():
+            present = pd.unique(self._statistics[k])
+            if not (present == v).any():
+                shown = ", ".join(repr(p) for p in present[:10]) + (" ..." if len(present) > 10 else "")
+                raise PcstatsError(f"subset(): no group has {k}={v!r}.{did_you_mean(str(v), [str(p) for p in present])} "
+                                   f"Values of {k!r}: {shown}.")
 
         def keep(frame: pd.DataFrame) -> pd.DataFrame:
             mask = np.ones(len(frame), dtype=bool)

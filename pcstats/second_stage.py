@@ -93,6 +93,11 @@ def difference_test(
     ['ANN', 'year']
     """
     a, b = _term_rows(res_a, term), _term_rows(res_b, term)
+    if res_a is res_b or _same_rows(res_a, a, res_b, b):
+        raise PcstatsError(
+            f"difference_test(): res_a and res_b are the same fit ({res_a.model!r}, the same {term!r} rows); a fit "
+            "compared with itself always gives p = 1. Pass the two groups to compare, e.g. "
+            "res.subset(region='P') and res.subset(region='NoP').")
     if on is None:
         on = [k for k in res_a.by if k in res_b.by and set(a[k]) & set(b[k])]
     on = list(on)
@@ -127,6 +132,14 @@ def difference_test(
     hashes = f"{res_a.provenance.data_hash}+{res_b.provenance.data_hash}"
     return build_results(spec, "welch", __version__, on, coefficients, statistics,
                          provenance=Provenance(hashes, None, package_versions()), units=res_a.units if res_a.units == res_b.units else {})
+
+
+def _same_rows(res_a: Results, a: pd.DataFrame, res_b: Results, b: pd.DataFrame) -> bool:
+    """The same data, spec and term rows (keys and estimates) on both sides."""
+    if res_a.provenance.data_hash != res_b.provenance.data_hash or res_a.spec != res_b.spec or res_a.by != res_b.by:
+        return False
+    cols = list(res_a.by) + ["estimate", "std_error"]
+    return len(a) == len(b) and a[cols].reset_index(drop=True).equals(b[cols].reset_index(drop=True))
 
 
 def _describe(res: Results, rows: pd.DataFrame, on: list[str]) -> str:

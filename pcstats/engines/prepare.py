@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.contract import key_columns, validate
+from ..data.contract import VARIABLES, key_columns, validate
+from ..data.seasons import SEASONS
 from ..errors import ContractError, FormulaError, SpecError, did_you_mean
 from ..specs.formula import evaluate_where, where_names
 from ..specs.r_formula import model_formula
@@ -92,8 +93,8 @@ def prepare(
     (mixed models keep the table's row order within a group, as R would see the data: lme4's
     optimizer path, and so its last digits, depend on row order).
     """
-    seasons = table["season"].unique().tolist() if "season" in table.columns else None
-    variables = table["variable"].unique().tolist() if "variable" in table.columns else None
+    seasons = _custom_names(table, "season", SEASONS) if "season" in table.columns else None
+    variables = _custom_names(table, "variable", VARIABLES) if "variable" in table.columns else None
     table = validate(table, seasons=seasons, variables=variables)
     digest = data_hash(table)
     keys = [k for k in key_columns(table) if k != "variable"]
@@ -104,6 +105,7 @@ def prepare(
             raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.")
     filter_names = where_names(where) if where else set()
     names = list(dict.fromkeys(list(model.names) + list(extra)))
+    _refuse_months_as_years(table, formula, names, by, filter_names)
     for name in names + sorted(filter_names - set(names)):
         if name in names and DERIVED.get(name) in keys:
             continue
@@ -129,6 +131,7 @@ def prepare(
                         int((~keep).sum()), int(response_rows.sum())))
         long = long[keep]
     units = _units(long, needed)
+    _refuse_mixed_signs(long, needed, by)
     wide = _pivot(long, keys, needed, response)
     if where and not filter_names <= set(keys):
         keep = evaluate_where(where, wide)
@@ -235,13 +238,18 @@ def group_frame(
     else:
         years = groups["nobs"].to_numpy()
     groups["fit"] = years >= min_years
+    constant = _constant_groups(kept, kept_code, n_groups, response)
+    groups["fit"] &= ~constant
     why = np.full(len(groups), "", dtype=object)
     counts = np.column_stack(per_column) if per_column else np.zeros((n_groups, 0), dtype=np.int64)
     fit, n_years = groups["fit"].to_numpy(), years
     unit = "years" if has_year else "observations"
     for i in np.flatnonzero((counts > 0).any(axis=1) | ~fit).tolist():  # only groups with something to report
         parts = [f"{counts[i, j]} NaN in {c}" for j, c in enumerate(names) if counts[i, j] > 0]
-        if not fit[i]:
+        if constant[i]:
+            parts.append(f"not fitted: the response {response!r} is constant in this group (every value "
+                         f"{float(kept[response].to_numpy()[kept_code == i][0]):g}): there is nothing to fit")
+        elif not fit[i]:
             parts.append(f"not fitted: {n_years[i]} {unit} < min_years={min_years}")
         why[i] = "; ".join(parts)
     groups["dropped_why"] = why
@@ -264,6 +272,76 @@ def group_frame(
         removed=pd.DataFrame(list(removed), columns=["stage", "reason", "n_removed", "n_before"]),
         data_hash=digest,
     )
+
+
+def _custom_names(table: pd.DataFrame, column: str, known) -> list[str]:
+    """Names in ``column`` outside the vocabulary that a fit accepts as the user's own (``JJA``, ``SOC``).
+
+    A name that differs from a known name also present in the table only by case or by a close
+    spelling (``'LSG'`` beside ``'LGS'``, ``'nee'`` beside ``'NEE'``) is a typo: those rows would
+    be fitted as a group of their own, or left out, without a word, so it is refused.
+    """
+    values = [str(v) for v in pd.unique(table[column].dropna())]
+    known_present = [v for v in values if v in known]
+    custom = []
+    for value in values:
+        if value in known:
+            continue
+        hint = did_you_mean(value, known_present)
+        if hint:
+            n = int((table[column] == value).sum())
+            raise ContractError(
+                f"{column} {value!r} on {n} row(s) of the table looks like a typo.{hint} Those rows would be fitted "
+                f"as a {column} of their own (or left out). Correct them (table.replace({{{column!r}: {{{value!r}: ...}}}})), "
+                f"or give a {column} of your own a name that cannot be mistaken for one of {', '.join(known_present)}.")
+        custom.append(value)
+    return custom
+
+
+def _refuse_months_as_years(table: pd.DataFrame, formula: str, names: Sequence[str], by: Sequence[str],
+                            filter_names: set[str]) -> None:
+    """A trend over years on a monthly table would take each month as an independent observation."""
+    if "month" not in table.columns or "month" in set(names) | set(by) | filter_names:
+        return
+    if {"year", "year_c"} & set(names):
+        raise ContractError(
+            f"formula {formula!r} is fitted over years, but the table is monthly (column 'month'): each of the 12 "
+            "months would count as an independent observation of its year. Seasonalize it first "
+            "(pcstats.seasonalize(table)) and pick a season (where=\"season == 'ANN'\"), or model the months "
+            "explicitly: add 'month' to by=, to the formula, or to where=.")
+
+
+def _refuse_mixed_signs(long: pd.DataFrame, needed: Sequence[str], by: Sequence[str]) -> None:
+    """Net fluxes (NEE, NBP) on two sign conventions (``positive`` up and down) in one fitted group."""
+    if "positive" not in long.columns:
+        return
+    for var in needed:
+        if var not in VARIABLES or not VARIABLES[var].net:
+            continue
+        rows = long[(long["variable"] == var) & long["positive"].notna()]
+        keys = [b for b in by if b in rows.columns]
+        signs = rows.groupby(keys, sort=True)["positive"].nunique() if keys else pd.Series([rows["positive"].nunique()])
+        mixed = signs[signs > 1]
+        if len(mixed):
+            first = dict(zip(keys, (v.item() if hasattr(v, "item") else v for v in np.atleast_1d(mixed.index[0]))))
+            where = f" in the group {first}" if keys else ""
+            group = rows if not keys else rows[(rows[keys] == pd.Series(first)).all(axis=1)]
+            by_sign = {s: sorted(group.loc[group["positive"] == s, "source"].unique())[:4] for s in ("up", "down")}
+            raise ContractError(
+                f"{var} is pooled from sources with opposite sign conventions{where}: positive='up' (release "
+                f"positive) for {by_sign['up']}, 'down' (uptake positive) for {by_sign['down']}. Put them on one "
+                "convention first: pcstats.convert_units(table) (uptake positive, as the paper).")
+
+
+def _constant_groups(kept: pd.DataFrame, code: np.ndarray, n_groups: int, response: str | None) -> np.ndarray:
+    """Groups whose numeric response takes one value on every kept row (no variance to explain)."""
+    if response is None or response not in kept.columns or not pd.api.types.is_numeric_dtype(kept[response]):
+        return np.zeros(n_groups, dtype=bool)
+    values = kept[response].to_numpy(dtype=float)
+    low, high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
+    np.minimum.at(low, code, values)
+    np.maximum.at(high, code, values)
+    return (low == high) & (np.bincount(code, minlength=n_groups) > 1)
 
 
 def _units(long: pd.DataFrame, needed: list[str]) -> dict[str, str]:

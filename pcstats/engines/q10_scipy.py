@@ -35,7 +35,30 @@ def prepare_q10(spec: Q10Spec, table: pd.DataFrame) -> Prepared:
     prepared = prepare(table, formula, spec.by, spec.where, 1)
     if "source" not in spec.by and prepared.frame["source"].nunique() > 1:
         prepared = prepare(table, formula, ("source", *spec.by), spec.where, 1)
+    _check_scales(spec, prepared)
     return prepared
+
+
+def _check_scales(spec: Q10Spec, prepared: Prepared) -> None:
+    """Temperatures in degC and respiration as a positive rate, before any exponential is fitted.
+
+    A temperature in kelvin (unit 'K', or a median above 150) or a respiration with the net-flux
+    sign (a median at or below zero) gives a fit that converges to meaningless numbers.
+    """
+    frame = prepared.frame
+    unit = prepared.units.get(spec.temperature, "")
+    temperature = frame[spec.temperature].to_numpy(dtype=float)
+    if unit.strip().lower() in ("k", "kelvin") or (len(temperature) and np.nanmedian(temperature) > 150.0):
+        raise ContractError(
+            f"Q10Spec(temperature={spec.temperature!r}): the temperatures look like kelvin (unit {unit!r}, median "
+            f"{np.nanmedian(temperature):.1f}); the Q10 forms take degC. Convert them first (value - 273.15, unit "
+            "'degC'), or check the variable.")
+    response = frame[spec.response].to_numpy(dtype=float)
+    if len(response) and np.nanmedian(response) <= 0:
+        raise ContractError(
+            f"Q10Spec(response={spec.response!r}): the respiration values are mostly at or below zero (median "
+            f"{np.nanmedian(response):.3g} {prepared.units.get(spec.response, '')}); a respiration rate is positive. "
+            "The sign looks flipped (a net-flux convention such as NEE's): negate the values, or check the variable.")
 
 
 def fit(spec: Q10Spec, prepared: Prepared):

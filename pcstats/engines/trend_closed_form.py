@@ -7,14 +7,16 @@ for nonrobust standard errors and one row per year in each group.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from .._version import __version__
 from ..errors import EngineError
 from ..specs.trend import TrendSpec
-from ..stats.ols import simple_trend, t_test
-from .common import assemble
+from ..stats.ols import ESSENTIALLY_PERFECT, essentially_perfect, simple_trend, t_test
+from .common import assemble, group_label
 from .prepare import Prepared
 
 __all__ = ["fit", "supports"]
@@ -47,7 +49,11 @@ def fit(spec: TrendSpec, prepared: Prepared):
     col = np.searchsorted(years, frame["year"].to_numpy())
     Y = np.full((len(groups), len(years)), np.nan)
     Y[row, col] = frame[prepared.response].to_numpy(dtype=float)
-    res = simple_trend(Y, years)
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # no group left to fit: empty statistics, no noise
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = simple_trend(Y, years)
+    messages = [f"{group_label(prepared, g)}: {ESSENTIALLY_PERFECT}" for g in groups[
+        essentially_perfect(res.sigma**2, np.nanmean(Y, axis=1), np.nanvar(Y, axis=1))]] if len(groups) else []
 
     df = res.df_residual
     est = np.column_stack([res.intercept, res.slope]).ravel()
@@ -69,4 +75,4 @@ def fit(spec: TrendSpec, prepared: Prepared):
         return out.reset_index(drop=True)
 
     return assemble(spec, prepared, engine="closed_form", engine_version=__version__,
-                    coefficients=coefficients, statistics=statistics, augmenter=augment)
+                    coefficients=coefficients, statistics=statistics, augmenter=augment, warnings=messages)

@@ -20,7 +20,7 @@ import statsmodels.api as sm
 from ..errors import EngineError
 from ..specs.trend import TrendSpec
 from ..stats.hac import default_lags, newey_west
-from ..stats.ols import aliased_columns, t_test
+from ..stats.ols import ESSENTIALLY_PERFECT, aliased_columns, essentially_perfect, t_test
 from .common import assemble, group_label, group_slices, progress
 from .design import design_matrices
 from .prepare import Prepared
@@ -75,6 +75,8 @@ def fit(spec: TrendSpec, prepared: Prepared):
             r2, adj = _r_squared(y, res.ssr, n, res.df_resid, intercept, w)
         else:  # R's summary.lm takes the fitted values with the offset in them
             r2, adj = _r_squared_fitted(res.fittedvalues + offset, res.ssr, n, res.df_resid, intercept, w)
+        if essentially_perfect(res.scale, float(np.mean(y)), float(np.var(y))):
+            messages.append(f"{where}: {ESSENTIALLY_PERFECT}")
         stat_rows.append({"_group": group, "df_residual": res.df_resid, "r_squared": r2,
                           "adj_r_squared": adj, "sigma": np.sqrt(res.scale), "log_lik": llf,
                           "aic": -2 * llf + 2 * (k + 1), "bic": -2 * llf + np.log(n) * (k + 1), **extra})

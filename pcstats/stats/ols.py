@@ -21,7 +21,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-__all__ = ["SimpleTrend", "simple_trend", "t_quantile", "t_test", "in_threads", "aliased_columns"]
+__all__ = ["SimpleTrend", "simple_trend", "t_quantile", "t_test", "in_threads", "aliased_columns", "essentially_perfect",
+           "ESSENTIALLY_PERFECT"]
+
+ESSENTIALLY_PERFECT = ("essentially perfect fit (residual variance at rounding level): standard errors, t statistics "
+                       "and p-values are unreliable (R's summary.lm warns the same)")
 
 _CHUNK = 4096  # rows per block: keeps the temporaries in cache
 
@@ -71,6 +75,19 @@ class SimpleTrend:
     def bic(self) -> np.ndarray:
         with np.errstate(invalid="ignore", divide="ignore"):
             return -2.0 * self.log_lik + 3.0 * np.log(self.nobs)
+
+
+def essentially_perfect(residual_variance, mean, variance) -> np.ndarray:
+    """R's ``summary.lm`` test for an essentially perfect fit: ``resvar < (mean(f)^2 + var(f)) * 1e-30``.
+
+    Here with the response's mean and variance (the fitted values' at a perfect fit).
+
+    >>> essentially_perfect(np.array([1e-40, 0.5]), np.array([2.0, 2.0]), np.array([1.0, 1.0])).tolist()
+    [True, False]
+    """
+    residual_variance = np.asarray(residual_variance, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(residual_variance) & (residual_variance < (np.asarray(mean) ** 2 + np.asarray(variance)) * 1e-30)
 
 
 def simple_trend(Y: np.ndarray, years: np.ndarray) -> SimpleTrend:

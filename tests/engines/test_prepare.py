@@ -13,7 +13,9 @@ from ..conftest import series
 
 def two_regions():
     years = list(range(1990, 2000))
-    return pd.concat([series(years, np.arange(10.0), region="P"), series(years, np.arange(10.0) * 2, region="NoP")], ignore_index=True)
+    wiggle = 0.1 * (-1.0) ** np.arange(10)  # not an exact line: that is warned about as an essentially perfect fit
+    return pd.concat([series(years, np.arange(10.0) + wiggle, region="P"),
+                      series(years, np.arange(10.0) * 2 - wiggle, region="NoP")], ignore_index=True)
 
 
 def test_formula_naming_an_absent_variable_suggests():
