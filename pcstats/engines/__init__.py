@@ -67,6 +67,13 @@ def run(spec, prepared: Prepared) -> Results:
     >>> round(float(pc.run(spec, pc.prepare(spec, cars)).tidy()["estimate"].iloc[1]), 4)
     -5.3445
     """
+    groups = prepared.groups
+    if len(groups) and "fit" in groups.columns and not groups["fit"].any():
+        from .common import group_label
+
+        first = groups.index[0]
+        more = f" (and the other {len(groups) - 1} group(s): see prepare(spec, data).groups)" if len(groups) > 1 else ""
+        raise EngineError(f"No group can be fitted; {group_label(prepared, first)}: {groups.at[first, 'dropped_why']}{more}.")
     return load(family_of(spec).engines[resolve_engine(spec, prepared)])(spec, prepared)
 
 

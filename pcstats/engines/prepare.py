@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..data.contract import VARIABLES, key_columns, validate
 from ..data.seasons import SEASONS
-from ..errors import ContractError, FormulaError, SpecError, did_you_mean
+from ..errors import ContractError, FormulaError, SpecError, did_you_mean, rows_text
 from ..specs.formula import evaluate_where, where_names
 from ..specs.r_formula import model_formula
 
@@ -182,9 +182,29 @@ def prepare_frame(
     if wide.empty:
         raise ContractError("the data frame has no rows to fit.")
     model_cols = [n for n in names if n in columns]
+    _check_model_columns(wide, model_cols, response)
     prepared = group_frame(wide.reset_index(drop=True), [*names, *by], [*model_cols, *by], by, min_years, removed,
                            {}, digest, response, sort_years=False)
     return dataclasses.replace(prepared, long=False)
+
+
+def _check_model_columns(wide: pd.DataFrame, model_cols: Sequence[str], response: str) -> None:
+    """A numeric response, and no infinite values (NaN is missing and dropped; inf is an error upstream)."""
+    if response in wide.columns:
+        dtype = wide[response].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            example = wide[response].dropna().iloc[0] if wide[response].notna().any() else None
+            raise ContractError(
+                f"the response {response!r} is not numeric (dtype {dtype}, e.g. {example!r}); a model needs numbers. "
+                f"Convert it (pd.to_numeric(df[{response!r}])), or code a two-level outcome as 0/1.")
+    for col in model_cols:
+        if pd.api.types.is_numeric_dtype(wide[col].dtype) and not pd.api.types.is_bool_dtype(wide[col].dtype):
+            values = wide[col].to_numpy(dtype=float, na_value=np.nan)
+            infinite = np.isinf(values)
+            if infinite.any():
+                raise ContractError(
+                    f"column {col!r} holds infinite values at {rows_text(wide.index[infinite].tolist())}; write "
+                    "missing values as NaN (those rows are then dropped and counted) and check the step that made them.")
 
 
 def columns_text(name: str, columns: Sequence[str]) -> str:
