@@ -7,6 +7,10 @@
                                                  random windows, each source alone, leave one out, longest vs shortest
     pcstats export RESULTS_DIR --format latex|md|html|docx|csv
                                                  one coefficient table per saved fit, for papers
+
+A mistake in the input prints one line naming the file or option and exits with 2; ``pcstats
+--debug ...`` shows the traceback instead. Outputs are written to a temporary folder inside the
+output folder and moved in when the run has succeeded.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import warnings
 from pathlib import Path
 
 from .errors import PcstatsError
+from .export import whole_run
 
 __all__ = ["main"]
 
@@ -36,7 +41,7 @@ def _fit(args: argparse.Namespace) -> int:
     print(repr(res))
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    print(f"wrote {len(paths)} files to {args.out}")
+    print(f"wrote {len(paths)} files to {args.shown_out}")
     return 0
 
 
@@ -44,8 +49,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     from .reproduce import FIXTURES, reproduce
 
     manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES)
-    out = Path(args.out)
-    print((out / "summary.md").read_text(encoding="utf-8"))
+    print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
+    out = Path(args.shown_out)
     print(f"wrote {len(manifest['tables'])} tables and {len(manifest['figures'])} figures to {out}")
     if manifest["warnings"]:
         print(f"{len(manifest['warnings'])} warning(s); see {out / 'manifest.json'}", file=sys.stderr)
@@ -56,7 +61,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest
 
     report = ingest(args.folder, args.out, resolution=args.resolution)
-    out = Path(args.out)
+    out = Path(args.shown_out)
     for source, info in report["sources"].items():
         files = info.get("files") or list(info.get("sites", {}))
         print(f"{source} ({info['product']}): {len(files)} file(s)")
@@ -79,7 +84,7 @@ def _robustness(args: argparse.Namespace) -> int:
     print(section.summary)
     for w in section.messages:
         print(f"warning: {w}", file=sys.stderr)
-    print(f"wrote {len(section.written)} tables and {len(section.figures)} figures to {args.out}")
+    print(f"wrote {len(section.written)} tables and {len(section.figures)} figures to {args.shown_out}")
     return 0
 
 
@@ -105,8 +110,7 @@ def _export(args: argparse.Namespace) -> int:
                            "write them with `pcstats fit` or `pcstats reproduce`.")
     source = folder / "tables" if (folder / "tables").is_dir() and not list(folder.glob("*_tidy.csv")) else folder
     skipped = sorted(p.name for p in source.glob("*_tidy.csv*") if p.name.split("_tidy.csv")[0] not in saved)
-    out = Path(args.out) if args.out else folder / "export"
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out)
     statistic = None if args.statistic == "none" else args.statistic
     written = []
     for stem, fit in saved.items():
@@ -119,12 +123,15 @@ def _export(args: argparse.Namespace) -> int:
         written.append(path)
     for name in skipped:
         print(f"skipped {name}: no matching _glance.csv", file=sys.stderr)
-    print(f"wrote {len(written)} {args.format} tables to {out}")
+    print(f"wrote {len(written)} {args.format} tables to {args.shown_out}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022).")
+    parser = argparse.ArgumentParser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022). "
+                                     "Exit codes: 0 done, 2 a mistake in the input (one line on stderr says which), "
+                                     "1 an internal error.")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     p_fit = sub.add_parser("fit", help="fit a spec file to a long table; write tidy/glance as CSV and Markdown")
     p_fit.add_argument("spec", help="spec file (TOML), e.g. models/trend_seasonal.toml")
@@ -164,10 +171,38 @@ def main(argv: list[str] | None = None) -> int:
     p_exp.set_defaults(run=_export)
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
-    except (PcstatsError, FileNotFoundError) as exc:
-        print(f"pcstats {args.command}: error: {exc}", file=sys.stderr)
+        if args.command == "export" and not args.out:
+            args.out = str(Path(args.results_dir) / "export")
+        args.shown_out = args.out
+        with whole_run(args.out) as run:  # all outputs or none
+            args.out = str(run.folder)
+            code = args.run(args)
+        if run.kept:
+            print(f"kept {len(run.kept)} file(s) in {args.shown_out} that this run did not write "
+                  f"(e.g. {run.kept[0]})", file=sys.stderr)
+        return code
+    except USER_ERRORS as exc:
+        if args.debug:
+            raise
+        print(f"pcstats {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"pcstats {args.command}: interrupted; no partial output was kept.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not the user's mistake: one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(f"pcstats {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)}; rerun with --debug "
+              "for the traceback, and please report it.", file=sys.stderr)
+        return 1
+
+
+#: a user's mistake (exit code 2): pcstats's own errors and files that are missing, unreadable or of the wrong kind
+USER_ERRORS = (PcstatsError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

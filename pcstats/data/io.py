@@ -49,13 +49,33 @@ def read_table(
         raise ContractError(f"read_table({str(path)!r}): unknown file type {suffix!r}; use one of {', '.join(_SUFFIXES)}.")
     if not path.exists():
         raise FileNotFoundError(f"read_table: no file at {str(path)!r} (working directory: {Path.cwd()}).")
-    if suffix == ".csv":
-        # text columns stay text ("NA" is North America, "001" a site id); missing codes apply to numbers
-        missing = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "-nan", *(na_values or ())]
-        table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False,
-                            na_values={c: missing for c in _NUMBER_COLUMNS})
-    else:
-        table = pd.read_parquet(path)
+    if not path.is_file():
+        raise ContractError(f"read_table: {str(path)!r} is a folder, not a file; give the .csv or .parquet file.")
+    if path.stat().st_size == 0:
+        raise ContractError(f"read_table: {str(path)!r} is empty (0 bytes); write the table again, or check the path.")
+    try:
+        if suffix == ".csv":
+            # text columns stay text ("NA" is North America, "001" a site id); missing codes apply to numbers
+            missing = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "-nan", *(na_values or ())]
+            table = pd.read_csv(path, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=False,
+                                na_values={c: missing for c in _NUMBER_COLUMNS})
+        else:
+            table = pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise ContractError(
+            f"read_table: {str(path)!r} is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at position "
+            f"{exc.start}); save it as UTF-8 (e.g. iconv -f latin1 -t utf-8), or read it with "
+            "pandas.read_csv(path, encoding='latin-1') and pass the frame to pcstats.validate().") from None
+    except pd.errors.EmptyDataError:
+        raise ContractError(f"read_table: {str(path)!r} has no columns (an empty CSV); write the table again.") from None
+    except pd.errors.ParserError as exc:
+        raise ContractError(f"read_table: {str(path)!r} is not a well-formed CSV: {str(exc).strip()}") from None
+    except (OSError, ValueError) as exc:
+        if suffix == ".csv":
+            raise
+        raise ContractError(
+            f"read_table: {str(path)!r} cannot be read as Parquet ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            "is it a CSV named .parquet? Rename it to .csv, or write it again with pcstats.write_table().") from None
     return validate(table, seasons=seasons, variables=variables, origin=str(path))
 
 

@@ -66,7 +66,14 @@ def read_saved(folder: str | Path) -> dict[str, SavedFit]:
         glance = pd.read_csv(glance_path)
         meta: dict[str, Any] = {}
         if (folder / f"{stem}.json").exists():
-            meta = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+            try:
+                meta = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise PcstatsError(f"{folder / f'{stem}.json'}: not valid JSON ({exc}); write it again with "
+                                   "`pcstats fit`, or delete it (the tables are read without it).") from None
+            if not isinstance(meta, dict):
+                raise PcstatsError(f"{folder / f'{stem}.json'}: expected a JSON object (as write_results writes), "
+                                   f"found {type(meta).__name__}; write it again or delete it.")
         columns = list(tidy.columns)
         if "model" not in columns or "term" not in columns:
             raise PcstatsError(f"{tidy_path}: a tidy table needs the columns model and term (as write_results writes them).")
