@@ -61,6 +61,11 @@ def _ingest(args: argparse.Namespace) -> int:
     from .ingest import ingest
 
     report = ingest(args.folder, args.out, resolution=args.resolution)
+    if not report["written"]:
+        reasons = "; ".join(f"{item['file']}: {item['reason']}" for item in report["skipped"][:3])
+        raise PcstatsError(f"ingest: no rows could be read from {args.folder}, so nothing was written"
+                           + (f" ({len(report['skipped'])} file(s) skipped, e.g. {reasons})" if reasons else
+                              " (the folder holds no product files)") + ".")
     out = Path(args.shown_out)
     for source, info in report["sources"].items():
         files = info.get("files") or list(info.get("sites", {}))

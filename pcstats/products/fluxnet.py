@@ -108,7 +108,13 @@ def read_fluxnet(
             raise ProductError(f"{path}: not a FLUXNET2015 FULLSET daily file name (FLX_<SITE>_FLUXNET2015_FULLSET_DD_"
                                "<Y1>-<Y2>_<v>-<r>.csv); pass site='XX-Xxx' to read it anyway.")
         site = match["site"]
-    header = pd.read_csv(path, nrows=0).columns.tolist()
+    if path.stat().st_size == 0:
+        raise ProductError(f"{path}: the file is empty (0 bytes); download or export the site's FULLSET daily file again.")
+    try:
+        header = pd.read_csv(path, nrows=0).columns.tolist()
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ProductError(f"{path}: not a readable CSV ({type(exc).__name__}: {exc}); a FULLSET daily file is "
+                           "comma-separated UTF-8/ASCII text.") from None
     absent = [c for c in REQUIRED_COLUMNS if c not in header]
     if absent:
         hints = "".join(did_you_mean(c, header) for c in absent[:1])
@@ -116,6 +122,9 @@ def read_fluxnet(
                            f"{', '.join(REQUIRED_COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)}).")
     columns = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in header]
     raw = pd.read_csv(path, usecols=columns, dtype={"TIMESTAMP": str})
+    if raw.empty:
+        raise ProductError(f"{path}: the file has its header but no rows (no days); it holds no data to read. "
+                           "Download the site's file again, or leave it out of the folder.")
     dates = pd.to_datetime(raw["TIMESTAMP"], format="%Y%m%d", errors="coerce")
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna().to_numpy())[0])

@@ -273,6 +273,10 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
                 counts = ", ".join(f"{int((ds[name] == c).sum())} of the code {c:g}" for c in layout.missing)
                 missing.append(f"{f.name} {name}: {counts} read as missing")
             ds[name] = ds[name].where(~hit)
+        for name in [n for n in ds.data_vars if n in layout.native_names]:
+            undeclared = _undeclared_fill(ds, name, f)
+            if undeclared:
+                missing.append(undeclared)
     groups: dict[tuple[str, ...], list[tuple[xr.Dataset, Path]]] = {}
     for ds, f in zip(opened, files):
         groups.setdefault(tuple(sorted(ds.data_vars)), []).append((ds, f))
@@ -293,6 +297,24 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
     attrs = {k: opened[0].attrs[k] for k in ("calendar", "time_steps") if k in opened[0].attrs}
     ds = xr.merge(parts, join="outer", compat="override", combine_attrs="override") if len(parts) > 1 else parts[0]
     return ds.assign_attrs(attrs), missing
+
+
+#: values beyond this magnitude in a flux or climate field are fill values the file did not declare
+UNDECLARED_FILL = 1e30
+
+
+def _undeclared_fill(ds: xr.Dataset, name: str, f: Path) -> str:
+    """Set values with ``|x| > 1e30`` to missing (fill values without a _FillValue attribute), say how many."""
+    if ds[name].chunks is not None or not np.issubdtype(ds[name].dtype, np.floating):
+        return ""
+    huge = np.abs(ds[name]) > UNDECLARED_FILL
+    n = int(huge.sum())
+    if not n:
+        return ""
+    ds[name] = ds[name].where(~huge)
+    warnings.warn(f"{f.name}, variable {name!r}: {n} value(s) beyond 1e30 read as missing (fill values the file does "
+                  "not declare in _FillValue or missing_value)", stacklevel=4)
+    return f"{f.name} {name}: {n} undeclared fill value(s) (|x| > 1e30) read as missing"
 
 
 def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str, str], missing: list[str]) -> xr.Dataset:
