@@ -7,6 +7,8 @@ Priors are named, written as strings, parsed here (no code is run) and recorded 
 
 from __future__ import annotations
 
+import numpy as np
+
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +65,8 @@ def parse_prior(name: str, text: str) -> tuple[str, tuple[float, ...]]:
         values = tuple(float(a) for a in args)
     except ValueError:
         raise SpecError(f"priors[{name!r}]={text!r}: parameters must be numbers.") from None
+    if not all(np.isfinite(values)):
+        raise SpecError(f"priors[{name!r}]={text!r}: parameters must be finite numbers (no inf or nan).")
     if len(values) != len(expected):
         raise SpecError(f"priors[{name!r}]={text!r}: {family} takes {len(expected)} parameter(s) ({', '.join(expected)}).")
     positive = [v for v, p in zip(values, expected) if p != "mu"]

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import types
+import typing
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import SpecError, did_you_mean
@@ -42,6 +45,9 @@ def load_spec(path: str | Path, *, trust: bool = False):
     >>> pc.load_spec("models/trend_annual.toml").by
     ('source', 'region')
     """
+    if not isinstance(trust, bool):
+        raise SpecError(f"load_spec(trust={trust!r}): trust must be True or False (a bool); any other value is refused "
+                        "so that a string such as 'false' cannot switch the safe vocabulary off.")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_spec: no spec file at {str(path)!r} (give a .toml file, not a folder).")
@@ -49,7 +55,14 @@ def load_spec(path: str | Path, *, trust: bool = False):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc}).") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at position {exc.start}); "
+                        "TOML files are UTF-8: save it as UTF-8.") from None
+    except RecursionError:
+        raise SpecError(f"{path}: nested too deeply to be a spec file (a spec is a flat list of keys).") from None
     family = data.pop("family", None)
+    if not isinstance(family, str | None):
+        raise SpecError(f"{path}: 'family' must be a string, one of {sorted(FAMILIES)}; got {type(family).__name__} {family!r}.")
     if family not in FAMILIES:
         hint = did_you_mean(str(family), FAMILIES) if family else ""
         raise SpecError(f"{path}: 'family' must be one of {sorted(FAMILIES)}, got {family!r}.{hint}")
@@ -62,6 +75,7 @@ def load_spec(path: str | Path, *, trust: bool = False):
     for key in data:
         if key not in fields:
             raise SpecError(f"{path}: unknown key {key!r} for family {family!r}.{did_you_mean(key, fields)}")
+    _check_types(path, cls, data)
     if not trust and "formula" in data:
         try:
             fixed = parse_mixed_formula(data["formula"]).fixed if family in ("mixed", "bayes") else data["formula"]
@@ -74,6 +88,55 @@ def load_spec(path: str | Path, *, trust: bool = False):
         return cls(**data)
     except (SpecError, TypeError) as exc:
         raise SpecError(f"{path}: {exc}") from None
+
+
+def _check_types(path: Path, cls, data: dict) -> None:
+    """Each key's TOML value against the spec field's annotation (str, int, float, bool, list of strings, table)."""
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        expected = hints.get(key)
+        if expected is None or _matches(value, expected):
+            continue
+        raise SpecError(f"{path}: {key} = {value!r} ({_toml_type(value)}) should be {_describe(expected)}.")
+
+
+def _matches(value, expected) -> bool:
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin is typing.Literal:
+        return isinstance(value, str)  # the value itself is checked by the spec, with a did-you-mean
+    if origin in (types.UnionType, typing.Union):
+        return any(_matches(value, a) for a in args if a is not type(None))
+    if origin is tuple:
+        return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if expected is bool:
+        return isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if expected is str:
+        return isinstance(value, str)
+    return True
+
+
+def _describe(expected) -> str:
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_describe(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin is tuple:
+        return "a list of column names, e.g. [\"source\", \"region\"]"
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return "a table of strings, e.g. {fixed = \"normal(0, 10)\"}"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string in quotes"}.get(expected, str(expected))
+
+
+def _toml_type(value) -> str:
+    return {bool: "a boolean", int: "a whole number", float: "a number", str: "a string", list: "an array",
+            dict: "a table"}.get(type(value), type(value).__name__)
 
 
 def save_spec(spec, path: str | Path) -> Path:

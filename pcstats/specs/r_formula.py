@@ -152,13 +152,25 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
             quoted[key] = "."
             lhs, rhs = protected.split("~", 1)
             protected = lhs + "~" + re.sub(r"(?<![\w.])\.(?![\w.])", key, rhs, count=1)
+    if "|" in protected:
+        raise FormulaError(f"{argument}={text!r}: '|' has no meaning in a fixed-effects formula. Random-effect terms "
+                           "such as '(1 | group)' belong in a MixedSpec or BayesSpec; one fit per group is by=(...).")
     try:
         parsed = Formula(protected)
     except Exception as exc:  # formulaic raises several types; all mean bad syntax
         message = _ANSI.sub("", str(exc)).strip().splitlines()[0]
         raise FormulaError(f"{argument}={text!r} cannot be parsed: {message}") from None
-    lhs_terms = list(parsed.lhs) if hasattr(parsed, "lhs") else []
-    rhs_terms = list(parsed.rhs) if hasattr(parsed, "rhs") else list(parsed)
+    try:
+        lhs_terms = list(parsed.lhs) if hasattr(parsed, "lhs") else []
+        rhs_terms = list(parsed.rhs) if hasattr(parsed, "rhs") else list(parsed)
+        [term.factors for term in lhs_terms + rhs_terms]  # noqa: B018 -- a structured formula has no factors
+    except (AttributeError, TypeError, IndexError):
+        raise FormulaError(f"{argument}={text!r} is not a formula pcstats reads: write 'response ~ term + term', "
+                           "e.g. 'NEE ~ year'.") from None
+    if not text.split("~", 1)[1].strip():
+        raise FormulaError(f"{argument}={text!r}: the right-hand side is empty; name the terms (e.g. "
+                           f"'{text.split('~', 1)[0].strip() or 'y'} ~ year'), or write "
+                           f"'{text.split('~', 1)[0].strip() or 'y'} ~ 1' for an intercept only.")
     reader = _Reader(quoted, ordered, argument, text)
     lhs = None
     if response:
@@ -180,6 +192,9 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
         if any(e in ("0", "-1") for e in exprs):
             continue
         terms.append(tuple(reader.factor(e) for e in exprs))
+    if not intercept and not terms:
+        raise FormulaError(f"{argument}={text!r} has no terms and no intercept, so there is nothing to estimate; "
+                           "drop the '0' / '-1', or add terms.")
     names = list(lhs.names) if lhs else []
     for factor in [f for term in terms for f in term] + offsets:
         names.extend(n for n in factor.names if n not in names and n != ".")

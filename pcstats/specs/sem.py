@@ -75,7 +75,12 @@ class SEMSpec:
 
         object.__setattr__(self, "by", normalise_by(self.by))
         typed("model", self.model, str, "lavaan model syntax, e.g. 'nee ~ gpp + ter'")
-        parse_model(self.model)
+        table = parse_model(self.model)
+        if not ((table["op"] == "=~").any() or (table["op"] == "~").any()):
+            raise SpecError(
+                f"model={self.model!r} has no regression ('y ~ x') and no latent variable ('f =~ x1 + x2 + x3'); "
+                "with only intercepts ('~ 1') or (co)variances ('~~') there is no structure to fit. Add the paths, "
+                "e.g. 'nee ~ gpp + ter'.")
         if self.where is not None:
             check_where(self.where)
         if self.group is not None:
