@@ -1,0 +1,120 @@
+"""Bad input to the parsers: formulas, random-effect terms, lavaan syntax, priors, spec files (issue 18, part 2).
+
+Every case must raise a pcstats error (a subclass of ``pc.PcstatsError``) whose message names the
+token, term, field or file at fault and says what to write instead.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import pcstats as pc
+
+from ..conftest import ROOT
+
+
+@pytest.mark.parametrize("formula, words", [
+    ("~ year", r"left-hand side must be one variable"),
+    ("NEE ~ year | source", r"'\|' has no meaning in a fixed-effects formula.*MixedSpec.*by="),
+    ("NEE ~ year + (1 | source)", r"'\|' has no meaning.*MixedSpec"),
+    ("NEE ~ 0", r"no terms and no intercept.*drop the '0'"),
+    ("NEE ~ -1", r"no terms and no intercept"),
+    ("NEE ~ ", r"right-hand side is empty.*'NEE ~ year'.*'NEE ~ 1'"),
+    ("NEE ~", r"right-hand side is empty"),
+    ("", r"is not a formula; write it as 'response ~ terms'"),
+    ("NEE year", r"is not a formula"),
+    ("NEE ~ year +", r"cannot be parsed"),
+    ("NEE ~ (year", r"cannot be parsed"),
+    ("NEE ~ year ~ x", r"cannot be parsed"),
+])
+def test_bad_trend_formulas(formula, words):
+    with pytest.raises(pc.FormulaError, match=words):
+        pc.TrendSpec(formula)
+
+
+def test_a_formula_that_is_not_a_string():
+    with pytest.raises(pc.FormulaError, match="is not a formula"):
+        pc.TrendSpec(5)
+
+
+@pytest.mark.parametrize("formula, words", [
+    ("NEE ~ year_c + (1 | )", r"the grouping '' must be column names"),
+    ("NEE ~ year_c + ( | source)", r"nothing before the bar; write '\(1 \| group\)'"),
+    ("NEE ~ year_c + (1 | source/)", r"the grouping 'source/' must be column names"),
+    ("NEE ~ year_c", r"random"),
+])
+def test_bad_random_effect_terms(formula, words):
+    with pytest.raises(pc.FormulaError, match=words):
+        pc.MixedSpec(formula)
+
+
+@pytest.mark.parametrize("model, error, words", [
+    ("nee ~ 1", pc.SpecError, r"no regression \('y ~ x'\) and no latent variable.*nothing|no structure to fit"),
+    ("nee ~~ ter", pc.SpecError, r"only intercepts \('~ 1'\) or \(co\)variances \('~~'\)"),
+    ("f =~ ", pc.FormulaError, r"line 1: nothing after '=~'"),
+    ("y ~ a*x\ny ~ a*x", pc.FormulaError, r"line 2: .*repeats line 1"),
+    ("y <- x", pc.FormulaError, r"line 1"),
+])
+def test_bad_lavaan_models(model, error, words):
+    with pytest.raises(error, match=words):
+        pc.SEMSpec(model)
+
+
+@pytest.mark.parametrize("priors, words", [
+    ({"fixed": "normal(inf, 1)"}, r"must be finite numbers \(no inf or nan\)"),
+    ({"fixed": "normal(nan, 1)"}, r"must be finite numbers"),
+    ({"fixed": "normal(0, -1)"}, r"scale and shape parameters must be positive"),
+    ({"sigma": "exponential(0)"}, r"must be positive"),
+    ({"fixed": "normal(0)"}, r"normal takes 2 parameter\(s\) \(mu, sigma\)"),
+    ({"sd": "foo(1)"}, r"unknown distribution 'foo'.*Known: normal"),
+    ({"fixed": "normal(a, 1)"}, r"parameters must be numbers"),
+    ({"Intercept": "normal(0, 1)"}, r"unknown prior 'Intercept'\. Did you mean 'intercept'"),
+    ({"fixed": "normal 0 1"}, r"is not a prior; write e.g. 'normal\(0, 10\)'"),
+])
+def test_bad_priors(priors, words):
+    with pytest.raises(pc.SpecError, match=words):
+        pc.BayesSpec("NEE ~ year_c + (1 | source)", priors=priors)
+
+
+SPEC_FILES = {
+    "family_list": ('family = ["trend"]\nformula = "NEE ~ year"', r"'family' must be a string.*got list"),
+    "family_unknown": ('family = "trnd"\nformula = "NEE ~ year"', r"'family' must be one of.*Did you mean 'trend'"),
+    "by_int": ('family = "trend"\nformula = "NEE ~ year"\nby = 3', r"by = 3 \(a whole number\) should be a list of column names"),
+    "by_numbers": ('family = "trend"\nformula = "NEE ~ year"\nby = [1, 2]', r"by = \[1, 2\] \(an array\) should be a list of column names"),
+    "name_int": ('family = "trend"\nformula = "NEE ~ year"\nname = 5', r"name = 5 \(a whole number\) should be a string"),
+    "where_list": ('family = "trend"\nformula = "NEE ~ year"\nwhere = ["x"]', r"where = \['x'\] \(an array\) should be a string"),
+    "min_years_text": ('family = "trend"\nformula = "NEE ~ year"\nmin_years = "3"', r"min_years = '3' \(a string\) should be a whole number"),
+    "reml_text": ('family = "mixed"\nformula = "NEE ~ year_c + (1 | source)"\nreml = "no"', r"reml = 'no' \(a string\) should be true or false"),
+    "unknown_key": ('family = "trend"\nformula = "NEE ~ year"\nfromula = "x"', r"unknown key 'fromula'.*Did you mean 'formula'"),
+    "bad_toml": ('family = "trend"\nformula = NEE ~ year', r"not valid TOML"),
+    "deep": ("a = " + "[" * 5000 + "]" * 5000, r"nested too deeply"),
+    "unsafe_formula": ('family = "trend"\nformula = "NEE ~ __import__(\'os\')"', r"formula"),
+}
+
+
+@pytest.mark.parametrize("name", list(SPEC_FILES))
+def test_bad_spec_files_name_the_file_and_field(name, tmp_path):
+    text, words = SPEC_FILES[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(pc.SpecError, match=words) as info:
+        pc.load_spec(path)
+    assert str(path) in str(info.value)
+
+
+def test_spec_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'family = "trend"\nname = "r\xe9gion"\n')
+    with pytest.raises(pc.SpecError, match=rf"{path}: not UTF-8 text.*save it as UTF-8"):
+        pc.load_spec(path)
+
+
+@pytest.mark.parametrize("trust", ["false", "yes", 1, 0, None])
+def test_trust_must_be_a_bool(trust):
+    with pytest.raises(pc.SpecError, match="trust must be True or False"):
+        pc.load_spec(ROOT / "models" / "trend_annual.toml", trust=trust)
+
+
+def test_every_bundled_spec_file_still_loads():
+    for path in sorted((ROOT / "models").glob("*.toml")):
+        assert pc.load_spec(path) is not None
