@@ -76,6 +76,8 @@ def read_table(
         raise ContractError(
             f"read_table: {str(path)!r} cannot be read as Parquet ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
             "is it a CSV named .parquet? Rename it to .csv, or write it again with pcstats.write_table().") from None
+    if table.empty:
+        raise ContractError(f"read_table: {str(path)!r} has a header but no rows; there is nothing to read.")
     return validate(table, seasons=seasons, variables=variables, origin=str(path))
 
 

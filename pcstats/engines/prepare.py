@@ -93,6 +93,8 @@ def prepare(
     (mixed models keep the table's row order within a group, as R would see the data: lme4's
     optimizer path, and so its last digits, depend on row order).
     """
+    if table.empty:
+        raise ContractError("the table has no rows to fit.")
     seasons = _custom_names(table, "season", SEASONS) if "season" in table.columns else None
     variables = _custom_names(table, "variable", VARIABLES) if "variable" in table.columns else None
     table = validate(table, seasons=seasons, variables=variables)
