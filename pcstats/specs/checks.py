@@ -25,7 +25,10 @@ def choice(argument: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def normalise_by(by: object) -> tuple[str, ...]:
     """``by`` as a tuple of distinct column names (a single string is one name)."""
-    out = (by,) if isinstance(by, str) else tuple(by)  # type: ignore[arg-type]
+    if not isinstance(by, str | tuple | list):
+        raise SpecError(f"by={by!r} must be column names, e.g. by=('region', 'season'), or by=() for one fit of "
+                        "all rows.")
+    out = (by,) if isinstance(by, str) else tuple(by)
     if not all(isinstance(b, str) for b in out) or len(set(out)) != len(out):
         raise SpecError(f"by={by!r} must be distinct column names, e.g. by=('region', 'season').")
     return out

@@ -142,7 +142,13 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
     from formulaic import Formula
 
     columns = list(columns) if columns is not None else None
+    if text.count("`") % 2:
+        raise FormulaError(f"{argument}={text!r} has an unmatched backtick; quote a name with one backtick on each "
+                           "side, e.g. 'y ~ `my var`'.")
     protected, quoted = _protect(text, columns)
+    if "~" not in protected:
+        raise FormulaError(f"{argument}={text!r}: the '~' is inside backticks, so the formula has no '~'; close the "
+                           "quoted name before it, e.g. '`my y` ~ x'.")
     protected = re.sub(r"\s*%in%\s*", ":", protected)
     if re.search(r"(^|[~+*:(\s])\.(\s*($|[+*:)-]))", protected.split("~", 1)[1]):
         if columns is not None:
@@ -158,8 +164,7 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
     try:
         parsed = Formula(protected)
     except Exception as exc:  # formulaic raises several types; all mean bad syntax
-        message = _ANSI.sub("", str(exc)).strip().splitlines()[0]
-        raise FormulaError(f"{argument}={text!r} cannot be parsed: {message}") from None
+        raise FormulaError(f"{argument}={text!r} cannot be parsed: {_syntax_message(exc)}") from None
     try:
         lhs_terms = list(parsed.lhs) if hasattr(parsed, "lhs") else []
         rhs_terms = list(parsed.rhs) if hasattr(parsed, "rhs") else list(parsed)
@@ -200,7 +205,20 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
         names.extend(n for n in factor.names if n not in names and n != ".")
     mf = ModelFormula(text=text, response=lhs, terms=tuple(terms), intercept=intercept, offsets=tuple(offsets),
                       names=tuple(dict.fromkeys(names)))
-    return _normalised(mf)
+    try:
+        return _normalised(mf)
+    except FormulaError:
+        raise
+    except Exception as exc:  # formulaic reads each factor again: its syntax errors, in our words
+        raise FormulaError(f"{argument}={text!r} cannot be parsed: {_syntax_message(exc)}") from None
+
+
+def _syntax_message(exc: Exception) -> str:
+    """The first line of formulaic's message without its colour codes, or a hint when it has none."""
+    lines = _ANSI.sub("", str(exc)).strip().splitlines()
+    if lines:
+        return lines[0]
+    return "check the operators and parentheses (e.g. 'y ~ x + z', 'y ~ x * z', 'y ~ (x + z)^2')."
 
 
 def _normalised(mf: ModelFormula) -> ModelFormula:

@@ -89,7 +89,6 @@ class MixedFormula:
         return tuple(dict.fromkeys(f for t in self.random for f in t.factors))
 
 
-@lru_cache(maxsize=512)
 def parse_mixed_formula(text: str, argument: str = "formula") -> MixedFormula:
     """Split ``text`` into the fixed formula and lme4-style random-effect terms.
 
@@ -102,6 +101,11 @@ def parse_mixed_formula(text: str, argument: str = "formula") -> MixedFormula:
     """
     if not isinstance(text, str) or "~" not in text:
         raise FormulaError(f"{argument}={text!r} is not a formula; write it as 'response ~ terms + (terms | group)'.")
+    return _parse_mixed_formula(text, argument)
+
+
+@lru_cache(maxsize=512)
+def _parse_mixed_formula(text: str, argument: str) -> MixedFormula:
     lhs, rhs = text.split("~", 1)
     pieces = _split_top_level(rhs, text, argument)
     fixed_parts, random = [], []
