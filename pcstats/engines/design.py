@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..errors import FormulaError
+from ..errors import FormulaError, rows_text
 from ..specs.r_formula import ModelFormula
 
 __all__ = ["CONTEXT", "Matrices", "design_matrices", "r_column_names"]
@@ -65,9 +65,23 @@ def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data
     y = None
     if mf.response is not None:
         y = mm.lhs.to_numpy(dtype=float).ravel()
+        _finite(y, f"the response {mf.response.label!r}", mf, data, where)
         if offset is not None:
+            _finite(offset, "the offset", mf, data, where)
             y = y - offset
+    for column in X.columns[~np.isfinite(X.to_numpy()).all(axis=0)]:
+        _finite(X[column].to_numpy(), f"the column {column!r}", mf, data, where)
     return Matrices(y=y, X=X, offset=offset)
+
+
+def _finite(values: np.ndarray, what: str, mf: ModelFormula, data: pd.DataFrame, where: str) -> None:
+    """A transform that overflows or leaves its domain (exp(1000 * x), log(0), 1/0) is named, not fitted."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise FormulaError(
+            f"formula {mf.text!r}: {what} is not finite (inf or NaN) in {rows_text(list(data.index[bad]))} of {where}; "
+            "a transform overflowed or left its domain (log of 0, exp of a large value, division by 0). Rescale or "
+            "shift the variable, or drop those rows with where=.")
 
 
 @lru_cache(maxsize=512)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import EngineError
+from ..errors import ContractError, EngineError, PcstatsError
 from ..specs.lavaan_syntax import parameter_table
 from ..specs.sem import SEMSpec
 from ..stats import sem_model
@@ -65,10 +65,15 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
     """Fit the model to the rows ``data`` (columns named as in the model); a reason string if it cannot."""
     table = parameter_table(spec.model, observed=[c for c in data.columns])
     observed = _observed(table)
+    text = [v for v in observed if not (pd.api.types.is_numeric_dtype(data[v]) and not pd.api.types.is_bool_dtype(data[v]))]
+    if text:
+        raise ContractError(
+            f"{where}: the model's variable {text[0]!r} is not numeric (dtype {data[text[0]].dtype}); SEM reads "
+            "numbers. Convert it (e.g. pd.to_numeric), or use it as a by= or group= column instead.")
     X = data[observed].to_numpy(dtype=float)
     n = len(X)
     _check_data(X, observed, where)
-    S = np.cov(X, rowvar=False, ddof=0)
+    S = np.atleast_2d(np.cov(X, rowvar=False, ddof=0))
     _refuse_unsupported(table, where)
     exogenous = _exogenous(table)
     npar = int(sem_model.parameter_index(table).max()) + 1
@@ -86,7 +91,12 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
     if spec.se == "bootstrap":
         cov, draws = _bootstrap(spec, table, data[observed], index, where, messages)
     else:
-        cov, draws = sem_model.expected_information_cov(table, observed, n), None
+        try:
+            cov, draws = sem_model.expected_information_cov(table, observed, n), None
+        except np.linalg.LinAlgError:
+            raise EngineError(f"{where}: the information matrix at semopy's estimates is singular, so the model is not "
+                              "identified (e.g. a latent variable's variance fixed at 0, or a path and its reverse); "
+                              "fix or drop the redundant parameters.") from None
     if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0) or np.linalg.cond(cov) > 1e12:
         messages.append(f"{where}: the information matrix is (nearly) singular: the model may not be identified, and "
                         "its standard errors and fit cannot be trusted. Check for redundant paths or covariances.")
@@ -121,7 +131,7 @@ def _check_data(X: np.ndarray, observed: list[str], where: str) -> None:
     flat = [v for v, s in zip(observed, sd) if not s > 0]
     if flat:
         raise EngineError(f"{where}: variable {flat[0]!r} has zero variance; drop it from the model or from the rows.")
-    eig = np.linalg.eigvalsh(np.corrcoef(X, rowvar=False))
+    eig = np.linalg.eigvalsh(np.atleast_2d(np.corrcoef(X, rowvar=False)))
     if eig.min() <= 1e-10:
         raise EngineError(
             f"{where}: the sample covariance of {', '.join(observed)} is not positive definite (smallest eigenvalue of "
@@ -171,15 +181,25 @@ def _refuse_unsupported(table: pd.DataFrame, where: str) -> None:
         row = mixed.iloc[0]
         raise EngineError(f"{where}: '{row.lhs} ~~ {row.rhs}' is a covariance between a latent and an observed variable, "
                           "which neither lavaan nor semopy can represent; model it with a regression or a latent.")
+    paths = table[table["op"].isin(["=~", "~"])]
+    in_paths = set(paths["lhs"]) | set(paths["rhs"])
+    covariances = table[(table["op"] == "~~") & (table["user"] == 1)]
+    alone = [v for v in pd.unique(covariances[["lhs", "rhs"]].to_numpy().ravel()) if v not in in_paths]
+    if alone:
+        row = covariances[(covariances["lhs"] == alone[0]) | (covariances["rhs"] == alone[0])].iloc[0]
+        raise EngineError(
+            f"{where}: {alone[0]!r} appears only in (co)variances ('{row.lhs} ~~ {row.rhs}'), in no regression or "
+            "loading; the semopy engine cannot place such a variable. Add it to a regression (e.g. "
+            f"'y ~ {alone[0]}') or a latent variable, or drop the statement.")
 
 
 def _fit_semopy(table: pd.DataFrame, data: pd.DataFrame, where: str, messages: list[str]) -> tuple[pd.DataFrame, bool]:
     """semopy's estimates joined onto the table, and whether semopy converged (a warning if not)."""
     import semopy
 
-    model = semopy.Model(render(table))
-    with warnings.catch_warnings(), _semopy_log() as log:
+    with warnings.catch_warnings(), _semopy_log() as log, _semopy_failure(where):
         warnings.simplefilter("ignore")
+        model = semopy.Model(render(table))
         # SLSQP at semopy's default tolerance stops 8e-4 (relative) from lavaan's estimates; at 1e-12, 5e-7
         result = model.fit(data, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
         est = _estimates(model, table, where)
@@ -189,6 +209,21 @@ def _fit_semopy(table: pd.DataFrame, data: pd.DataFrame, where: str, messages: l
                         "iterate. Check the model's identification and the variables' scales.")
     messages += [f"{where}: semopy: {m}" for m in dict.fromkeys(log) if "Fisher" not in m]  # its FIM is not used
     return table.assign(est=est), converged
+
+
+@contextlib.contextmanager
+def _semopy_failure(where: str):
+    """semopy's own exceptions on a model it cannot fit (a singular information matrix, a variable it did not
+    place, an empty iteration) as an EngineError naming the group."""
+    try:
+        yield
+    except PcstatsError:
+        raise
+    except (ArithmeticError, LookupError, ValueError, StopIteration, np.linalg.LinAlgError) as exc:
+        raise EngineError(
+            f"{where}: semopy could not fit the model ({type(exc).__name__}: {exc or 'no message'}). The model is "
+            "probably not identified or the data do not support it: check fixed values, paths in both directions "
+            "and variables with (nearly) no variance.") from None
 
 
 @contextlib.contextmanager
@@ -240,14 +275,17 @@ def _bootstrap(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, index: np
     draws, failed = [], 0
     for _ in tqdm(range(spec.bootstrap), desc=f"bootstrap ({where})", disable=None, leave=False):
         sample = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
-        model = semopy.Model(desc)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = model.fit(sample, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
-        if not getattr(result, "success", True):
-            failed += 1
-            continue
-        draws.append(sem_model.theta_hat(table.assign(est=_estimates(model, table, where)), index))
+        try:
+            with warnings.catch_warnings(), _semopy_failure(where):
+                warnings.simplefilter("ignore")
+                model = semopy.Model(desc)
+                result = model.fit(sample, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
+                if getattr(result, "success", True):
+                    draws.append(sem_model.theta_hat(table.assign(est=_estimates(model, table, where)), index))
+                    continue
+        except EngineError:  # a resample semopy cannot fit counts as one that did not converge
+            pass
+        failed += 1
     if failed:
         messages.append(f"{where}: {failed} of {spec.bootstrap} bootstrap fits did not converge and were left out.")
     draws = np.array(draws)

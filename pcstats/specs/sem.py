@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import pandas as pd
+
 from ..errors import SpecError
 from .checks import choice, engine_name, normalise_by, replace_fields, typed
 from .formula import check_where
@@ -81,6 +83,14 @@ class SEMSpec:
                 f"model={self.model!r} has no regression ('y ~ x') and no latent variable ('f =~ x1 + x2 + x3'); "
                 "with only intercepts ('~ 1') or (co)variances ('~~') there is no structure to fit. Add the paths, "
                 "e.g. 'nee ~ gpp + ter'.")
+        ustart = pd.to_numeric(table["ustart"], errors="coerce")
+        negative = table[(table["op"] == "~~") & (table["lhs"] == table["rhs"]) & (ustart < 0)]
+        if len(negative):
+            row = negative.iloc[0]
+            raise SpecError(
+                f"model: '{row['lhs']} ~~ {ustart[row.name]:g}*{row['rhs']}' fixes the variance of {row['lhs']!r} at a "
+                f"negative value, which no covariance matrix has; fix it at a positive value (e.g. '1*{row['rhs']}') "
+                "or leave it free.")
         if self.where is not None:
             check_where(self.where)
         if self.group is not None:
