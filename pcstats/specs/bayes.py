@@ -7,8 +7,7 @@ Priors are named, written as strings, parsed here (no code is run) and recorded 
 
 from __future__ import annotations
 
-import numpy as np
-
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,18 +60,24 @@ def parse_prior(name: str, text: str) -> tuple[str, tuple[float, ...]]:
         raise SpecError(f"priors[{name!r}]: unknown distribution {family!r}.{did_you_mean(family, PRIOR_FAMILIES)} "
                         f"Known: {', '.join(PRIOR_FAMILIES)}.")
     expected = PRIOR_FAMILIES[family]
-    try:
-        values = tuple(float(a) for a in args)
-    except ValueError:
-        raise SpecError(f"priors[{name!r}]={text!r}: parameters must be numbers.") from None
-    if not all(np.isfinite(values)):
-        raise SpecError(f"priors[{name!r}]={text!r}: parameters must be finite numbers (no inf or nan).")
-    if len(values) != len(expected):
-        raise SpecError(f"priors[{name!r}]={text!r}: {family} takes {len(expected)} parameter(s) ({', '.join(expected)}).")
-    positive = [v for v, p in zip(values, expected) if p != "mu"]
-    if any(not v > 0 for v in positive):
-        raise SpecError(f"priors[{name!r}]={text!r}: scale and shape parameters must be positive.")
-    return family, values
+    form = f"{family}({', '.join(expected)})"
+    if len(args) != len(expected):
+        raise SpecError(f"priors[{name!r}]={text!r}: {family} takes {len(expected)} parameter(s); write {form}.")
+    values = []
+    for arg, parameter in zip(args, expected):
+        try:
+            value = float(arg)
+        except ValueError:
+            raise SpecError(f"priors[{name!r}]={text!r}: {parameter}={arg!r} is not a number; parameters must be "
+                            f"numbers, as in {form}.") from None
+        if not math.isfinite(value):
+            raise SpecError(f"priors[{name!r}]={text!r}: {parameter}={arg} is not finite; parameters must be finite "
+                            "numbers (no inf or nan).")
+        if parameter != "mu" and not value > 0:
+            raise SpecError(f"priors[{name!r}]={text!r}: {parameter}={arg} must be positive (scale and shape "
+                            "parameters are > 0).")
+        values.append(value)
+    return family, tuple(values)
 
 
 @dataclass(frozen=True)

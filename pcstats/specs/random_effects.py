@@ -126,7 +126,10 @@ def _parse_mixed_formula(text: str, argument: str) -> MixedFormula:
             "or fit a fixed-effects model with pcstats.TrendSpec."
         )
     fixed = f"{lhs.strip()} ~ {' + '.join(fixed_parts) if fixed_parts else '1'}"
-    parse_formula(fixed, argument)  # the fixed part must be an ordinary formula
+    try:
+        parse_formula(fixed, argument)  # the fixed part must be an ordinary formula
+    except FormulaError as exc:
+        raise FormulaError(f"{argument}={text!r}, fixed part: {exc}") from None
     seen: dict[tuple, str] = {}
     for term in random:
         for column in term.columns:

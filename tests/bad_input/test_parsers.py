@@ -26,6 +26,13 @@ from ..conftest import ROOT
     ("NEE ~ year +", r"cannot be parsed"),
     ("NEE ~ (year", r"cannot be parsed"),
     ("NEE ~ year ~ x", r"cannot be parsed"),
+    ("NEE ~ year)", r"cannot be parsed"),
+    ("`my y ~ year", r"unmatched backtick; quote a name with one backtick on each side"),
+    ("`my y ~ year` + x", r"the '~' is inside backticks.*close the quoted name"),
+    ("NEE ~ 1e3 + year", r"cannot be parsed: Numeric literals other than `1`"),
+    ("NEE ~ (year) ** (0)", r"cannot be parsed: check the operators and parentheses"),
+    ("NEE ~ cbind(year, x)", r"cbind\(\) is not supported"),
+    ("NEE ~ C(region, foo)", r"the contrast must be one of treatment, sum, helmert, poly"),
 ])
 def test_bad_trend_formulas(formula, words):
     with pytest.raises(pc.FormulaError, match=words):
@@ -41,11 +48,27 @@ def test_a_formula_that_is_not_a_string():
     ("NEE ~ year_c + (1 | )", r"the grouping '' must be column names"),
     ("NEE ~ year_c + ( | source)", r"nothing before the bar; write '\(1 \| group\)'"),
     ("NEE ~ year_c + (1 | source/)", r"the grouping 'source/' must be column names"),
-    ("NEE ~ year_c", r"random"),
+    ("NEE ~ year_c", r"has no random-effect term\. Add one such as '\+ \(1 \| source\)'"),
+    ("NEE ~ year_c + (x || )", r"in '\(x \|\| \)', the grouping '' must be column names"),
+    ("NEE ~ year_c + (1 | source", r"formula"),
+    ("NEE ~ year_c | region + (1 | source)", r"'year_c \| region' uses '\|' outside a random-effect term"),
+    ("NEE ~ 0 + (1 | source)", r"fixed part: formula='NEE ~ 0' has no terms and no intercept.*drop the '0'"),
+    ("NEE ~ year_c + (1 | source) + (1 | source)", r"varies by 'source' in both"),
 ])
 def test_bad_random_effect_terms(formula, words):
     with pytest.raises(pc.FormulaError, match=words):
         pc.MixedSpec(formula)
+
+
+def test_a_mixed_formula_that_is_not_a_string():
+    with pytest.raises(pc.FormulaError, match=r"formula=\['y ~ x'\] is not a formula; write it as 'response ~ terms"):
+        pc.MixedSpec(["y ~ x"])  # was "unhashable type: 'list'"
+
+
+@pytest.mark.parametrize("by", [None, 3, 2.5, True])
+def test_by_of_the_wrong_type(by):
+    with pytest.raises(pc.SpecError, match=rf"by={by!r} must be column names, e\.g\. by=\('region', 'season'\)"):
+        pc.TrendSpec("NEE ~ year", by=by)  # was "'NoneType' object is not iterable"
 
 
 @pytest.mark.parametrize("model, error, words", [
@@ -54,6 +77,11 @@ def test_bad_random_effect_terms(formula, words):
     ("f =~ ", pc.FormulaError, r"line 1: nothing after '=~'"),
     ("y ~ a*x\ny ~ a*x", pc.FormulaError, r"line 2: .*repeats line 1"),
     ("y <- x", pc.FormulaError, r"line 1"),
+    ("y ~ x\nf <~ y", pc.FormulaError, r"line 2: unsupported operator '<~'.*composites"),
+    ("y ~ a*x + b*x", pc.FormulaError, r"line 1: a second label for one parameter at 'b'.*one label"),
+    ("y ~ x\nd := a*2", pc.FormulaError, r"line 2: unknown label 'a'.*Set labels with modifiers such as a\*x"),
+    ("f =~ x1 + x2 + x3\nf ~~ -1*f", pc.SpecError, r"'f ~~ -1\*f' fixes the variance of 'f' at a negative value.*'1\*f'"),
+    ("y ~ x\ny ~~ -0.5*y", pc.SpecError, r"variance of 'y' at a negative value"),
 ])
 def test_bad_lavaan_models(model, error, words):
     with pytest.raises(error, match=words):
@@ -61,15 +89,19 @@ def test_bad_lavaan_models(model, error, words):
 
 
 @pytest.mark.parametrize("priors, words", [
-    ({"fixed": "normal(inf, 1)"}, r"must be finite numbers \(no inf or nan\)"),
+    ({"fixed": "normal(inf, 1)"}, r"mu=inf is not finite; parameters must be finite numbers \(no inf or nan\)"),
     ({"fixed": "normal(nan, 1)"}, r"must be finite numbers"),
-    ({"fixed": "normal(0, -1)"}, r"scale and shape parameters must be positive"),
-    ({"sigma": "exponential(0)"}, r"must be positive"),
-    ({"fixed": "normal(0)"}, r"normal takes 2 parameter\(s\) \(mu, sigma\)"),
+    ({"fixed": "normal(0, -1)"}, r"sigma=-1 must be positive \(scale and shape parameters are > 0\)"),
+    ({"sigma": "exponential(0)"}, r"lam=0 must be positive"),
+    ({"fixed": "normal(0)"}, r"normal takes 2 parameter\(s\); write normal\(mu, sigma\)"),
     ({"sd": "foo(1)"}, r"unknown distribution 'foo'.*Known: normal"),
-    ({"fixed": "normal(a, 1)"}, r"parameters must be numbers"),
+    ({"fixed": "normal(a, 1)"}, r"mu='a' is not a number; parameters must be numbers, as in normal\(mu, sigma\)"),
     ({"Intercept": "normal(0, 1)"}, r"unknown prior 'Intercept'\. Did you mean 'intercept'"),
     ({"fixed": "normal 0 1"}, r"is not a prior; write e.g. 'normal\(0, 10\)'"),
+    ({"nu": "student_t(-1, 0, 1)"}, r"nu=-1 must be positive"),
+    ({"fixed": "normal(0, 1e400)"}, r"sigma=1e400 is not finite"),
+    ({"fixed": "normal(0, 1, 2)"}, r"normal takes 2 parameter\(s\); write normal\(mu, sigma\)"),
+    ({"sd": "halfnormal(nan)"}, r"sigma=nan is not finite"),
 ])
 def test_bad_priors(priors, words):
     with pytest.raises(pc.SpecError, match=words):
