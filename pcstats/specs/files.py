@@ -74,7 +74,16 @@ def load_spec(path: str | Path, *, trust: bool = False):
     fields = {f.name for f in dataclasses.fields(cls)}
     for key in data:
         if key not in fields:
-            raise SpecError(f"{path}: unknown key {key!r} for family {family!r}.{did_you_mean(key, fields)}")
+            raise SpecError(f"{path}: unknown key {key!r} for family {family!r}.{did_you_mean(key, fields)} "
+                            f"Keys of a {family} spec: family, {', '.join(sorted(fields))}.")
+    required = [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [name for name in required if name not in data]
+    if missing:
+        example = {"formula": '"NEE ~ year_c + (1 | source)"' if family in ("mixed", "bayes") else '"NEE ~ year"', "model": '"nee ~ gpp + ter"', "simulated": '"TRENDY:NEE"',
+                   "observed": '"EC:NEE"'}
+        raise SpecError(f"{path}: a {family} spec needs the key {missing[0]!r}; add a line such as "
+                        f"{missing[0]} = {example.get(missing[0], '...')}.")
     _check_types(path, cls, data)
     if not trust and "formula" in data:
         try:

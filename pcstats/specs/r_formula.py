@@ -216,9 +216,8 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
 def _syntax_message(exc: Exception) -> str:
     """The first line of formulaic's message without its colour codes, or a hint when it has none."""
     lines = _ANSI.sub("", str(exc)).strip().splitlines()
-    if lines:
-        return lines[0]
-    return "check the operators and parentheses (e.g. 'y ~ x + z', 'y ~ x * z', 'y ~ (x + z)^2')."
+    fix = "Write it with R's formula operators, e.g. 'y ~ x + z', 'y ~ x * z', 'y ~ (x + z)^2', 'log(y) ~ poly(x, 2)'."
+    return f"{lines[0].rstrip('.')}. {fix}" if lines else f"check the operators and parentheses. {fix}"
 
 
 def _normalised(mf: ModelFormula) -> ModelFormula:
@@ -293,7 +292,8 @@ class _Reader:
         try:
             return ast.parse(expr.replace("`", ""), mode="eval").body
         except SyntaxError:
-            raise FormulaError(f"{self.argument}={self.text!r}: {self._show(expr)!r} is not a valid expression.") from None
+            raise FormulaError(f"{self.argument}={self.text!r}: {self._show(expr)!r} is not a valid expression; names "
+                               "start with a letter (quote others in backticks, e.g. `2nd var`), calls are f(x).") from None
 
     def factor(self, expr: str) -> Factor:
         node = self.parse(expr)

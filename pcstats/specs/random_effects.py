@@ -152,12 +152,14 @@ def _split_top_level(rhs: str, text: str, argument: str) -> list[str]:
         elif ch == ")":
             depth -= 1
             if depth < 0:
-                raise FormulaError(f"{argument}={text!r}: unbalanced ')' in the formula.")
+                raise FormulaError(f"{argument}={text!r}: unbalanced ')' in the formula; every ')' closes one '(' "
+                                   "(e.g. 'y ~ x + (1 | g)').")
         elif ch == "+" and depth == 0:
             pieces.append(rhs[start:i])
             start = i + 1
     if depth != 0:
-        raise FormulaError(f"{argument}={text!r}: unbalanced '(' in the formula.")
+        raise FormulaError(f"{argument}={text!r}: unbalanced '(' in the formula; close each '(' with ')' "
+                           "(e.g. 'y ~ x + (1 | g)').")
     pieces.append(rhs[start:])
     if any(not p.strip() for p in pieces):
         raise FormulaError(f"{argument}={text!r}: empty term between '+' signs.")
@@ -215,7 +217,8 @@ def _columns(left: str, piece: str, text: str, argument: str) -> tuple[str, ...]
         try:
             model_formula(f"~ {part}", argument=argument, response=False)
         except FormulaError:
-            raise FormulaError(f"{argument}={text!r}: in {piece!r}, {part!r} is not a valid term.") from None
+            raise FormulaError(f"{argument}={text!r}: in {piece!r}, {part!r} is not a valid term; list column names "
+                               "or transforms joined by '+' before the bar, e.g. '(1 + year_c | source)'.") from None
         if part not in slopes:
             slopes.append(part)
     columns = (("(Intercept)",) if intercept else ()) + tuple(slopes)

@@ -9,6 +9,7 @@ it. A smaller run fits generated formulas and SEM models to small generated data
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 import warnings
@@ -187,6 +188,10 @@ toml_value = st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size
 spec_dict = st.dictionaries(st.sampled_from(FIELDS), toml_value, max_size=6)
 
 
+SPEC_OF = {"trend": pc.TrendSpec, "mixed": pc.MixedSpec, "sem": pc.SEMSpec, "bayes": pc.BayesSpec, "panel": pc.PanelSpec,
+           "q10": pc.Q10Spec, "skill": pc.SkillSpec}
+
+
 def _load(text: bytes, trust=False):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "spec.toml"
@@ -199,8 +204,16 @@ def load_spec_text(text: bytes, trust=False):
 
 
 @FAST
-@given(st.sampled_from(FAMILY_NAMES[:7]), spec_dict)
-def test_spec_files_with_fields_of_random_types(family, fields):
+@given(st.sampled_from(FAMILY_NAMES[:7]), spec_dict, st.booleans())
+def test_spec_files_with_fields_of_random_types(family, fields, complete):
+    if family in SPEC_OF and not {"family", "fromula"} & set(fields):  # mostly the family's own keys
+        own = {f.name for f in dataclasses.fields(SPEC_OF[family])}
+        fields = {k: v for k, v in fields.items() if k in own}
+    if complete:  # the required keys with good values, so that the other keys' values are what is tested
+        cls = SPEC_OF[family]
+        required = {"skill": {"simulated": "TRENDY:NEE", "observed": "EC:NEE"}, "sem": {"model": FIRST[pc.SEMSpec]},
+                    "q10": {}}.get(family, {"formula": FIRST.get(cls, "NEE ~ year")})
+        fields = {**required, **{k: v for k, v in fields.items() if k not in required}}
     fields = {"family": family, **fields} if "family" not in fields else fields
     try:
         text = tomli_w.dumps(fields).encode("utf-8")
@@ -220,7 +233,7 @@ def test_spec_files_of_random_bytes(data, trust):
 
 SPEC_TYPES = [pc.TrendSpec, pc.MixedSpec, pc.SEMSpec, pc.BayesSpec, pc.PanelSpec, pc.Q10Spec, pc.SkillSpec]
 FIRST = {pc.TrendSpec: "NEE ~ year", pc.MixedSpec: "NEE ~ year_c + (1 | source)", pc.SEMSpec: "nee ~ gpp + ter",
-         pc.PanelSpec: "NEE ~ year", pc.BayesSpec: "NEE ~ year_c + (1 | source)"}
+         pc.PanelSpec: "NEE ~ GPP", pc.BayesSpec: "NEE ~ year_c + (1 | source)"}
 python_value = st.one_of(leaf, st.none(), st.lists(leaf, max_size=3), st.tuples(leaf, leaf),
                          st.dictionaries(st.sampled_from(PRIOR_KEYS[:5]), leaf, max_size=2), st.just(object()),
                          st.just(math.inf), st.just(float("nan")), st.just(np.int64(3)), st.just(np.float64(0.5)))
@@ -229,8 +242,6 @@ python_value = st.one_of(leaf, st.none(), st.lists(leaf, max_size=3), st.tuples(
 @settings(FAST, max_examples=1000)
 @given(st.sampled_from(SPEC_TYPES), st.dictionaries(st.sampled_from(FIELDS[1:-1]), python_value, max_size=3))
 def test_spec_arguments_of_random_types(cls, kwargs):
-    import dataclasses
-
     names = {f.name for f in dataclasses.fields(cls)}
     kwargs = {k: v for k, v in kwargs.items() if k in names}
     args = (FIRST[cls],) if cls in FIRST and not ({"formula", "model"} & set(kwargs)) else ()

@@ -6,6 +6,10 @@ token, term, field or file at fault and says what to write instead.
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+import pandas as pd
 import pytest
 
 import pcstats as pc
@@ -117,7 +121,17 @@ SPEC_FILES = {
     "where_list": ('family = "trend"\nformula = "NEE ~ year"\nwhere = ["x"]', r"where = \['x'\] \(an array\) should be a string"),
     "min_years_text": ('family = "trend"\nformula = "NEE ~ year"\nmin_years = "3"', r"min_years = '3' \(a string\) should be a whole number"),
     "reml_text": ('family = "mixed"\nformula = "NEE ~ year_c + (1 | source)"\nreml = "no"', r"reml = 'no' \(a string\) should be true or false"),
-    "unknown_key": ('family = "trend"\nformula = "NEE ~ year"\nfromula = "x"', r"unknown key 'fromula'.*Did you mean 'formula'"),
+    "unknown_key": ('family = "trend"\nformula = "NEE ~ year"\nfromula = "x"',
+                    r"unknown key 'fromula'.*Did you mean 'formula'.*Keys of a trend spec: family, by"),
+    "no_formula": ('family = "trend"\nname = "x"', r"a trend spec needs the key 'formula'; add a line such as formula ="),
+    "no_model": ('family = "sem"', r"a sem spec needs the key 'model'; add a line such as model = \"nee ~ gpp \+ ter\""),
+    "priors_list": ('family = "bayes"\nformula = "NEE ~ year_c + (1 | source)"\npriors = ["normal(0, 1)"]',
+                    r"priors = \['normal\(0, 1\)'\] \(an array\) should be a table of strings"),
+    "prior_inf": ('family = "bayes"\nformula = "NEE ~ year_c + (1 | source)"\n[priors]\nfixed = "normal(inf, 1)"',
+                  r"mu=inf is not finite"),
+    "model_table": ('family = "sem"\n[model]\nx = 1', r"model = \{'x': 1\} \(a table\) should be a string"),
+    "conf_level_text": ('family = "trend"\nformula = "NEE ~ year"\nconf_level = "95%"',
+                        r"conf_level = '95%' \(a string\) should be a number"),
     "bad_toml": ('family = "trend"\nformula = NEE ~ year', r"not valid TOML"),
     "deep": ("a = " + "[" * 5000 + "]" * 5000, r"nested too deeply"),
     "unsafe_formula": ('family = "trend"\nformula = "NEE ~ __import__(\'os\')"', r"formula"),
@@ -150,3 +164,63 @@ def test_trust_must_be_a_bool(trust):
 def test_every_bundled_spec_file_still_loads():
     for path in sorted((ROOT / "models").glob("*.toml")):
         assert pc.load_spec(path) is not None
+
+
+# ----------------------------------------------------------------- fit time: what only the data can tell
+def sem_frame(n: int = 60, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    f, h = rng.normal(size=n), rng.normal(size=n)
+    noise = lambda: rng.normal(scale=0.5, size=n)  # noqa: E731
+    return pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "y": rng.normal(size=n),
+                         "x3": f + noise(), "x4": f + noise(), "x5": f + noise(),
+                         "x6": h + noise(), "x7": h + noise(), "x8": h + noise(), "g": rng.choice(["a", "b"], n)})
+
+
+def fit_quietly(spec, data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pc.fit(spec, data)
+
+
+@pytest.mark.parametrize("model, change, error, words", [
+    ("y ~ x1 + x2", {"x2": np.nan}, pc.EngineError, r"60 NaN in x2"),  # was StopIteration with no message
+    ("f =~ x3 + x4 + x5", {"x5": np.nan}, pc.EngineError, r"60 NaN in x5"),
+    ("y ~ x1\nx1 ~~ x2", {}, pc.EngineError,
+     r"'x2' appears only in \(co\)variances \('x1 ~~ x2'\).*Add it to a regression \(e\.g\. 'y ~ x2'\)"),
+    ("y ~ x1\nx2 ~~ x2", {}, pc.EngineError, r"'x2' appears only in \(co\)variances"),
+    ("f =~ g + x3 + x4", {}, pc.ContractError, r"'g' is not numeric.*pd\.to_numeric"),
+    ("f2 =~ x1 + x2\nf2 ~~ 0*f2", {}, pc.EngineError, r"information matrix .* is singular.*not identified"),
+    ("x3 ~ x4\nx4 ~ x3", {}, pc.EngineError, r"not identified: 4 free parameters for 3 sample moments"),
+    ("f =~ x3 + x4 + x5\nf ~~ x1", {}, pc.EngineError, r"'f ~~ x1' is a covariance between a latent and an observed"),
+])
+def test_sem_models_the_data_cannot_support(model, change, error, words):
+    with pytest.raises(error, match=words):
+        fit_quietly(pc.SEMSpec(model), sem_frame().assign(**change))
+
+
+def test_latent_variables_regressed_on_each_other_fit_or_are_named():
+    """Tester's LinAlgError: 'f ~ h' and 'h ~ f' together. Either a fit or an EngineError naming identification."""
+    for seed in range(4):
+        try:
+            res = fit_quietly(pc.SEMSpec("f =~ x3 + x4 + x5\nh =~ x6 + x7 + x8\nf ~ h\nh ~ f"), sem_frame(seed=seed))
+        except pc.EngineError as exc:
+            assert "identified" in str(exc) or "semopy could not fit" in str(exc)
+        else:
+            assert {"f ~ h", "h ~ f"} <= set(res.tidy()["term"])
+
+
+def test_a_single_indicator_latent_is_its_indicator():
+    """f =~ x3 alone: lavaan fixes the residual variance at 0, so var(f) is var(x3) (was a 0-d covariance error)."""
+    data = sem_frame()
+    tidy = fit_quietly(pc.SEMSpec("f =~ x3"), data.drop(columns="g")).tidy().set_index("term")
+    assert tidy.loc["f ~~ f", "estimate"] == pytest.approx(data["x3"].var(ddof=0), rel=1e-4)
+    assert tidy.loc["f ~~ f", "std_error"] == pytest.approx(data["x3"].var(ddof=0) * np.sqrt(2 / len(data)), rel=1e-3)
+
+
+@pytest.mark.parametrize("formula, words", [
+    ("y ~ exp(x1 * 1000)", r"the column 'exp\(x1 \* 1000\)' is not finite \(inf or NaN\) in rows .*Rescale or shift"),
+    ("I(exp(y * 1000)) ~ x1", r"the response 'I\(exp\(y \* 1000\)\)' is not finite"),
+])
+def test_transforms_that_overflow_are_named(formula, words):
+    with pytest.raises(pc.FormulaError, match=words):  # was statsmodels' MissingDataError
+        fit_quietly(pc.TrendSpec(formula), sem_frame())
