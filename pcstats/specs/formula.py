@@ -173,7 +173,24 @@ def check_where(where: str, argument: str = "where") -> ast.Expression:
                 "use column names, literals, comparisons, 'in', and/or/not."
             )
     _require_condition(tree.body, where, argument)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            _check_lists(node, where, argument)
     return tree
+
+
+def _check_lists(node: ast.Compare, where: str, argument: str) -> None:
+    """A list belongs after 'in' / 'not in' and nowhere else; 'in' needs a list."""
+    left = node.left
+    for op, right in zip(node.ops, node.comparators):
+        membership = isinstance(op, (ast.In, ast.NotIn))
+        if isinstance(left, (ast.List, ast.Tuple)) or (not membership and isinstance(right, (ast.List, ast.Tuple))):
+            raise FormulaError(f"{argument}={where!r}: {ast.unparse(node)!r} compares with a list; a list goes after "
+                               "'in' or 'not in', e.g. \"region in ['P', 'NoP']\".")
+        if membership and not isinstance(right, (ast.List, ast.Tuple)):
+            raise FormulaError(f"{argument}={where!r}: {ast.unparse(node)!r}: 'in' needs a list of literals, "
+                               "e.g. \"region in ['P', 'NoP']\".")
+        left = right
 
 
 def _require_condition(node: ast.AST, where: str, argument: str) -> None:

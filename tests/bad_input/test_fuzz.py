@@ -295,15 +295,38 @@ SEM_LINES = ["f =~ x3 + x4 + x5", "y ~ x1 + x2", "f =~ x3 + x4", "f =~ x3", "y ~
              "y ~ x1 + x2\na == 1", "f =~ g + x3 + x4", "y ~ b*x1 + b*x2", "f =~ x3 + x4 + x5\nf ~~ -1*f",
              "y ~ x1 + 1000*x2", "x1 ~~ 5*x1\ny ~ x1", "y ~ zz", "f =~ x3 + x4 + x5\ny ~ c*f\nc > 100",
              "f =~ x3 + x4 + x5\nx3 ~~ x4\nx4 ~~ x5\nx3 ~~ x5"]
-sem_model = st.lists(st.sampled_from(SEM_LINES), min_size=1, max_size=3, unique=True).map("\n".join)
+SEM_VARIABLES = ["x1", "x2", "x3", "x4", "x5", "y", "f", "h"]
+sem_statement = st.tuples(
+    st.sampled_from(SEM_VARIABLES), st.sampled_from(["=~", "~", "~~", "=~", "~"]),
+    st.lists(st.tuples(st.sampled_from(["", "", "", "a*", "0*", "1*", "NA*", "0.5*", "-1*", "start(0.3)*"]),
+                       st.sampled_from(SEM_VARIABLES)).map("".join), min_size=1, max_size=3, unique=True).map(" + ".join),
+).map(" ".join)
+sem_model = st.one_of(st.lists(st.sampled_from(SEM_LINES), min_size=1, max_size=3, unique=True).map("\n".join),
+                      st.lists(sem_statement, min_size=1, max_size=4).map("\n".join))
 
 
-@settings(SLOW, max_examples=120)
-@given(sem_model, data_frames)
-def test_fit_sem_models(model, data):
-    spec = only_pcstats_errors(pc.SEMSpec, model)
+@settings(SLOW, max_examples=150)
+@given(sem_model, data_frames, st.sampled_from([None, None, None, "g"]), st.sampled_from([(), (), ("k",)]))
+def test_fit_sem_models(model, data, group, by):
+    spec = only_pcstats_errors(pc.SEMSpec, model, group=group, by=by)
     if isinstance(spec, pc.SEMSpec):
-        only_pcstats_errors(pc.fit, spec, data.drop(columns=["g"]) if "g" not in model else data)
+        data = data.assign(k=np.arange(len(data)) % 2)
+        only_pcstats_errors(pc.fit, spec, data if "g" in model or group or by else data.drop(columns=["g"]))
+
+
+where_filter = st.tuples(
+    st.sampled_from(["x1", "g", "y", "k", "zz", "1", "'a'"]),
+    st.sampled_from(["==", "!=", "<", ">=", "in", "not in"]),
+    st.sampled_from(["0", "'a'", "'zz'", "['a', 'b']", "[1, 2]", "[]", "x2", "1e308", "True", "None", "-1", "'0'"]),
+).map(" ".join)
+
+
+@settings(SLOW, max_examples=60)
+@given(st.lists(where_filter, min_size=1, max_size=2).map(" and ".join), data_frames)
+def test_fit_with_row_filters(where, data):
+    spec = only_pcstats_errors(pc.TrendSpec, "y ~ x1", where=where)
+    if isinstance(spec, pc.TrendSpec):
+        only_pcstats_errors(pc.fit, spec, data.assign(k=np.arange(len(data)) % 3))
 
 
 mixed_formula = st.tuples(

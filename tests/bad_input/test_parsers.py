@@ -43,6 +43,19 @@ def test_bad_trend_formulas(formula, words):
         pc.TrendSpec(formula)
 
 
+@pytest.mark.parametrize("where, words", [
+    ("x1 != [1, 2]", r"'x1 != \[1, 2\]' compares with a list; a list goes after 'in' or 'not in'"),  # was pandas' ValueError
+    ("region in 'P'", r"'in' needs a list of literals, e\.g\. \"region in \['P', 'NoP'\]\""),
+    ("region", r"'region' is not a condition; compare it with something"),
+    ("year >= 1980 and", r"is not a valid filter\. Use comparisons joined by and/or"),
+    ("__import__('os').system('x') == 0", r"is not allowed in a filter"),
+    ("", r"must be a non-empty string"),
+])
+def test_bad_row_filters(where, words):
+    with pytest.raises(pc.FormulaError, match=words):
+        pc.TrendSpec("NEE ~ year", where=where)
+
+
 def test_a_formula_that_is_not_a_string():
     with pytest.raises(pc.FormulaError, match="is not a formula"):
         pc.TrendSpec(5)
