@@ -276,7 +276,7 @@ def _bootstrap(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, index: np
     for _ in tqdm(range(spec.bootstrap), desc=f"bootstrap ({where})", disable=None, leave=False):
         sample = data.iloc[rng.integers(0, len(data), len(data))].reset_index(drop=True)
         try:
-            with warnings.catch_warnings(), _semopy_failure(where):
+            with warnings.catch_warnings(), _semopy_log(), _semopy_failure(where):
                 warnings.simplefilter("ignore")
                 model = semopy.Model(desc)
                 result = model.fit(sample, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 1000})
@@ -286,6 +286,10 @@ def _bootstrap(spec: SEMSpec, table: pd.DataFrame, data: pd.DataFrame, index: np
         except EngineError:  # a resample semopy cannot fit counts as one that did not converge
             pass
         failed += 1
+    if len(draws) < 2:
+        raise EngineError(f"{where}: {failed} of {spec.bootstrap} bootstrap fits did not converge, so there are no "
+                          "bootstrap standard errors; check the model's identification and fixed values, or use "
+                          "se='standard'.")
     if failed:
         messages.append(f"{where}: {failed} of {spec.bootstrap} bootstrap fits did not converge and were left out.")
     draws = np.array(draws)

@@ -237,3 +237,10 @@ def test_a_single_indicator_latent_is_its_indicator():
 def test_transforms_that_overflow_are_named(formula, words):
     with pytest.raises(pc.FormulaError, match=words):  # was statsmodels' MissingDataError
         fit_quietly(pc.TrendSpec(formula), sem_frame())
+
+
+def test_a_bootstrap_where_no_resample_converges_is_named():
+    """Residual variance fixed at 0: every resample fails (was numpy's IndexError from quantiles of no draws)."""
+    spec = pc.SEMSpec("y ~ x1\ny ~~ 0*y", se="bootstrap", bootstrap=10, seed=1)
+    with pytest.raises(pc.EngineError, match=r"10 of 10 bootstrap fits did not converge.*se='standard'"):
+        fit_quietly(spec, sem_frame().drop(columns="g"))
