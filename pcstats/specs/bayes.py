@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from ..errors import SpecError, did_you_mean
-from .checks import choice, engine_name, normalise_by, replace_fields, typed
+from .checks import choice, engine_name, normalise_by, replace_fields, spec_name, typed
 from .formula import check_where
 from .random_effects import MixedFormula, parse_mixed_formula
 
@@ -170,6 +170,7 @@ class BayesSpec:
             if not 0 < getattr(self, arg) < 1:
                 raise SpecError(f"{arg}={getattr(self, arg)!r} must lie strictly between 0 and 1.")
         engine_name(self)
+        spec_name(self)
 
     def prior(self, name: str) -> str:
         """The prior string in use for ``name`` (given, or the default)."""

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import SpecError, did_you_mean
 from ..families import FAMILIES
 
-__all__ = ["typed", "choice", "normalise_by", "replace_fields"]
+__all__ = ["typed", "choice", "normalise_by", "replace_fields", "spec_name"]
 
 
 def typed(argument: str, value: object, types, expected: str) -> None:
@@ -54,3 +54,9 @@ def engine_name(spec: Any) -> None:
     if not isinstance(spec.engine, str) or spec.engine not in names:
         raise SpecError(f"engine={spec.engine!r} is not an engine of {type(spec).__name__}."
                         f"{did_you_mean(str(spec.engine), names)} Engines: {', '.join(names)}.")
+
+
+def spec_name(spec: Any) -> None:
+    """Refuse a ``name`` that is not text: it labels tables and figures and is written to spec files."""
+    if spec.name is not None and not isinstance(spec.name, str):
+        raise SpecError(f"name={spec.name!r} must be a string (a label for tables and figures), or None.")

@@ -80,8 +80,8 @@ def load_spec(path: str | Path, *, trust: bool = False):
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     missing = [name for name in required if name not in data]
     if missing:
-        example = {"formula": '"NEE ~ year_c + (1 | source)"' if family in ("mixed", "bayes") else '"NEE ~ year"', "model": '"nee ~ gpp + ter"', "simulated": '"TRENDY:NEE"',
-                   "observed": '"EC:NEE"'}
+        example = {"formula": '"NEE ~ year_c + (1 | source)"' if family in ("mixed", "bayes") else '"NEE ~ year"',
+                   "model": '"nee ~ gpp + ter"', "simulated": '"TRENDY:NEE"', "observed": '"EC:NEE"'}
         raise SpecError(f"{path}: a {family} spec needs the key {missing[0]!r}; add a line such as "
                         f"{missing[0]} = {example.get(missing[0], '...')}.")
     _check_types(path, cls, data)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from .checks import engine_name, normalise_by, replace_fields, typed
+from .checks import engine_name, normalise_by, replace_fields, spec_name, typed
 from .formula import check_where
 from .random_effects import MixedFormula, parse_mixed_formula
 
@@ -84,6 +84,7 @@ class MixedSpec:
         if not 0 < self.conf_level < 1:
             raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
         engine_name(self)
+        spec_name(self)
         if self.weights is not None:
             typed("weights", self.weights, str, "a column name, or None")
         clash = [f for f in parsed.grouping_factors if f in self.by]

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from ..errors import SpecError
 from .checks import choice as _choice
-from .checks import engine_name, normalise_by, replace_fields
+from .checks import engine_name, normalise_by, replace_fields, spec_name
 from .checks import typed as _typed
 from .formula import check_where
 
@@ -77,6 +77,7 @@ class Q10Spec:
 
     def __post_init__(self) -> None:
         engine_name(self)
+        spec_name(self)
         object.__setattr__(self, "by", normalise_by(self.by))
         for argument in ("response", "temperature"):
             value = getattr(self, argument)

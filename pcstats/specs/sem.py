@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import pandas as pd
 
 from ..errors import SpecError
-from .checks import choice, engine_name, normalise_by, replace_fields, typed
+from .checks import choice, engine_name, normalise_by, replace_fields, spec_name, typed
 from .formula import check_where
 
 __all__ = ["SEMSpec"]
@@ -108,6 +108,7 @@ class SEMSpec:
         if not 0 < self.conf_level < 1:
             raise SpecError(f"conf_level={self.conf_level!r} must lie strictly between 0 and 1, e.g. 0.95.")
         engine_name(self)
+        spec_name(self)
 
     @property
     def label(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import SpecError
-from .checks import engine_name, normalise_by, replace_fields
+from .checks import engine_name, normalise_by, replace_fields, spec_name
 from .checks import typed as _typed
 from .formula import check_where
 
@@ -68,6 +68,7 @@ class SkillSpec:
 
     def __post_init__(self) -> None:
         engine_name(self)
+        spec_name(self)
         object.__setattr__(self, "by", normalise_by(self.by))
         parse_selector("simulated", self.simulated)
         parse_selector("observed", self.observed)

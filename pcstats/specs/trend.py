@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from ..errors import SpecError
 from .checks import choice as _choice
-from .checks import engine_name, normalise_by, replace_fields
+from .checks import engine_name, normalise_by, replace_fields, spec_name
 from .checks import typed as _typed
 from .formula import check_where, parse_formula
 
@@ -85,6 +85,7 @@ class TrendSpec:
 
     def __post_init__(self) -> None:
         engine_name(self)
+        spec_name(self)
         object.__setattr__(self, "by", normalise_by(self.by))
         parsed = parse_formula(self.formula)
         if self.where is not None:

@@ -247,7 +247,14 @@ def test_spec_arguments_of_random_types(cls, kwargs):
     args = (FIRST[cls],) if cls in FIRST and not ({"formula", "model"} & set(kwargs)) else ()
     if cls is pc.SkillSpec and not {"simulated", "observed"} <= set(kwargs):
         kwargs = {"simulated": "TRENDY:NEE", "observed": "EC:NEE", **kwargs}
-    only_pcstats_errors(cls, *args, **kwargs)
+    spec = only_pcstats_errors(cls, *args, **kwargs)
+    if isinstance(spec, cls):  # a spec that was accepted can be written and read back
+        only_pcstats_errors(save_and_load, spec)
+
+
+def save_and_load(spec):
+    with tempfile.TemporaryDirectory() as folder:
+        return pc.load_spec(pc.save_spec(spec, Path(folder) / "spec.toml"), trust=True)
 
 
 # -------------------------------------------------------------------------------------------- fit

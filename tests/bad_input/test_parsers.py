@@ -56,6 +56,13 @@ def test_bad_row_filters(where, words):
         pc.TrendSpec("NEE ~ year", where=where)
 
 
+@pytest.mark.parametrize("cls, first", [(pc.TrendSpec, "NEE ~ year"), (pc.SEMSpec, "nee ~ gpp"),
+                                        (pc.MixedSpec, "NEE ~ year_c + (1 | source)")])
+def test_a_name_that_is_not_text(cls, first):
+    with pytest.raises(pc.SpecError, match=r"name=5 must be a string \(a label for tables and figures\), or None"):
+        cls(first, name=5)  # was accepted, and save_spec failed with tomli_w's TypeError
+
+
 def test_a_formula_that_is_not_a_string():
     with pytest.raises(pc.FormulaError, match="is not a formula"):
         pc.TrendSpec(5)
