@@ -51,7 +51,9 @@ def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data
         mm = model_matrix(_formulaic(mf.formulaic), data, context=CONTEXT, na_action="raise")
     except Exception as exc:  # formulaic raises many types; the message names the factor
         message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-        raise FormulaError(f"formula {mf.text!r} could not be evaluated for {where}: {message}") from None
+        raise FormulaError(f"formula {mf.text!r} could not be evaluated for {where}: {message} Check that each transform "
+                           "is defined on these values (log and sqrt need positive ones: drop the rows with where=, or "
+                           "shift the variable) and that calls take R's arguments (poly(x, 2), C(f, sum)).") from None
     rhs = mm.rhs if mf.response is not None else mm
     X = pd.DataFrame(rhs.to_numpy(dtype=float), columns=r_column_names(mf, rhs.model_spec, list(rhs.columns), data))
     offset = None

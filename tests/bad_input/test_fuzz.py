@@ -26,6 +26,7 @@ import pcstats as pc
 from pcstats.specs.bayes import parse_prior
 from pcstats.specs.formula import check_formula_vocabulary, check_where, parse_formula
 from pcstats.specs.lavaan_syntax import parameter_table, parse_model
+from pcstats.specs.r_formula import model_formula
 from pcstats.specs.random_effects import parse_mixed_formula
 
 FAST = settings(derandomize=True, deadline=None, max_examples=1500, database=None,
@@ -92,6 +93,7 @@ formula_text = st.one_of(grammar_formula, grammar_formula, mutated_formula, muta
 @given(formula_text)
 def test_fixed_formula_parsers(text):
     only_pcstats_errors(parse_formula, text)
+    only_pcstats_errors(model_formula, text, ["NEE", "year", "x", "y", "Solar.R", "my var", "a.b", "g"])
     only_pcstats_errors(check_formula_vocabulary, text)
     only_pcstats_errors(pc.TrendSpec, text)
 
@@ -286,6 +288,28 @@ fit_formula = st.tuples(
                               "ordered(g)", "(x1 + x2)^2", "exp(x1 * 1000)", "I(x1 - x1)", "zz"]),
              min_size=1, max_size=4).map(" + ".join),
 ).map(" ~ ".join)
+
+
+fit_expression = st.recursive(
+    st.sampled_from(["x1", "x2", "g", "a.b", "`x 6`", "1", "0", "2", "."]),
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "*", ":", "/", "^", "-", "%in%"]), inner).map(" ".join),
+        st.tuples(st.sampled_from(["log", "exp", "sqrt", "I", "poly", "factor", "C", "scale", "ordered", "bs", "offset",
+                                   "center", "as.numeric", "pmax", "abs", "log1p"]), inner,
+                  st.sampled_from(["", "", ", 2", ", sum", ", degree = 3", ", df = 4", ", x2", ", 0"]))
+        .map(lambda p: f"{p[0]}({p[1]}{p[2]})"),
+        inner.map(lambda e: f"({e})"),
+    ), max_leaves=5)
+
+
+@settings(SLOW, max_examples=100)
+@given(st.tuples(st.sampled_from(["y", "log(y)", "a.b", "`x 6`", "I(y - 1)"]), fit_expression).map(" ~ ".join),
+       data_frames)
+def test_fit_generated_formulas(formula, data):
+    spec = only_pcstats_errors(pc.TrendSpec, formula)
+    if isinstance(spec, pc.TrendSpec):
+        data = data.assign(**{"a.b": data["x1"] * 2 + 1, "x 6": np.abs(data["x2"])})
+        only_pcstats_errors(pc.fit, spec, data)
 
 
 @settings(SLOW, max_examples=120)

@@ -240,6 +240,8 @@ def test_a_single_indicator_latent_is_its_indicator():
 @pytest.mark.parametrize("formula, words", [
     ("y ~ exp(x1 * 1000)", r"the column 'exp\(x1 \* 1000\)' is not finite \(inf or NaN\) in rows .*Rescale or shift"),
     ("I(exp(y * 1000)) ~ x1", r"the response 'I\(exp\(y \* 1000\)\)' is not finite"),
+    ("log(y) ~ x1", r"`log\(y\)` contains null values.*log and sqrt need positive ones"),
+    ("y ~ C(g, degree = 3)", r"unexpected keyword argument 'degree'.*calls take R's arguments"),
 ])
 def test_transforms_that_overflow_are_named(formula, words):
     with pytest.raises(pc.FormulaError, match=words):  # was statsmodels' MissingDataError
