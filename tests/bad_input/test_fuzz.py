@@ -136,7 +136,15 @@ lavaan_line = st.one_of(
     st.lists(st.sampled_from(LAVAAN_NAMES + LAVAAN_OPS + ["*", "+", "(", ")", ";", "#", "!", '"', ",", "?"]),
              max_size=6).map(" ".join),
 )
-lavaan_model = st.one_of(st.lists(lavaan_line, min_size=1, max_size=5).map("\n".join), st.text(max_size=40))
+VALID_MODELS = ["visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nvisual ~~ textual",
+                "y ~ a*x + z\nw ~ b*y\nind := a*b\na == b", "f =~ NA*x1 + start(0.5)*x2 + c(1, NA)*x3\nf ~~ 1*f",
+                "y1 + y2 ~ x  # comment\ny1 ~~ y2; x ~ 1", "d := a^2 - 1\ny ~ a*x +\n  z\na > 0"]
+mutated_model = st.tuples(st.sampled_from(VALID_MODELS), st.integers(0, 120),
+                          st.sampled_from(LAVAAN_OPS + MODIFIERS + LAVAAN_NAMES + ["\n", ";", "#", "(", ")", '"', "'",
+                                                                                     "+", " ", "", "\t", "\\"]),
+                          st.integers(0, 4)).map(mutate)
+lavaan_model = st.one_of(st.lists(lavaan_line, min_size=1, max_size=5).map("\n".join), mutated_model, mutated_model,
+                         st.text(max_size=40))
 
 
 @FAST
@@ -375,3 +383,14 @@ def test_fit_mixed_formulas(formula, data, reml):
     spec = only_pcstats_errors(pc.MixedSpec, formula, reml=reml)
     if isinstance(spec, pc.MixedSpec):
         only_pcstats_errors(pc.fit, spec, data.assign(h=np.arange(len(data)) % 2))
+
+
+def test_the_generated_data_support_fits():
+    """Positive control: the fit fuzzers reach the engines (a good model on the generated frame is fitted)."""
+    data = frame(1, 60, None, None)
+    sem = only_pcstats_errors(pc.fit, pc.SEMSpec(SEM_LINES[0] + "\ny ~ x1 + x2"), data.drop(columns=["g"]))
+    trend = only_pcstats_errors(pc.fit, pc.TrendSpec("y ~ x1 + factor(g)", by=("k",)), data.assign(k=np.arange(60) % 2))
+    mixed = only_pcstats_errors(pc.fit, pc.MixedSpec("y ~ x1 + (1 | g)"), data)
+    for res in (sem, trend, mixed):
+        assert not isinstance(res, pc.PcstatsError), res
+    assert trend.tidy()["estimate"][trend.tidy()["term"] == "x1"].between(0.2, 0.8).all()  # planted 0.5
