@@ -179,6 +179,9 @@ def _read(text: str, columns: tuple[str, ...] | None, ordered: frozenset, argume
     reader = _Reader(quoted, ordered, argument, text)
     lhs = None
     if response:
+        if not lhs_terms:
+            raise FormulaError(f"{argument}={text!r} has no response; write it as 'response ~ terms', e.g. "
+                               f"'NEE ~ {text.split('~', 1)[1].strip() or 'year'}'.")
         if len(lhs_terms) != 1 or len(lhs_terms[0].factors) != 1:
             raise FormulaError(f"{argument}={text!r}: the left-hand side must be one variable or expression, e.g. 'y ~ x' "
                                "or 'log(y) ~ x'.")

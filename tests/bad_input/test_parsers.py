@@ -18,7 +18,8 @@ from ..conftest import ROOT
 
 
 @pytest.mark.parametrize("formula, words", [
-    ("~ year", r"left-hand side must be one variable"),
+    ("~ year", r"formula='~ year' has no response; write it as 'response ~ terms', e\.g\. 'NEE ~ year'"),
+    ("NEE + GPP ~ year", r"the left-hand side must be one variable or expression"),
     ("NEE ~ year | source", r"'\|' has no meaning in a fixed-effects formula.*MixedSpec.*by="),
     ("NEE ~ year + (1 | source)", r"'\|' has no meaning.*MixedSpec"),
     ("NEE ~ 0", r"no terms and no intercept.*drop the '0'"),
