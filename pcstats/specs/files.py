@@ -15,6 +15,7 @@ Formulas from files may only use :data:`pcstats.specs.formula.SAFE_TRANSFORMS`; 
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 import types
 import typing
@@ -48,6 +49,8 @@ def load_spec(path: str | Path, *, trust: bool = False):
     if not isinstance(trust, bool):
         raise SpecError(f"load_spec(trust={trust!r}): trust must be True or False (a bool); any other value is refused "
                         "so that a string such as 'false' cannot switch the safe vocabulary off.")
+    if not isinstance(path, str | os.PathLike):
+        raise SpecError(f"load_spec(path={path!r}): path must be the spec file's path, e.g. 'models/trend_annual.toml'.")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_spec: no spec file at {str(path)!r} (give a .toml file, not a folder).")
@@ -152,6 +155,8 @@ def save_spec(spec, path: str | Path) -> Path:
     """Write a spec to a TOML file that :func:`load_spec` reads back to an equal spec."""
     import tomli_w
 
+    if not dataclasses.is_dataclass(spec) or isinstance(spec, type) or getattr(type(spec), "family", None) not in FAMILIES:
+        raise SpecError(f"save_spec: {spec!r} is not a spec; pass one such as pc.TrendSpec('NEE ~ year').")
     family = type(spec).family
     data = {"family": family}
     for f in dataclasses.fields(spec):

@@ -182,6 +182,16 @@ def test_trust_must_be_a_bool(trust):
         pc.load_spec(ROOT / "models" / "trend_annual.toml", trust=trust)
 
 
+def test_load_spec_needs_a_path():
+    with pytest.raises(pc.SpecError, match=r"load_spec\(path=5\): path must be the spec file's path"):
+        pc.load_spec(5)
+
+
+def test_save_spec_needs_a_spec():
+    with pytest.raises(pc.SpecError, match=r"save_spec: 'NEE ~ year' is not a spec; pass one such as pc\.TrendSpec"):
+        pc.save_spec("NEE ~ year", "unused.toml")
+
+
 def test_every_bundled_spec_file_still_loads():
     for path in sorted((ROOT / "models").glob("*.toml")):
         assert pc.load_spec(path) is not None
