@@ -55,6 +55,11 @@ def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data
                            "is defined on these values (log and sqrt need positive ones: drop the rows with where=, or "
                            "shift the variable) and that calls take R's arguments (poly(x, 2), C(f, sum)).") from None
     rhs = mm.rhs if mf.response is not None else mm
+    for part in ([mm.lhs] if mf.response is not None else []) + [rhs]:
+        complex_columns = [c for c in part.columns if np.iscomplexobj(part[c].to_numpy())]
+        if complex_columns:
+            raise FormulaError(f"formula {mf.text!r}: {complex_columns[0]!r} holds complex numbers in {where}; a linear "
+                               "model reads real numbers. Take the real part, modulus or angle first (e.g. np.abs).")
     X = pd.DataFrame(rhs.to_numpy(dtype=float), columns=r_column_names(mf, rhs.model_spec, list(rhs.columns), data))
     offset = None
     if mf.offsets:
@@ -71,19 +76,24 @@ def design_matrices(mf: ModelFormula, data: pd.DataFrame, where: str = "the data
         if offset is not None:
             _finite(offset, "the offset", mf, data, where)
             y = y - offset
-    for column in X.columns[~np.isfinite(X.to_numpy()).all(axis=0)]:
+    for column in X.columns:
         _finite(X[column].to_numpy(), f"the column {column!r}", mf, data, where)
     return Matrices(y=y, X=X, offset=offset)
 
 
 def _finite(values: np.ndarray, what: str, mf: ModelFormula, data: pd.DataFrame, where: str) -> None:
-    """A transform that overflows or leaves its domain (exp(1000 * x), log(0), 1/0) is named, not fitted."""
+    """A transform that overflows or leaves its domain (exp(1000 * x), log(0), 1/0), or values whose squares overflow
+    or vanish (1e300), are named, not fitted."""
     bad = ~np.isfinite(values)
     if bad.any():
         raise FormulaError(
             f"formula {mf.text!r}: {what} is not finite (inf or NaN) in {rows_text(list(data.index[bad]))} of {where}; "
             "a transform overflowed or left its domain (log of 0, exp of a large value, division by 0). Rescale or "
             "shift the variable, or drop those rows with where=.")
+    size = np.abs(values[~bad]).max(initial=0.0)
+    if size > 1e100 or 0 < size < 1e-100:
+        raise FormulaError(f"formula {mf.text!r}: {what} reaches {size:.3g} in {where}, too far from 1 for least squares "
+                           "in floating point (its squares overflow or vanish); rescale it (e.g. change its units).")
 
 
 @lru_cache(maxsize=512)

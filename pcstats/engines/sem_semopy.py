@@ -65,12 +65,14 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
     """Fit the model to the rows ``data`` (columns named as in the model); a reason string if it cannot."""
     table = parameter_table(spec.model, observed=[c for c in data.columns])
     observed = _observed(table)
-    text = [v for v in observed if not (pd.api.types.is_numeric_dtype(data[v]) and not pd.api.types.is_bool_dtype(data[v]))]
+    text = [v for v in observed if pd.api.types.is_complex_dtype(data[v])
+            or not (pd.api.types.is_numeric_dtype(data[v]) or pd.api.types.is_bool_dtype(data[v]))]
     if text:
         raise ContractError(
             f"{where}: the model's variable {text[0]!r} is not numeric (dtype {data[text[0]].dtype}); SEM reads "
             "numbers. Convert it (e.g. pd.to_numeric), or use it as a by= or group= column instead.")
     X = data[observed].to_numpy(dtype=float)
+    values = pd.DataFrame(X, columns=observed)  # float64 for semopy (nullable Int64 columns it cannot read)
     n = len(X)
     _check_data(X, observed, where)
     S = np.atleast_2d(np.cov(X, rowvar=False, ddof=0))
@@ -84,12 +86,12 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
             f"{npar + df} sample moments (df = {df}). Fix parameters (e.g. '0*x') or drop paths."
         )
     messages: list[str] = []
-    table, converged = _fit_semopy(table, data[observed], where, messages)
+    table, converged = _fit_semopy(table, values, where, messages)
     table = _fill_fixed(table, S, observed)
     index = sem_model.parameter_index(table)
     theta = sem_model.theta_hat(table, index)
     if spec.se == "bootstrap":
-        cov, draws = _bootstrap(spec, table, data[observed], index, where, messages)
+        cov, draws = _bootstrap(spec, table, values, index, where, messages)
     else:
         try:
             cov, draws = sem_model.expected_information_cov(table, observed, n), None
@@ -127,6 +129,11 @@ def _exogenous(table: pd.DataFrame) -> list[str]:
 
 
 def _check_data(X: np.ndarray, observed: list[str], where: str) -> None:
+    size = np.nanmax(np.abs(X), axis=0, initial=0.0)
+    scale = [(v, m) for v, m in zip(observed, size) if m > 1e100 or 0 < m < 1e-100]
+    if scale:
+        raise EngineError(f"{where}: variable {scale[0][0]!r} reaches {scale[0][1]:.3g}, too far from 1 for its covariance "
+                          "to be computed in floating point; rescale it (e.g. change its units).")
     sd = X.std(axis=0)
     flat = [v for v, s in zip(observed, sd) if not s > 0]
     if flat:

@@ -310,6 +310,26 @@ fit_expression = st.recursive(
     ), max_leaves=5)
 
 
+ODD = {
+    "bool": lambda c: c > 0, "text numbers": lambda c: c.round(3).astype(str), "inf": lambda c: c.where(c < 1, np.inf),
+    "nullable int": lambda c: pd.array((c * 10).round(), dtype="Int64"), "datetime": lambda c: pd.Timestamp("2000")
+    + pd.to_timedelta(np.arange(len(c)), unit="D"), "category": lambda c: pd.Categorical(np.where(c > 0, "hi", "lo"),
+                                                                                         categories=["lo", "hi", "never"]),
+    "object mixed": lambda c: pd.Series([1.0, "a"] * (len(c) // 2) + [1.0] * (len(c) % 2), dtype=object),
+    "huge": lambda c: c * 1e300, "tiny": lambda c: c * 1e-300, "complex": lambda c: c + 1j,
+}
+
+
+@settings(SLOW, max_examples=120)
+@given(st.sampled_from(["y ~ x1 + x2", "y ~ x1 * g", "x1 ~ y + factor(x2)", "y ~ poly(x1, 2)", "y ~ x1 + (1 | g)",
+                        "f =~ x3 + x4 + x5\ny ~ x1 + f"]),
+       data_frames, st.sampled_from(["y", "x1", "x2", "x3", "g"]), st.sampled_from(sorted(ODD)))
+def test_fit_columns_of_odd_types(model, data, column, kind):
+    spec = pc.SEMSpec(model) if "=~" in model else pc.MixedSpec(model) if "|" in model else pc.TrendSpec(model)
+    data = data.assign(**{column: ODD[kind](data["x1" if column == "g" else column])})
+    only_pcstats_errors(pc.fit, spec, data if "|" in model or column == "g" else data.drop(columns=["g"]))
+
+
 @settings(SLOW, max_examples=100)
 @given(st.tuples(st.sampled_from(["y", "log(y)", "a.b", "`x 6`", "I(y - 1)"]), fit_expression).map(" ~ ".join),
        data_frames)

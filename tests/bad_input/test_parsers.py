@@ -264,3 +264,35 @@ def test_a_bootstrap_where_no_resample_converges_is_named():
     spec = pc.SEMSpec("y ~ x1\ny ~~ 0*y", se="bootstrap", bootstrap=10, seed=1)
     with pytest.raises(pc.EngineError, match=r"10 of 10 bootstrap fits did not converge.*se='standard'"):
         fit_quietly(spec, sem_frame().drop(columns="g"))
+
+
+@pytest.mark.parametrize("spec, column, change, words", [
+    (pc.TrendSpec("y ~ x1 + x2"), "x1", lambda c: c + 1j, r"'x1' holds complex numbers.*Take the real part"),
+    (pc.MixedSpec("y ~ x1 + (1 | g)"), "y", lambda c: c + 1j, r"'y' holds complex numbers"),  # imaginary part was dropped
+    (pc.TrendSpec("y ~ x1 + x2"), "x1", lambda c: c * 1e300, r"the column 'x1' reaches .*e\+300.*rescale it"),  # NaN slope
+    (pc.TrendSpec("y ~ x1 + x2"), "y", lambda c: c * 1e-300, r"the response 'y' reaches .*e-300.*rescale it"),
+])
+def test_values_a_linear_model_cannot_use(spec, column, change, words):
+    data = sem_frame()
+    with pytest.raises(pc.FormulaError, match=words):
+        fit_quietly(spec, data.assign(**{column: change(data[column])}))
+
+
+@pytest.mark.parametrize("change, error, words", [
+    (lambda c: c * 1e300, pc.EngineError, r"variable 'x3' reaches .*e\+300, too far from 1.*rescale it"),  # LinAlgError
+    (lambda c: c + 1j, pc.ContractError, r"variable 'x3' is not numeric \(dtype complex128\)"),  # was fitted silently
+])
+def test_sem_values_that_cannot_make_a_covariance(change, error, words):
+    data = sem_frame().drop(columns="g")
+    with pytest.raises(error, match=words):
+        fit_quietly(pc.SEMSpec("f =~ x3 + x4 + x5"), data.assign(x3=change(data["x3"])))
+
+
+def test_sem_reads_nullable_integer_and_boolean_columns():
+    """Positive control: Int64 columns (semopy's isnan failed on them) and booleans are numbers to SEM."""
+    data = sem_frame().drop(columns="g")
+    plain = fit_quietly(pc.SEMSpec("y ~ x1 + x2"), data.assign(x2=(data["x2"] > 0).astype(float)))
+    data = data.assign(x2=data["x2"] > 0, x1=pd.array((data["x1"] * 10).round(), dtype="Int64"))
+    odd = fit_quietly(pc.SEMSpec("y ~ x1 + x2"), data).tidy().set_index("term")
+    assert odd.loc["y ~ x2", "estimate"] == pytest.approx(plain.tidy().set_index("term").loc["y ~ x2", "estimate"], rel=0.2)
+    assert np.isfinite(odd.loc["y ~ x1", "std_error"])
