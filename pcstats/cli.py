@@ -8,20 +8,25 @@
     pcstats export RESULTS_DIR --format latex|md|html|docx|csv
                                                  one coefficient table per saved fit, for papers
 
-A mistake in the input prints one line naming the file or option and exits with 2; ``pcstats
---debug ...`` shows the traceback instead. Outputs are written to a temporary folder inside the
-output folder and moved in when the run has succeeded.
+Exit codes: 0 done; 2 a mistake in the input (one line on stderr names the file or option and the
+fix); 1 an internal error (one line; please report it); 130 interrupted. ``--debug`` (before or
+after the command: ``pcstats --debug fit ...``) shows the Python traceback instead of the one line.
+
+Every command writes all its outputs or none (:mod:`pcstats.atomic`): into a hidden temporary
+folder next to the output folder, moved in when the run has succeeded; a failed or killed run
+leaves nothing in the output folder, and the next run removes what a killed run left.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from pathlib import Path
 
+from .atomic import atomic_output
 from .errors import PcstatsError
-from .export import whole_run
 
 __all__ = ["main"]
 
@@ -133,10 +138,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022). "
+    parser = _Parser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022). "
                                      "Exit codes: 0 done, 2 a mistake in the input (one line on stderr says which), "
-                                     "1 an internal error.")
-    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+                                     "1 an internal error. Each command writes all its outputs or none.")
+    debug_help = "show the Python traceback of an error instead of one line"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
     sub = parser.add_subparsers(dest="command", required=True)
     p_fit = sub.add_parser("fit", help="fit a spec file to a long table; write tidy/glance as CSV and Markdown")
     p_fit.add_argument("spec", help="spec file (TOML), e.g. models/trend_seasonal.toml")
@@ -151,15 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     p_ing = sub.add_parser("ingest", help="convert a folder of product files into long tables (Parquet), with a report")
     p_ing.add_argument("folder", help="folder with NetCDF product files and/or FLUXNET2015 FULLSET daily CSVs")
     p_ing.add_argument("--out", required=True, help="output folder: monthly.parquet, annual.parquet, ingest_report.json")
-    p_ing.add_argument("--resolution", type=float, default=1.0, help="grid spacing in degrees (default: 1)")
+    p_ing.add_argument("--resolution", type=_degrees, default=1.0, help="grid spacing in degrees (default: 1)")
     p_ing.set_defaults(run=_ingest)
     p_rob = sub.add_parser("robustness", help="the paper's robustness checks of a trend spec: random windows, each "
                            "source alone, leave one out, the longest against the shortest")
     p_rob.add_argument("spec", help="a 'y ~ year' trend spec file, e.g. models/trend_ensemble.toml")
     p_rob.add_argument("--data", required=True, help="seasonal long table, .csv or .parquet (with the ensemble rows if the "
                        "spec fits the ensemble)")
-    p_rob.add_argument("--windows", type=int, default=10_000, help="number of random windows (default 10000)")
-    p_rob.add_argument("--seed", type=int, default=0, help="seed of the windows (default 0)")
+    p_rob.add_argument("--windows", type=_at_least(1), default=10_000, help="number of random windows (default 10000)")
+    p_rob.add_argument("--seed", type=_at_least(0), default=0, help="seed of the windows (default 0)")
     p_rob.add_argument("--min-length", type=int, default=10, help="shortest window in years (default 10)")
     p_rob.add_argument("--out", default="robustness", help="output folder (default: robustness)")
     p_rob.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
@@ -171,43 +177,80 @@ def main(argv: list[str] | None = None) -> int:
     p_exp.add_argument("--out", default=None, help="output folder (default: RESULTS_DIR/export)")
     p_exp.add_argument("--statistic", default="std_error", choices=["std_error", "conf_int", "p_value", "statistic", "none"],
                        help="shown below each estimate (default std_error)")
-    p_exp.add_argument("--fmt", type=int, default=3, help="digits after the decimal point (default 3)")
+    p_exp.add_argument("--fmt", type=_at_least(0), default=3, help="digits after the decimal point (default 3)")
     p_exp.add_argument("--no-stars", action="store_true", help="no significance stars (default: + .1, * .05, ** .01, *** .001)")
     p_exp.set_defaults(run=_export)
+    for command in sub.choices.values():  # --debug after the command too; it never resets the one before
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     args = parser.parse_args(argv)
     try:
         if args.command == "export" and not args.out:
             args.out = str(Path(args.results_dir) / "export")
         args.shown_out = args.out
-        with whole_run(args.out) as run:  # all outputs or none
-            args.out = str(run.folder)
+        notes: list[str] = []
+        with atomic_output(args.out, notes=notes) as tmp:  # all outputs or none
+            args.out = str(tmp)
             code = args.run(args)
-        if run.kept:
-            print(f"kept {len(run.kept)} file(s) in {args.shown_out} that this run did not write "
-                  f"(e.g. {run.kept[0]})", file=sys.stderr)
+        for note in notes:
+            print(f"pcstats {args.command}: {note}", file=sys.stderr)
         return code
-    except USER_ERRORS as exc:
-        if args.debug:
-            raise
-        print(f"pcstats {args.command}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print(f"pcstats {args.command}: interrupted; no partial output was kept.", file=sys.stderr)
+        print(f"pcstats {args.command}: interrupted; nothing was written to {args.shown_out}.", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug, not the user's mistake: one line, the traceback with --debug
+    except Exception as exc:
         if args.debug:
             raise
+        if _user_mistake(exc):
+            print(f"pcstats {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        # a bug, not the user's mistake: one line, the traceback with --debug
         print(f"pcstats {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)}; rerun with --debug "
               "for the traceback, and please report it.", file=sys.stderr)
         return 1
 
 
-#: a user's mistake (exit code 2): pcstats's own errors and files that are missing, unreadable or of the wrong kind
-USER_ERRORS = (PcstatsError, FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError)
+def _user_mistake(exc: Exception) -> bool:
+    """pcstats's own errors, undecodable input, and file errors that name the file (missing, a folder, not
+    writable, a read-only or full disk): exit code 2. Anything else is a bug: exit code 1."""
+    return isinstance(exc, (PcstatsError, UnicodeDecodeError)) or (isinstance(exc, OSError) and exc.filename is not None) \
+        or isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError, FileExistsError))
 
 
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}; check the path and that you may read or write there."
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _at_least(minimum: int):
+    """An argparse type: a whole number >= ``minimum`` (the error names the option)."""
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"give a whole number >= {minimum}, not {value}")
+        return value
+    return whole
+
+
+def _degrees(text: str) -> float:
+    """An argparse type: a positive, finite number of degrees."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of degrees") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"give a positive number of degrees (e.g. 1 or 0.5), not {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (no usage block above it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`.\n")
 
 
 if __name__ == "__main__":

@@ -1,27 +1,23 @@
 """Writing Results to files. The only place numbers are rounded (Markdown only; CSV keeps full precision).
 
 Every writer of pcstats that puts several files in a folder (these, ``pcstats ingest``, the
-figures) goes through :func:`write_atomically`, so a failure leaves no partial output behind.
+figures) goes through :func:`pcstats.atomic.atomic_output`, so a failure leaves no partial output behind.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_output
 from .errors import PcstatsError
 from .results import Results
 
-__all__ = ["to_markdown", "whole_run", "write_atomically", "write_frame", "write_results"]
+__all__ = ["to_markdown", "write_atomically", "write_frame", "write_results"]
 
 
 def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
@@ -35,12 +31,11 @@ def to_markdown(frame: pd.DataFrame, digits: int = 4) -> str:
 
 @contextmanager
 def write_atomically(out: str | Path, *, owns: Iterable[str] = ()) -> Iterator[Path]:
-    """A temporary folder inside ``out`` to write into; its files replace those in ``out`` only if the block succeeds.
+    """A temporary folder to write into; its files reach ``out`` only if the block succeeds.
 
-    On success every file written to the temporary folder is moved into ``out`` (``os.replace``),
-    and the files named in ``owns`` that this run did not write are deleted, so no stale output of
-    an earlier run survives. On any exception the temporary folder is deleted and ``out`` is left
-    as it was.
+    :func:`pcstats.atomic.atomic_output` on ``out``, made first (so an empty ``out`` is left by a
+    failure, nothing else). The files named in ``owns`` that this run did not write are deleted, so
+    no stale output of an earlier run survives.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -55,76 +50,8 @@ def write_atomically(out: str | Path, *, owns: Iterable[str] = ()) -> Iterator[P
     if out.exists() and not out.is_dir():
         raise PcstatsError(f"output folder {str(out)!r} is a file; give a folder (it is made if missing).")
     out.mkdir(parents=True, exist_ok=True)
-    _remove_stale_partials(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{_PARTIAL}{os.getpid()}-", dir=out))
-    try:
+    with atomic_output(out, owns=owns) as tmp:
         yield tmp
-        written = sorted(p.name for p in tmp.iterdir())
-        for name in written:
-            os.replace(tmp / name, out / name)
-        for name in set(owns) - set(written):
-            (out / name).unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-_PARTIAL = ".pcstats-partial-"
-_RUN = ".pcstats-run-"
-
-
-@dataclass
-class WholeRun:
-    """The temporary folder a whole command writes into, and what it kept in the output folder."""
-
-    folder: Path
-    kept: list[str] = field(default_factory=list)
-
-
-@contextmanager
-def whole_run(out: str | Path) -> Iterator[WholeRun]:
-    """All of a command's outputs or none: it writes into a hidden sibling of ``out``, moved in at the end.
-
-    When ``out`` does not exist yet the sibling is renamed to it (one atomic step). When it exists,
-    each file is moved in (``os.replace``) after the whole run succeeded, and files in ``out`` that
-    this run did not write are kept and listed in ``WholeRun.kept``. On an error or Ctrl-C the
-    sibling is deleted; after a kill it is left and deleted by the next run into ``out``.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise PcstatsError(f"output folder {str(out)!r} is a file; give a folder (it is made if missing).")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{out.name}{_RUN}"
-    for stale in out.parent.glob(f"{prefix}*"):
-        pid = stale.name[len(prefix):].split("-")[0]
-        if stale.is_dir() and not (pid.isdigit() and Path(f"/proc/{pid}").exists()):
-            shutil.rmtree(stale, ignore_errors=True)
-            warnings.warn(f"removed {stale}, the partial output of an earlier run that was stopped", stacklevel=3)
-    run = WholeRun(Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out.parent)))
-    try:
-        yield run
-    except BaseException:
-        shutil.rmtree(run.folder, ignore_errors=True)
-        raise
-    if not out.exists():
-        os.rename(run.folder, out)
-        return
-    before = {p.relative_to(out) for p in out.rglob("*") if p.is_file() and not p.name.startswith(_PARTIAL)}
-    written = sorted(p.relative_to(run.folder) for p in run.folder.rglob("*") if p.is_file())
-    for rel in written:
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(run.folder / rel, out / rel)
-    shutil.rmtree(run.folder, ignore_errors=True)
-    run.kept = sorted(str(p) for p in before - set(written))
-
-
-def _remove_stale_partials(out: Path) -> None:
-    """Temporary folders left in ``out`` by a run that was killed (its process is gone) are deleted, with a warning."""
-    for folder in out.glob(f"{_PARTIAL}*"):
-        pid = folder.name[len(_PARTIAL):].split("-")[0]
-        alive = pid.isdigit() and Path(f"/proc/{pid}").exists()
-        if folder.is_dir() and not alive:
-            shutil.rmtree(folder, ignore_errors=True)
-            warnings.warn(f"removed {folder}, the partial output of an earlier run that was stopped", stacklevel=3)
 
 
 def write_frame(frame: pd.DataFrame, out: str | Path, stem: str, header: str) -> list[Path]:

@@ -15,9 +15,10 @@ daily files are read with :func:`pcstats.products.read_fluxnet`. Output in ``out
     per source: product, files, conversions, missing values, regridding, cells without data;
     and every file that was skipped, with the reason
 
-The files are written to a temporary folder inside ``out`` and moved into place only when all of
-them are written: a failure leaves no partial output, and an output of an earlier run that this
-run does not write (e.g. ``annual.parquet`` when no static map was found) is deleted.
+The files are written to a temporary folder and moved into ``out`` only when all of them are
+written (:func:`pcstats.atomic.atomic_output`): a failure leaves no partial output, and an output of
+an earlier run that this run does not write (e.g. ``annual.parquet`` when no static map was found)
+is deleted.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
+from .atomic import atomic_output
 from .errors import PcstatsError
-from .export import write_atomically
 from .products.fluxnet import FILE_NAME as FLUXNET_FILE_NAME
 
 __all__ = ["ingest"]
@@ -119,7 +120,7 @@ def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> d
         sources["FLUXNET2015"]["sites"][table.attrs["pcstats"]["site"]] = table.attrs["pcstats"]
 
     written = []
-    with write_atomically(out, owns=OUTPUTS) as tmp:  # all outputs or none; no stale output of an earlier run
+    with atomic_output(out, owns=OUTPUTS) as tmp:  # all outputs or none; no stale output of an earlier run
         if monthly:
             table = pd.concat(monthly, ignore_index=True)
             table.attrs = {}

@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .atomic import atomic_output
 from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from .engines import fit
 from .export import to_markdown, write_results
@@ -105,8 +106,17 @@ def _trendy_bins(trendy: pd.DataFrame, covariates_annual: pd.DataFrame) -> pd.Da
 
 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS) -> dict:
-    """Run the trend analysis and write everything into ``out``; returns the manifest."""
-    out, fixtures, models = Path(out), Path(fixtures), Path(models)
+    """Run the trend analysis and write everything into ``out``; returns the manifest.
+
+    All the tables, figures and the manifest reach ``out`` together or not at all
+    (:func:`pcstats.atomic.atomic_output`).
+    """
+    with atomic_output(out) as tmp:
+        return _reproduce(tmp, Path(fixtures), Path(models))
+
+
+def _reproduce(out: Path, fixtures: Path, models: Path) -> dict:
+    """The analysis, written into the temporary folder ``out``."""
     steps = tqdm(total=len(RUNS) + 7, desc="reproduce", disable=None)
     nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .atomic import atomic_output
 from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from .engines import fit
 from .errors import PcstatsError
@@ -50,12 +51,25 @@ def robustness_set(spec, table: pd.DataFrame, out: str | Path, *, windows: int =
 
     Works for any ``y ~ year`` trend spec: figures colour by ``region`` and panel by ``season`` when
     those are by keys; a run or figure that cannot apply to the spec (each source alone of a spec
-    that already fits each source) is skipped, and the summary says why.
+    that already fits each source) is skipped, and the summary says why. All the tables and figures
+    reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`).
     """
+    out = Path(out)
+    with atomic_output(out) as tmp:
+        section = _robustness_set(spec, table, tmp, windows=windows, seed=seed, min_length=min_length, stem=stem,
+                                  source=source)
+    section.written = [out / p.relative_to(tmp) for p in section.written]
+    section.figures = [out / p.relative_to(tmp) for p in section.figures]
+    return section
+
+
+def _robustness_set(spec, table: pd.DataFrame, out: Path, *, windows: int, seed: int, min_length: int, stem: str,
+                    source: str) -> Section:
+    """The checks of :func:`robustness_set`, written into the temporary folder ``out``."""
     from .plots import source_trends_figure, window_trends_figure
     from .robustness import by_source, leave_one_out, longest_vs_shortest, random_windows
 
-    out, section = Path(out), Section()
+    section = Section()
     skipped: list[str] = []
 
     def attempt(what: str, function, *args, **kwargs):
