@@ -213,7 +213,7 @@ def load_spec_text(text: bytes, trust=False):
     return _load(text, trust)
 
 
-@FAST
+@settings(FAST, max_examples=1000)
 @given(st.sampled_from(FAMILY_NAMES[:7]), spec_dict, st.booleans())
 def test_spec_files_with_fields_of_random_types(family, fields, complete):
     if family in SPEC_OF and not {"family", "fromula"} & set(fields):  # mostly the family's own keys
@@ -320,7 +320,7 @@ ODD = {
 }
 
 
-@settings(SLOW, max_examples=120)
+@settings(SLOW, max_examples=60)
 @given(st.sampled_from(["y ~ x1 + x2", "y ~ x1 * g", "x1 ~ y + factor(x2)", "y ~ poly(x1, 2)", "y ~ x1 + (1 | g)",
                         "f =~ x3 + x4 + x5\ny ~ x1 + f"]),
        data_frames, st.sampled_from(["y", "x1", "x2", "x3", "g"]), st.sampled_from(sorted(ODD)))
@@ -330,7 +330,7 @@ def test_fit_columns_of_odd_types(model, data, column, kind):
     only_pcstats_errors(pc.fit, spec, data if "|" in model or column == "g" else data.drop(columns=["g"]))
 
 
-@settings(SLOW, max_examples=100)
+@settings(SLOW, max_examples=50)
 @given(st.tuples(st.sampled_from(["y", "log(y)", "a.b", "`x 6`", "I(y - 1)"]), fit_expression).map(" ~ ".join),
        data_frames)
 def test_fit_generated_formulas(formula, data):
@@ -340,7 +340,7 @@ def test_fit_generated_formulas(formula, data):
         only_pcstats_errors(pc.fit, spec, data)
 
 
-@settings(SLOW, max_examples=120)
+@settings(SLOW, max_examples=50)
 @given(fit_formula, data_frames, st.sampled_from([(), ("g",)]), st.sampled_from([None, "w", "x1"]))
 def test_fit_trend_formulas(formula, data, by, weights):
     spec = only_pcstats_errors(pc.TrendSpec, formula, by=by, weights=weights)
@@ -364,7 +364,7 @@ sem_model = st.one_of(st.lists(st.sampled_from(SEM_LINES), min_size=1, max_size=
                       st.lists(sem_statement, min_size=1, max_size=4).map("\n".join))
 
 
-@settings(SLOW, max_examples=150)
+@settings(SLOW, max_examples=80)
 @given(sem_model, data_frames, st.sampled_from([None, None, None, "g"]), st.sampled_from([(), (), ("k",)]))
 def test_fit_sem_models(model, data, group, by):
     spec = only_pcstats_errors(pc.SEMSpec, model, group=group, by=by)
@@ -380,7 +380,7 @@ where_filter = st.tuples(
 ).map(" ".join)
 
 
-@settings(SLOW, max_examples=60)
+@settings(SLOW, max_examples=30)
 @given(st.lists(where_filter, min_size=1, max_size=2).map(" and ".join), data_frames)
 def test_fit_with_row_filters(where, data):
     spec = only_pcstats_errors(pc.TrendSpec, "y ~ x1", where=where)
@@ -397,7 +397,7 @@ mixed_formula = st.tuples(
 ).map(lambda p: f"{p[0]} ~ {p[1]} + {p[2]}")
 
 
-@settings(SLOW, max_examples=50)
+@settings(SLOW, max_examples=30)
 @given(mixed_formula, data_frames, st.booleans())
 def test_fit_mixed_formulas(formula, data, reml):
     spec = only_pcstats_errors(pc.MixedSpec, formula, reml=reml)
