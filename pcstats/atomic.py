@@ -92,7 +92,7 @@ def atomic_output(out: str | Path, *, owns: Iterable[str] = (), notes: list[str]
         with _nested(out, outer, owns) as tmp:
             yield tmp
         return
-    made = _make_parent(out.parent)
+    made = _make_parent(out)
     messages = _recover(out)
     tmp = _temporary(out)
     run = _Run(tmp)
@@ -218,9 +218,14 @@ def _alive(rest: str) -> bool:
     return True
 
 
-def _make_parent(parent: Path) -> list[Path]:
-    """Make ``parent`` and its missing ancestors; the folders made, deepest first."""
+def _make_parent(out: Path) -> list[Path]:
+    """Make the parent of ``out`` and its missing ancestors; the folders made, deepest first."""
+    parent = out.parent
     missing = [p for p in (parent, *parent.parents) if not p.exists()]
+    above = next((p for p in (parent, *parent.parents) if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise PcstatsError(f"output folder {str(out)!r} cannot be made: {str(above)!r} is a file, not a folder; "
+                           "give a folder (it is made if missing).")
     parent.mkdir(parents=True, exist_ok=True)
     return missing
 

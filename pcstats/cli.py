@@ -182,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     p_exp.set_defaults(run=_export)
     for command in sub.choices.values():  # --debug after the command too; it never resets the one before
         command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad command line (2, one line printed)
+        return int(exc.code or 0)
     try:
         if args.command == "export" and not args.out:
             args.out = str(Path(args.results_dir) / "export")

@@ -1,21 +1,17 @@
 """The CLI on a user's mistakes: one line naming the file or option, exit 2, no traceback (issue 18, parts 5-6).
 
-Also: every command writes all its outputs or none (a failing or killed run leaves nothing in
-``--out``), stale partial folders are removed by the next run, and files the run did not write are kept.
+Whole runs (all outputs or none) are tested in test_atomic.py.
 """
 
 from __future__ import annotations
 
-import os
-import signal
+import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from pcstats import export
 from pcstats.cli import main
 
 from ..conftest import ROOT
@@ -60,7 +56,7 @@ def bad_files(tmp_path) -> Path:
 def test_fit_with_a_bad_data_file(bad_files, capsys, data, words):
     code, err = run(capsys, "fit", SPEC, "--data", str(bad_files / data), "--out", str(bad_files / "out"))
     assert code == 2
-    assert __import__("re").search(words, one_line_error(err)), err
+    assert re.search(words, one_line_error(err)), err
     assert not (bad_files / "out").exists()
 
 
@@ -114,9 +110,18 @@ def test_an_internal_error_is_one_line_with_exit_1(tmp_path, capsys, monkeypatch
     assert not (tmp_path / "out").exists()  # the failed run left nothing
 
 
-def test_debug_shows_the_traceback(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        main(["--debug", "fit", SPEC, "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out")])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(tmp_path, where):
+    args = ["fit", SPEC, "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "out")]
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        main(["--debug", *args] if where == "before" else [*args, "--debug"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_in_a_real_process_prints_the_traceback(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pcstats.cli", "--debug", "fit", SPEC, "--data",
+                          str(tmp_path / "none.csv"), "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode != 0 and "Traceback" in out.stderr and "FileNotFoundError" in out.stderr
 
 
 def test_a_real_process_prints_no_traceback(tmp_path):
@@ -125,66 +130,98 @@ def test_a_real_process_prints_no_traceback(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr and "no file at" in out.stderr
 
 
-# ----------------------------------------------------------------------------------- whole runs
+# ----------------------------------------------------------------------- more mistakes of our own
 
 
-def test_a_failing_run_keeps_what_was_in_out_and_adds_nothing(tmp_path, capsys, monkeypatch):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "mine.txt").write_text("keep me")
-    import pcstats.export as exp
-
-    real = exp.to_markdown
-    calls = []
-
-    def fail_on_second(frame):  # the tidy table is written, then the run fails
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return real(frame)
-
-    monkeypatch.setattr(exp, "to_markdown", fail_on_second)
-    code, _ = run(capsys, "fit", SPEC, "--data", TABLE, "--out", str(out))
-    assert code == 1
-    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
-    assert not list(tmp_path.glob(".out.pcstats-run-*"))
-
-
-def test_files_the_run_did_not_write_are_kept_and_reported(tmp_path, capsys):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "notes.txt").write_text("mine")
-    code = main(["fit", SPEC, "--data", TABLE, "--out", str(out)])
-    err = capsys.readouterr().err
-    assert code == 0 and (out / "notes.txt").read_text() == "mine" and (out / "trend_annual_tidy.csv").exists()
-    assert "kept 1 file(s) in" in err and "notes.txt" in err
+@pytest.mark.parametrize("args, words", [
+    (["fit", SPEC, "--data", TABLE, "--out", "o", "--bogus"], "unrecognized arguments: --bogus"),
+    (["fit", SPEC, "--out", "o"], "required: --data"),
+    (["fitt", SPEC], "invalid choice: 'fitt'"),
+    (["export", ".", "--format", "pdf"], "argument --format: invalid choice: 'pdf'"),
+    (["export", ".", "--format", "md", "--fmt", "-1"], "argument --fmt: give a whole number >= 0, not -1"),
+    (["export", ".", "--format", "md", "--fmt", "two"], "argument --fmt: 'two' is not a whole number"),
+    (["robustness", SPEC, "--data", TABLE, "--windows", "0"], "argument --windows: give a whole number >= 1, not 0"),
+    (["robustness", SPEC, "--data", TABLE, "--windows", "-5"], "argument --windows: give a whole number >= 1, not -5"),
+    (["robustness", SPEC, "--data", TABLE, "--seed", "-1"], "argument --seed: give a whole number >= 0, not -1"),
+    (["ingest", ".", "--out", "o", "--resolution", "0"], "argument --resolution: give a positive number of degrees"),
+    (["ingest", ".", "--out", "o", "--resolution", "nan"], "argument --resolution: give a positive number of degrees"),
+])
+def test_a_bad_command_line_is_one_line_naming_the_option(tmp_path, capsys, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    code, err = run(capsys, *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and words in err and "--help" in err, err
+    assert list(tmp_path.iterdir()) == []  # nothing made
 
 
-def test_a_killed_run_leaves_nothing_in_out_and_the_next_run_cleans_up(tmp_path, capsys):
-    out = tmp_path / "out"
-    code = ("import time, pcstats.export as e\n"
-            "real = e.to_markdown\n"
-            "def slow(frame):\n    time.sleep(60)\n    return real(frame)\n"
-            "e.to_markdown = slow\n"
-            "from pcstats.cli import main\n"
-            f"main(['fit', {SPEC!r}, '--data', {TABLE!r}, '--out', {str(out)!r}])\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    deadline = time.time() + 120
-    while not list(tmp_path.glob(".out.pcstats-run-*/**/*_tidy.csv")) and time.time() < deadline:
-        time.sleep(0.2)
-    assert time.time() < deadline, "the run never wrote its first table"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not out.exists()  # nothing reached --out
-    assert list(tmp_path.glob(".out.pcstats-run-*"))  # the killed run's partial folder
-    with pytest.warns(UserWarning, match="partial output of an earlier run"):
-        assert main(["fit", SPEC, "--data", TABLE, "--out", str(out)]) == 0
-    assert not list(tmp_path.glob(".out.pcstats-run-*"))
-    assert (out / "trend_annual_tidy.csv").exists()
+def test_help_exits_0(capsys):
+    assert main(["fit", "--help"]) == 0
+    assert "--debug" in capsys.readouterr().out
 
 
-def test_whole_run_renames_a_new_folder_in_one_step(tmp_path):
-    with export.whole_run(tmp_path / "new") as r:
-        (r.folder / "sub").mkdir()
-        (r.folder / "sub" / "a.csv").write_text("x")
-    assert (tmp_path / "new" / "sub" / "a.csv").read_text() == "x" and r.kept == []
+@pytest.mark.parametrize("name, content, words", [
+    ("table.txt", "a,b\n1,2\n", r"unknown file type '\.txt'; use one of \.csv"),
+    ("columns.csv", "a,b\n1,2\n", r"columns\.csv.*(missing|column)"),
+])
+def test_fit_with_a_data_file_of_the_wrong_kind(tmp_path, capsys, name, content, words):
+    (tmp_path / name).write_text(content)
+    code, err = run(capsys, "fit", SPEC, "--data", str(tmp_path / name), "--out", str(tmp_path / "out"))
+    assert code == 2 and re.search(words, one_line_error(err)), err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("missing.toml", r"no spec file at .*missing\.toml"),
+    ("table.toml", r"table\.toml: not valid TOML"),
+    ("latin1.toml", r"latin1\.toml.*UTF-8"),
+])
+def test_fit_with_a_bad_spec_file(tmp_path, capsys, spec, words):
+    (tmp_path / "table.toml").write_text(Path(TABLE).read_text())
+    (tmp_path / "latin1.toml").write_bytes('family = "trend"\nname = "r\xe9gion"\nformula = "NEE ~ year"\n'.encode("latin-1"))
+    code, err = run(capsys, "fit", str(tmp_path / spec), "--data", TABLE, "--out", str(tmp_path / "out"))
+    assert code == 2 and re.search(words, one_line_error(err)), err
+
+
+def test_out_below_a_file(bad_files, capsys):
+    code, err = run(capsys, "fit", SPEC, "--data", TABLE, "--out", str(bad_files / "afile" / "sub"))
+    line = one_line_error(err)
+    assert code == 2 and "afile' is a file, not a folder" in line
+    assert (bad_files / "afile").read_text() == "not a folder"
+
+
+def test_out_where_one_may_not_write(tmp_path, capsys):
+    forbidden = Path("/sys/pcstats-test-out")  # sysfs refuses new folders, even to root
+    try:
+        forbidden.mkdir()
+    except OSError:
+        pass
+    else:
+        forbidden.rmdir()
+        pytest.skip("this system lets us write in /sys")
+    code, err = run(capsys, "fit", SPEC, "--data", TABLE, "--out", str(forbidden / "out"))
+    line = one_line_error(err)
+    assert code == 2 and "/sys/pcstats-test-out" in line and "may read or write" in line
+
+
+def test_export_out_pointing_at_a_file(tmp_path, capsys):
+    assert main(["fit", SPEC, "--data", TABLE, "--out", str(tmp_path)]) == 0
+    code, err = run(capsys, "export", str(tmp_path), "--format", "md", "--out", str(tmp_path / "trend_annual.json"))
+    assert code == 2 and "trend_annual.json' is a file; give a folder" in one_line_error(err)
+
+
+def test_export_of_a_missing_folder_makes_no_folder(tmp_path, capsys):
+    code, err = run(capsys, "export", str(tmp_path / "nowhere"), "--format", "md")
+    assert code == 2 and "nowhere" in one_line_error(err)
+    assert not (tmp_path / "nowhere").exists()  # the default --out (nowhere/export) was not left behind
+
+
+def test_ingest_of_a_missing_folder(tmp_path, capsys):
+    code, err = run(capsys, "ingest", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert code == 2 and "no folder at" in one_line_error(err) and "nowhere" in one_line_error(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_reproduce_with_a_fixtures_folder_that_does_not_exist(tmp_path, capsys):
+    code, err = run(capsys, "reproduce", "--fixtures", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
+    assert code == 2 and re.search(r"no file at .*nowhere/inversions", one_line_error(err))
+    assert not (tmp_path / "out").exists()
