@@ -104,6 +104,11 @@ def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> d
             "product": product, "kind": ds.attrs.get("kind"), "files": [_rel(f, folder) for f in files],
             "variables": {v: ds[v].attrs.get("pcstats_conversion") for v in ds.data_vars if "pcstats_conversion" in ds[v].attrs},
             "missing_values": ds.attrs.get("missing_values"), "regrid": ds.attrs.get("regrid"),
+            "undeclared_fill": int(ds.attrs.get("undeclared_fill", 0)),
+            **({"undeclared_fill_note": f"{int(ds.attrs['undeclared_fill'])} values beyond 1e30 (fill values no "
+                                        "_FillValue or missing_value attribute declares) were treated as missing"}
+               if ds.attrs.get("undeclared_fill") else {}),
+            **({"not_made": ds.attrs["not_made"]} if "not_made" in ds.attrs else {}),
             "cells_without_data": table.attrs["pcstats"]["cells_without_data"] if table is not None else None,
             "warnings": [str(w.message) for w in caught],
         }
@@ -141,7 +146,7 @@ def ingest(folder: str | Path, out: str | Path, *, resolution: float = 1.0) -> d
             skipped += [{"file": f, "reason": "static map with no monthly product to take its years from"}
                         for s in static for f in sources[s]["files"]]
         report = {"folder": str(folder), "resolution_degrees": resolution, "written": written, "sources": sources,
-                  "skipped": skipped}
+                  "n_skipped": len(skipped), "skipped": skipped}
         (tmp / "ingest_report.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     return report
 

@@ -21,7 +21,12 @@ good-quality gap-filled half-hours (the ``_QC`` column of the daily file, 0-1) i
 ``qc_min``; NEE's QC also governs GPP and TER, which are derived from it. A month's value is the
 mean over its kept days, written as a rate in gC m-2 yr-1 (x 365, the package's convention),
 and is missing when fewer than ``min_day_fraction`` of its days are kept. What was removed, and
-why, is in ``table.attrs["pcstats"]`` and in a warning.
+why, is in ``table.attrs["pcstats"]`` and in a warning. Empty cells are missing like ``-9999``.
+
+A file that gives no value is a :class:`~pcstats.errors.ProductError` naming it: 0 bytes, not
+readable CSV, a required column missing, only a header, only missing values, or no monthly value
+left after the quality rules; so are a TIMESTAMP that is not YYYYMMDD, a repeated day, and text
+where a number belongs.
 """
 
 from __future__ import annotations
@@ -57,6 +62,20 @@ _VARIABLES = {
     "PAR": (("SW_IN_F",), "SW_IN_F_QC", None, "W m-2"),
     "SM": (("SWC_F_MDS_1",), "SWC_F_MDS_1_QC", 0.01, "m3 m-3"),
 }
+
+
+def _numbers(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The data columns as floats; empty cells (and NaN) are missing like -9999, other text is an error."""
+    text_columns = [c for c in raw.columns if not pd.api.types.is_numeric_dtype(raw[c])]  # pandas read text there
+    for column in text_columns:
+        text = raw[column].astype(str).str.strip()
+        bad = pd.to_numeric(text, errors="coerce").isna() & raw[column].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ProductError(f"{path}: column {column} holds {text.iloc[row]!r} on line {row + 2}, which is not a "
+                               f"number; FLUXNET files hold numbers and -9999 for missing. Fix that line, or download "
+                               "the site's file again.")
+    return raw.apply(pd.to_numeric).astype(float) if text_columns else raw.astype(float)
 
 
 def read_fluxnet(
@@ -121,7 +140,11 @@ def read_fluxnet(
         raise ProductError(f"{path}: required column(s) {', '.join(absent)} missing.{hints} A FULLSET daily file has "
                            f"{', '.join(REQUIRED_COLUMNS)} (and optionally {', '.join(OPTIONAL_COLUMNS)}).")
     columns = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in header]
-    raw = pd.read_csv(path, usecols=columns, dtype={"TIMESTAMP": str})
+    try:
+        raw = pd.read_csv(path, usecols=columns, dtype={"TIMESTAMP": str})
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ProductError(f"{path}: not a readable CSV ({type(exc).__name__}: {exc}); a FULLSET daily file is "
+                           "comma-separated text with the same number of fields on every line.") from None
     if raw.empty:
         raise ProductError(f"{path}: the file has its header but no rows (no days); it holds no data to read. "
                            "Download the site's file again, or leave it out of the folder.")
@@ -131,8 +154,12 @@ def read_fluxnet(
         raise ProductError(f"{path}: TIMESTAMP {raw['TIMESTAMP'].iloc[row]!r} on line {row + 2} is not a date YYYYMMDD.")
     if dates.duplicated().any():
         raise ProductError(f"{path}: TIMESTAMP {raw['TIMESTAMP'][dates.duplicated()].iloc[0]} appears twice.")
-    data = raw.drop(columns="TIMESTAMP").astype(float).replace(MISSING, np.nan)
+    data = _numbers(raw.drop(columns="TIMESTAMP"), path).replace(MISSING, np.nan)
     data.index = dates
+    used = sorted({c for sources, qc, _, _ in _VARIABLES.values() for c in sources if c in data.columns})
+    if data[used].isna().all().all():
+        raise ProductError(f"{path}: every value of {', '.join(used)} in its {len(data)} rows is -9999 or empty "
+                           "(missing); the file holds no data. Download the site's file again, or leave it out.")
 
     rows, removed = [], []
     made = []
@@ -157,6 +184,12 @@ def read_fluxnet(
                                   "variable": variable, "value": value.to_numpy(), "unit": unit}))
         made.append(variable)
     table = pd.concat(rows, ignore_index=True)
+    if table["value"].isna().all():
+        why = "; ".join(f"{r['variable']}: {r.get('n_days', r.get('n_months'))} {'days' if 'n_days' in r else 'months'} "
+                        f"({r['reason']})" for r in removed if r.get("n_days") or r.get("n_months"))
+        raise ProductError(f"{path}: no monthly value is left after the quality rules (qc_min={qc_min:g}, "
+                           f"min_day_fraction={min_day_fraction:g}): {why}. Lower qc_min or min_day_fraction if that "
+                           "is intended, or leave the file out.")
     table.insert(0, "source", "FLUXNET2015")
     table.insert(1, "kind", "eddy_covariance")
     table.insert(2, "region", site)

@@ -12,7 +12,21 @@ The canonical form, whatever the product:
   still says where it came from) and, when it has a time axis, ``native_calendar`` (the files' calendar);
 * ``cell_area`` (m2) and ``land_fraction`` (0-1) where the product ships them;
 * Dataset attributes ``product``, ``source``, ``kind``, ``files``, ``calendar``,
-  ``time_steps`` and ``missing_values`` (how many values were missing in the files, and why).
+  ``time_steps``, ``missing_values`` (how many values were missing in the files, and why) and
+  ``undeclared_fill`` (how many values beyond 1e30 were read as missing: fill values that no
+  ``_FillValue`` or ``missing_value`` attribute declares).
+
+Bad input is never read silently. A :class:`~pcstats.errors.ProductError` names the file and
+variable and says how to fix it when a file cannot be opened or its data cannot be read
+(truncated, corrupt), when a lat/lon dimension has no coordinate variable, non-finite values or
+values outside [-90, 90] / [-180, 360] degrees, when a dimension has size 0, when a time axis
+cannot be decoded, and when converted values lie outside what the variable can physically take
+(fluxes beyond 1e5 gC m-2 yr-1 or all below 1e-2, temperatures beyond +-100 degC, covers
+outside 0-100 %): a wrong ``units`` attribute or a missing-value code the file does not declare.
+A variable whose values are all missing (NaN-only, all fill) is not made: it is listed in
+``not_made`` with the reason and warned about; when no variable is left, that is a ProductError.
+Longitudes in 0..360 are read as -180..180. Lazy reads (``chunks``) skip the checks that need the
+values (counts, ranges, damaged data blocks).
 
 Files are opened lazily: pass ``chunks`` (e.g. ``{"lat": 180}``) to get dask-backed variables.
 """
@@ -88,8 +102,9 @@ def read_product(
     if len(sources) > 1:
         raise ProductError(f"read_product(): the files belong to several sources {sorted(sources)}; read each source separately.")
     opened = [_open(f, layout, chunks) for f in files]
-    ds, missing = _combine(opened, layout, files)
+    ds, missing, undeclared = _combine(opened, layout, files)
     out = _outputs(ds, layout, files, dict(units or {}), missing)
+    out.attrs["undeclared_fill"] = undeclared
     out.attrs.update({
         "product": layout.name, "source": sources.pop(), "kind": layout.kind,
         "files": ", ".join(f.name for f in files), "layout_documented": layout.documented,
@@ -126,8 +141,12 @@ def _layout(files: list[Path], product: str | None) -> Product:
         return PRODUCTS[found.pop()]
     if len(found) > 1:
         raise ProductError(f"read_product(): the files are of different products {sorted(found)}; read them separately.")
-    with xr.open_dataset(files[0], decode_times=False) as ds:
-        names = set(ds.data_vars)
+    try:
+        with xr.open_dataset(files[0], decode_times=False) as ds:
+            names = set(ds.data_vars)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ProductError(f"{files[0]}: cannot be opened as NetCDF ({exc}). The file is damaged (truncated or corrupt "
+                           "download) or not NetCDF; download it again.") from exc
     candidates = [p for p in PRODUCTS.values() if p.native_names & names]
     if len(candidates) == 1:
         return candidates[0]
@@ -147,14 +166,17 @@ def _layout(files: list[Path], product: str | None) -> Product:
 def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.Dataset:
     try:
         ds = xr.open_dataset(path, decode_times=False, mask_and_scale=True)
-    except (OSError, ValueError) as exc:
-        raise ProductError(f"{path}: cannot be opened as NetCDF ({exc}).") from exc
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ProductError(f"{path}: cannot be opened as NetCDF ({exc}). The file is damaged (truncated or corrupt "
+                           "download) or not NetCDF; download it again.") from exc
     rename = {}
     for target, names in (("lat", layout.lat), ("lon", layout.lon)):
         present = [n for n in names if n in ds.dims]
         if not present:
             raise ProductError(f"{path}: no {target} dimension; {layout.name} files have one of {names}, this file has "
-                               f"dimensions {list(ds.dims)}.")
+                               f"dimensions {list(ds.dims)}. Rename it, e.g. `ncrename -d old,{names[0]} -v old,{names[0]} "
+                               "FILE`.")
+        _check_axis(ds, present[0], target, path)
         rename[present[0]] = target
     ds = ds.rename(rename)
     if chunks is not None:  # dask chunks in space as asked; the time axis in one chunk (not the file's storage chunks)
@@ -171,6 +193,18 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
         )
     keep = (layout.native_names | {layout.area, layout.land_fraction}) & set(ds.data_vars)
     ds = ds[sorted(keep)]
+    empty = [(n, d) for n in sorted(layout.native_names & keep) for d in ds[n].dims if ds.sizes[d] == 0]
+    if empty:
+        name, dim = empty[0]
+        raise ProductError(f"{path}, variable {name!r}: dimension {dim!r} has size 0, so the variable holds no values "
+                           f"(dimensions {dict(ds.sizes)}). The file is incomplete; download or write it again, or leave "
+                           "it out.")
+    if chunks is None:  # read now, so that a damaged data block is an error naming this file
+        try:
+            ds = ds.load()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ProductError(f"{path}: the data of {', '.join(sorted(keep))} cannot be read ({exc}). The file is "
+                               "damaged (truncated or corrupt download); download it again.") from exc
     if layout.time_from_file_name:
         match = re.search(layout.file_name, path.name)
         if not match or "yyyymm" not in match.groupdict():
@@ -198,6 +232,24 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
     if ds.indexes["lon"].has_duplicates or ds.indexes["lat"].has_duplicates:
         raise ProductError(f"{path}: duplicated latitudes or longitudes (after putting longitudes in [-180, 180)).")
     return ds
+
+
+def _check_axis(ds: xr.Dataset, dim: str, target: str, path: Path) -> None:
+    """A lat or lon dimension needs a coordinate variable of finite degrees in range."""
+    word = {"lat": "latitude", "lon": "longitude"}[target]
+    if dim not in ds.variables:
+        raise ProductError(f"{path}: dimension {dim!r} has no coordinate variable, so the cells' {word}s are "
+                           f"unknown. Add a {dim!r} variable in degrees (e.g. with `ncap2`), or regrid the file to a "
+                           "latitude-longitude grid that has one.")
+    values = np.asarray(ds[dim].values, dtype=np.float64) if ds.sizes[dim] else np.zeros(0)
+    lo, hi, unit = (-90.0, 90.0, "degrees north") if target == "lat" else (-180.0, 360.0, "degrees east")
+    if not np.isfinite(values).all():
+        raise ProductError(f"{path}, variable {dim!r}: {int((~np.isfinite(values)).sum())} missing or non-finite "
+                           f"{word}(s); every cell needs its position. Fix the coordinate variable.")
+    if values.size and (values.min() < lo or values.max() > hi):
+        raise ProductError(f"{path}, variable {dim!r}: {word}s run from {values.min():g} to {values.max():g}; "
+                           f"they must lie in [{lo:g}, {hi:g}] {unit}. A projected grid (metres) or radians must be "
+                           "reprojected to latitude-longitude in degrees first.")
 
 
 def decode_months(values: np.ndarray, attrs: Mapping[str, str], where: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -242,7 +294,8 @@ def decode_months(values: np.ndarray, attrs: Mapping[str, str], where: str) -> t
 def _decode_time(ds: xr.Dataset, dim: str, path: Path) -> xr.Dataset:
     var = ds[dim] if dim in ds.variables else None
     if var is None:
-        raise ProductError(f"{path}: dimension {dim!r} has no coordinate variable, so its dates are unknown.")
+        raise ProductError(f"{path}: dimension {dim!r} has no coordinate variable, so its dates are unknown. Add a "
+                           f"{dim!r} variable with CF units (e.g. 'days since 2000-01-01 00:00:00').")
     years, months, calendar = decode_months(var.values, var.attrs, f"{path}, variable {dim!r}")
     ym = years * 12 + months - 1
     ds = ds.drop_vars(dim).rename({dim: "time"}).assign_coords(_ym=("time", ym))
@@ -255,12 +308,13 @@ def _decode_time(ds: xr.Dataset, dim: str, path: Path) -> xr.Dataset:
     else:
         ds = ds.drop_vars("_ym")
     stamps = pd.DatetimeIndex([pd.Timestamp(int(v) // 12, int(v) % 12 + 1, 1) for v in ym])
-    return ds.assign_coords(time=stamps).assign_attrs(calendar=calendar, time_steps=steps)
+    return ds.assign_coords(time=stamps).sortby("time").assign_attrs(calendar=calendar, time_steps=steps)
 
 
-def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tuple[xr.Dataset, list[str]]:
-    """One Dataset from the source's files (months along time, variables side by side) and missing-value notes."""
-    missing = []
+def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tuple[xr.Dataset, list[str], int]:
+    """One Dataset from the source's files (months along time, variables side by side), missing-value notes and
+    the number of undeclared fill values read as missing."""
+    missing, undeclared = [], 0
     for ds, f in zip(opened, files):
         for name in [n for n in ds.data_vars if n in layout.native_names]:
             if not layout.missing:
@@ -274,9 +328,10 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
                 missing.append(f"{f.name} {name}: {counts} read as missing")
             ds[name] = ds[name].where(~hit)
         for name in [n for n in ds.data_vars if n in layout.native_names]:
-            undeclared = _undeclared_fill(ds, name, f)
-            if undeclared:
-                missing.append(undeclared)
+            n, note = _undeclared_fill(ds, name, f)
+            if n:
+                undeclared += n
+                missing.append(note)
     groups: dict[tuple[str, ...], list[tuple[xr.Dataset, Path]]] = {}
     for ds, f in zip(opened, files):
         groups.setdefault(tuple(sorted(ds.data_vars)), []).append((ds, f))
@@ -296,25 +351,25 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
         parts.append(part)
     attrs = {k: opened[0].attrs[k] for k in ("calendar", "time_steps") if k in opened[0].attrs}
     ds = xr.merge(parts, join="outer", compat="override", combine_attrs="override") if len(parts) > 1 else parts[0]
-    return ds.assign_attrs(attrs), missing
+    return ds.assign_attrs(attrs), missing, undeclared
 
 
 #: values beyond this magnitude in a flux or climate field are fill values the file did not declare
 UNDECLARED_FILL = 1e30
 
 
-def _undeclared_fill(ds: xr.Dataset, name: str, f: Path) -> str:
+def _undeclared_fill(ds: xr.Dataset, name: str, f: Path) -> tuple[int, str]:
     """Set values with ``|x| > 1e30`` to missing (fill values without a _FillValue attribute), say how many."""
     if ds[name].chunks is not None or not np.issubdtype(ds[name].dtype, np.floating):
-        return ""
+        return 0, ""
     huge = np.abs(ds[name]) > UNDECLARED_FILL
     n = int(huge.sum())
     if not n:
-        return ""
+        return 0, ""
     ds[name] = ds[name].where(~huge)
     warnings.warn(f"{f.name}, variable {name!r}: {n} value(s) beyond 1e30 read as missing (fill values the file does "
                   "not declare in _FillValue or missing_value)", stacklevel=4)
-    return f"{f.name} {name}: {n} undeclared fill value(s) (|x| > 1e30) read as missing"
+    return n, f"{f.name} {name}: {n} undeclared fill value(s) (|x| > 1e30) read as missing"
 
 
 def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str, str], missing: list[str]) -> xr.Dataset:
@@ -346,11 +401,18 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
             texts.append("sign flipped: release-positive to uptake-positive" if sign == "up" else "uptake positive as shipped")
         formula = " + ".join(names) if sign != "up" else (f"-({' + '.join(names)})" if len(names) > 1 else f"-{names[0]}")
         attrs["pcstats_conversion"] = f"{variable} = {formula}: " + "; ".join(texts)
+        if total.chunks is None:  # a lazy read is not checked here (it would read the data now)
+            if not bool(total.notnull().any()):
+                not_made.append(f"{variable} (all {total.size} values of {' + '.join(names)} are missing: NaN, fill "
+                                f"value or missing code; check the file with `ncdump -v {names[0]} FILE`)")
+                continue
+            _check_range(total, variable, names, native_units, where, attrs["units"])
         out[variable] = total.assign_attrs(attrs)
     made = [v for v in out.data_vars]
     if not made:
         raise ProductError(f"{where}: none of {layout.name}'s variables could be made: {'; '.join(not_made)}. "
-                           f"The files have {', '.join(sorted(ds.data_vars)) or 'no variables'}.")
+                           f"The files have {', '.join(sorted(ds.data_vars)) or 'no variables'}. Download the files "
+                           "again or leave them out.")
     if not_made:
         warnings.warn(f"{where}: not made: {'; '.join(not_made)}", stacklevel=3)
     for name, target, unit in ((layout.area, "cell_area", "m2"), (layout.land_fraction, "land_fraction", "1")):
@@ -363,6 +425,40 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
     if not_made:
         out.attrs["not_made"] = "; ".join(not_made)
     return out
+
+
+#: the ranges of values a variable can physically take, in pcstats units (fluxes: FLUX_MIN, FLUX_MAX)
+_FLUXES = ("NEE", "NBP", "GPP", "TER", "RA", "RH")
+_RANGES = {"AirT": (-100.0, 100.0), "TC": (0.0, 100.0), "P": (0.0, 100.0)}
+FLUX_MAX = 1e5  # gC m-2 yr-1: 25 times the largest annual GPP of any ecosystem
+FLUX_MIN = 1e-2  # a flux field whose largest |value| is below this is in the wrong unit
+
+
+def _check_range(total: xr.DataArray, variable: str, names: list[str], native_units: list[str], where: object,
+                 unit: str) -> None:
+    """A ProductError when converted values are physically impossible: a wrong units attribute or an undeclared code."""
+    values = np.asarray(total.values, dtype=np.float64)
+    fix = (f"The units attribute is probably wrong (pass units={{{names[0]!r}: '...'}} with the real units), or the "
+           f"file writes a missing-value code it does not declare (declare it: `ncatted -a _FillValue,{names[0]},o,f,"
+           "CODE FILE`).")
+    what = f"{where}, variable {' + '.join(names)!r} [{', '.join(dict.fromkeys(native_units))}]"
+    if variable in _FLUXES:
+        size = np.abs(values)
+        bad = size > FLUX_MAX
+        if bad.any():
+            raise ProductError(f"{what}: {int(bad.sum())} of {values.size} values of {variable} exceed {FLUX_MAX:g} "
+                               f"{unit} after conversion (largest {np.nanmax(size):.3g}); no land flux is that large. {fix}")
+        top = float(np.nanmax(size))
+        if 0 < top < FLUX_MIN:
+            raise ProductError(f"{what}: the largest |{variable}| is {top:.3g} {unit} after conversion; a real flux "
+                               f"field reaches more than {FLUX_MIN:g}. {fix}")
+    elif variable in _RANGES:
+        lo, hi = _RANGES[variable]
+        bad = (values < lo - 1e-6) | (values > hi + 1e-6)
+        if bad.any():
+            raise ProductError(f"{what}: {int(bad.sum())} of {values.size} values of {variable} lie outside [{lo:g}, "
+                               f"{hi:g}] {unit} after conversion (from {np.nanmin(values):.4g} to {np.nanmax(values):.4g}). "
+                               f"{fix}")
 
 
 def _convert(ds, name, field, variable, layout, where, overrides):
