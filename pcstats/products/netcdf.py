@@ -14,7 +14,7 @@ The canonical form, whatever the product:
 * Dataset attributes ``product``, ``source``, ``kind``, ``files``, ``calendar``,
   ``time_steps``, ``missing_values`` (how many values were missing in the files, and why) and
   ``undeclared_fill`` (how many values beyond 1e30 were read as missing: fill values that no
-  ``_FillValue`` or ``missing_value`` attribute declares).
+  ``_FillValue`` or ``missing_value`` attribute declares; absent on lazy reads, which mask them uncounted).
 
 Bad input is never read silently. A :class:`~pcstats.errors.ProductError` names the file and
 variable and says how to fix it when a file cannot be opened or its data cannot be read
@@ -104,7 +104,8 @@ def read_product(
     opened = [_open(f, layout, chunks) for f in files]
     ds, missing, undeclared = _combine(opened, layout, files)
     out = _outputs(ds, layout, files, dict(units or {}), missing)
-    out.attrs["undeclared_fill"] = undeclared
+    if chunks is None:  # a lazy read masks them without counting (see missing_values)
+        out.attrs["undeclared_fill"] = undeclared
     out.attrs.update({
         "product": layout.name, "source": sources.pop(), "kind": layout.kind,
         "files": ", ".join(f.name for f in files), "layout_documented": layout.documented,
@@ -329,8 +330,8 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
             ds[name] = ds[name].where(~hit)
         for name in [n for n in ds.data_vars if n in layout.native_names]:
             n, note = _undeclared_fill(ds, name, f)
-            if n:
-                undeclared += n
+            undeclared += n
+            if note:
                 missing.append(note)
     groups: dict[tuple[str, ...], list[tuple[xr.Dataset, Path]]] = {}
     for ds, f in zip(opened, files):
@@ -360,9 +361,12 @@ UNDECLARED_FILL = 1e30
 
 def _undeclared_fill(ds: xr.Dataset, name: str, f: Path) -> tuple[int, str]:
     """Set values with ``|x| > 1e30`` to missing (fill values without a _FillValue attribute), say how many."""
-    if ds[name].chunks is not None or not np.issubdtype(ds[name].dtype, np.floating):
+    if not np.issubdtype(ds[name].dtype, np.floating):
         return 0, ""
     huge = np.abs(ds[name]) > UNDECLARED_FILL
+    if ds[name].chunks is not None:  # masked when computed; counting would read the data now
+        ds[name] = ds[name].where(~huge)
+        return 0, f"{f.name} {name}: values beyond 1e30 read as missing (not counted: lazy read)"
     n = int(huge.sum())
     if not n:
         return 0, ""

@@ -416,3 +416,13 @@ def test_ingest_lists_every_bad_file_as_skipped_with_its_reason(tmp_path):
     assert list(report["sources"]) == ["FLUXNET2015"] and list(report["sources"]["FLUXNET2015"]["sites"]) == ["US-Prr"]
     on_disk = json.loads((tmp_path / "out" / "ingest_report.json").read_text())
     assert on_disk["n_skipped"] == 3 and on_disk["skipped"] == report["skipped"]
+
+
+def test_undeclared_fill_values_are_masked_in_lazy_reads_too(tmp_path):
+    path = cte_with(tmp_path, plant_fill)
+    out = read_product(path, chunks={"lat": 5})
+    assert out["NEE"].chunks is not None
+    assert "bio_flux_opt: values beyond 1e30 read as missing (not counted: lazy read)" in out.attrs["missing_values"]
+    assert "undeclared_fill" not in out.attrs
+    assert int(out["NEE"].isnull().sum()) == 7
+    assert float(np.abs(out["NEE"]).max()) < 1e6
