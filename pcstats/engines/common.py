@@ -30,7 +30,7 @@ def group_label(prepared: Prepared, group: int) -> str:
     if not prepared.by:
         return "the whole table"
     row = prepared.groups.loc[group]
-    return ", ".join(f"{b}={row[b]!r}" for b in prepared.by)
+    return ", ".join(f"{b}={(row[b].item() if hasattr(row[b], 'item') else row[b])!r}" for b in prepared.by)
 
 
 def progress(items: Iterable[Any], total: int, desc: str):

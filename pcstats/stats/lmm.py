@@ -753,6 +753,8 @@ def _satterthwaite(d: _Design, s: _Solution, theta: np.ndarray, sigma: float, re
                    var_beta: np.ndarray) -> np.ndarray:
     """Satterthwaite df at ``(theta, sigma)`` with ``s = _solve(d, theta)``: the Hessian exact where
     ``S_W`` is at hand (dense path, or one term), else numDeriv's, step for step, as lmerTest."""
+    if not sigma > 0:  # an exact fit: the deviance has no finite Hessian in sigma, and the df are undefined
+        return np.full(d.p, np.nan)
     pieces = _pieces(d, s, theta, sigma, reml)
     if pieces.SW is not None or pieces.SW_blocks:
         H = lmm_df.exact_hessian(pieces)
