@@ -49,7 +49,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("mixed", "pcstats.specs.mixed:MixedSpec", f"{_P}:prepare_mixed", {
         "profiled": f"{_E}.mixed_profiled:fit", "statsmodels": f"{_E}.mixed_statsmodels:fit",
         "lme4": f"{_E}.mixed_lme4:fit"}, doc="linear mixed models (lmer)"),
-    Family("sem", "pcstats.specs.sem:SEMSpec", f"{_P}:prepare_sem", {"semopy": f"{_E}.sem_semopy:fit"}, doc="lavaan-style SEMs"),
+    Family("sem", "pcstats.specs.sem:SEMSpec", f"{_P}:prepare_sem", {"pcstats": f"{_E}.sem_native:fit",
+           "semopy": f"{_E}.sem_semopy:fit"}, doc="lavaan-style SEMs"),
     Family("bayes", "pcstats.specs.bayes:BayesSpec", f"{_P}:prepare_mixed", {"pymc": f"{_E}.bayes_pymc:fit"},
            doc="Bayesian hierarchical models (brms-like)"),
     Family("skill", "pcstats.specs.skill:SkillSpec", f"{_E}.skill_metrics:prepare_skill", {"numpy": f"{_E}.skill_metrics:fit"},

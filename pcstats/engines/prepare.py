@@ -85,8 +85,11 @@ def prepare(
     min_years: int,
     extra: Sequence[str] = (),
     sort_years: bool = True,
+    missing_ok: bool = False,
 ) -> Prepared:
     """Resolve names, pivot, filter, drop NaN and group; see the module docstring.
+
+    With ``missing_ok`` (FIML) only rows missing every model variable are dropped.
 
     ``extra`` names further columns the model needs besides the formula's (random slopes,
     grouping factors). Rows are sorted by group, then by year unless ``sort_years`` is False
@@ -142,8 +145,21 @@ def prepare(
     if wide.empty:
         raise ContractError(_empty_message(table, where, filter_names, keys))
 
+    if missing_ok:
+        wide, needed, names = _mark_empty(wide, needed), [EMPTY_ROW], names + [EMPTY_ROW]
     prepared = group_frame(wide, names, needed, by, min_years, removed, units, digest, response, sort_years)
+    if missing_ok:
+        prepared = dataclasses.replace(prepared, frame=prepared.frame.drop(columns=EMPTY_ROW))
     return dataclasses.replace(prepared, model=model)
+
+
+EMPTY_ROW = "every model variable"  # a row missing all of them is dropped and counted under this name
+
+
+def _mark_empty(wide: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``wide`` with a column that is NaN exactly where every one of ``columns`` is."""
+    empty = wide[list(columns)].isna().all(axis=1).to_numpy()
+    return wide.assign(**{EMPTY_ROW: np.where(empty, np.nan, 0.0)})
 
 
 def prepare_frame(
@@ -154,6 +170,7 @@ def prepare_frame(
     min_years: int,
     response: str,
     argument: str = "formula",
+    missing_ok: bool = False,
 ) -> Prepared:
     """Rows of a model frame (any data frame, formula names are its columns) ready to fit.
 
@@ -185,8 +202,13 @@ def prepare_frame(
         raise ContractError("the data frame has no rows to fit.")
     model_cols = [n for n in names if n in columns]
     _check_model_columns(wide, model_cols, response)
-    prepared = group_frame(wide.reset_index(drop=True), [*names, *by], [*model_cols, *by], by, min_years, removed,
+    check = [*model_cols, *by]
+    if missing_ok:
+        wide, check, names = _mark_empty(wide, model_cols), [EMPTY_ROW, *by], [*names, EMPTY_ROW]
+    prepared = group_frame(wide.reset_index(drop=True), [*names, *by], check, by, min_years, removed,
                            {}, digest, response, sort_years=False)
+    if missing_ok:
+        prepared = dataclasses.replace(prepared, frame=prepared.frame.drop(columns=EMPTY_ROW))
     return dataclasses.replace(prepared, long=False)
 
 

@@ -112,12 +112,14 @@ def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
                                f"of this data frame ({columns_text(name, present)}).")
     endogenous = [v for v in statements.loc[statements["op"] == "~", "lhs"] if v in to_table] or used
     by = tuple(spec.by) + ((spec.group,) if spec.group else ())
+    fiml = getattr(spec, "missing", "listwise") == "fiml"
     if not long:
-        prepared = prepare_frame(data, used, by, spec.where, 1, response=endogenous[0], argument="model")
+        prepared = prepare_frame(data, used, by, spec.where, 1, response=endogenous[0], argument="model", missing_ok=fiml)
         return dataclasses.replace(prepared, response=endogenous[0])
     response = to_table[endogenous[0]]
     others = [to_table[v] for v in used if to_table[v] != response]
-    prepared = prepare(data, f"{response} ~ {' + '.join(others) or '1'}", by, spec.where, 1, sort_years=False)
+    prepared = prepare(data, f"{response} ~ {' + '.join(others) or '1'}", by, spec.where, 1, sort_years=False,
+                       missing_ok=fiml)
     back = {t: m for m, t in to_table.items()}
     return dataclasses.replace(prepared, frame=prepared.frame.rename(columns=back),
                                columns=tuple(back.get(c, c) for c in prepared.columns),

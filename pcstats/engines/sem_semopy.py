@@ -37,6 +37,12 @@ _SEM_OPS = ("=~", "~", "~~")
 
 def fit(spec: SEMSpec, prepared: Prepared):
     """Fit ``spec`` in every group of ``prepared``."""
+    options = {"std_lv": spec.std_lv, "meanstructure": spec.meanstructure, "missing": spec.missing != "listwise",
+               "estimator": spec.estimator != "ML", "group_equal": spec.group_equal, "group_partial": spec.group_partial}
+    used = [k for k, v in options.items() if v]
+    if used:
+        raise EngineError(f"engine='semopy' fits one-group ML models without means or constraints; "
+                          f"{used[0]}={getattr(spec, used[0])!r} needs engine='pcstats' (the default).")
     if spec.group is not None:
         return _fit_multigroup(spec, prepared)
     frame = prepared.frame

@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..errors import FormulaError, SpecError, did_you_mean
 
-__all__ = ["PARTABLE_COLUMNS", "parse_model", "parameter_table"]
+__all__ = ["GROUP_EQUAL", "PARTABLE_COLUMNS", "parse_model", "parameter_table"]
 
 PARTABLE_COLUMNS: tuple[str, ...] = (
     "id", "lhs", "op", "rhs", "user", "block", "group", "free", "ustart", "exo", "label", "plabel",
@@ -600,13 +600,18 @@ def _fix_single_indicators(rows: list[dict]) -> None:
                 if r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in single and not r["user"]], 0.0)
 
 
-def _one_group(model: _Model, fixed_x: bool, meanstructure: bool) -> list[dict]:
-    """User rows then default rows, with sem()'s fixed first loadings, latent means 0 and fixed.x."""
+def _one_group(model: _Model, fixed_x: bool, meanstructure: bool, std_lv: bool = False) -> list[dict]:
+    """User rows then default rows, with sem()'s fixed first loadings (or, ``std_lv``, unit latent
+    variances), latent means 0 and fixed.x."""
     names = _names(model.elements)
     rows = [_row(e.lhs, e.op, e.rhs, 1, k) for k, e in enumerate(model.elements)]
     user = {(r["lhs"], r["op"], r["rhs"]) for r in rows}
     rows += [_row(*key, 0, -1) for key in _default_rows(names, meanstructure) if key not in user]
-    _fix_first_loadings(rows)
+    if std_lv:
+        _fix(rows, [i for i, r in enumerate(rows) if r["op"] == "~~" and r["lhs"] == r["rhs"] and r["lhs"] in names.lv
+                    and not r["user"]], 1.0)
+    else:
+        _fix_first_loadings(rows)
     _fix_single_indicators(rows)
     _fix(rows, [i for i, r in enumerate(rows) if r["op"] == "~1" and r["lhs"] in names.lv and not r["user"]], 0.0)
     if fixed_x:
@@ -680,13 +685,74 @@ def _check_definitions(rows: list[dict], model: _Model) -> None:
         usable.add(c.lhs)
 
 
-def _table(model: _Model, *, fixed_x: bool, n_groups: int) -> pd.DataFrame:
-    meanstructure = n_groups > 1 or any(e.op == "~1" for e in model.elements)
-    base = _one_group(model, fixed_x, meanstructure)
+GROUP_EQUAL: tuple[str, ...] = ("loadings", "intercepts", "means", "residuals", "residual.covariances",
+                                "lv.variances", "lv.covariances", "regressions")
+
+
+def _kind(row: dict, latent: set[str]) -> str:
+    """The lavaan ``group.equal`` class of a parameter-table row ("" if none)."""
+    op, lhs, rhs = row["op"], row["lhs"], row["rhs"]
+    if op == "=~":
+        return "loadings"
+    if op == "~":
+        return "regressions"
+    if op == "~1":
+        return "means" if lhs in latent else "intercepts"
+    if op == "~~":
+        lv = lhs in latent
+        if lhs == rhs:
+            return "lv.variances" if lv else "residuals"
+        return "lv.covariances" if lv else "residual.covariances"
+    return ""
+
+
+def _group_equal(rows: list[dict], model: _Model, group_equal: Sequence[str], group_partial: Sequence[str]) -> None:
+    """lavaan's ``group.equal``: free parameters of a class get the label of their group-1 row (its
+    plabel unless it has a label), except those named in ``group_partial``; with "intercepts" but not
+    "means", latent means are freed in every group but the first (as lavaan does)."""
+    latent = {e.lhs for e in model.elements if e.op == "=~"}
+    partial = {_partial_key(text) for text in group_partial}
+    first: dict[tuple[str, str, str], dict] = {}
+    for r in rows:
+        key = (r["lhs"], r["op"], r["rhs"])
+        if r["group"] == 1:
+            first[key] = r
+            continue
+        if ("intercepts" in group_equal and "means" not in group_equal and r["op"] == "~1" and r["lhs"] in latent
+                and not r["user"]):
+            r.update(free=1, ustart=math.nan)
+        one = first.get(key)
+        if (one is None or _kind(r, latent) not in group_equal or key in partial or not r["free"] or not one["free"]
+                or r["label"] or r["exo"]):
+            continue
+        one["label"] = one["label"] or one["plabel"]
+        r["label"] = one["label"]
+
+
+def _partial_key(text: str) -> tuple[str, str, str]:
+    match = re.fullmatch(r"\s*([\w.]+)\s*(=~|~~|~)\s*([\w.]*)\s*", text)
+    if match is None:
+        raise SpecError(f"group_partial: {text!r} is not a parameter such as 'visual =~ x2', 'x3 ~ 1' or 'x1 ~~ x1'.")
+    lhs, op, rhs = match.groups()
+    if op == "~" and rhs == "1":
+        return lhs, "~1", ""
+    if not rhs:
+        raise SpecError(f"group_partial: {text!r} has nothing after {op!r}; write e.g. 'visual =~ x2' or 'x3 ~ 1'.")
+    return lhs, op, rhs
+
+
+def _table(model: _Model, *, fixed_x: bool, n_groups: int, meanstructure: bool | None = None, std_lv: bool = False,
+           group_equal: Sequence[str] = (), group_partial: Sequence[str] = ()) -> pd.DataFrame:
+    if meanstructure is None:
+        meanstructure = n_groups > 1
+    meanstructure = meanstructure or any(e.op == "~1" for e in model.elements)
+    base = _one_group(model, fixed_x, meanstructure, std_lv)
     rows = [dict(r, group=g, block=g) for g in range(1, n_groups + 1) for r in base]
     _apply_modifiers(rows, model, n_groups)
     for i, r in enumerate(rows, start=1):
         r["plabel"] = f".p{i}."
+    if group_equal and n_groups > 1:
+        _group_equal(rows, model, group_equal, group_partial)
     rows += [_constraint_row(c.lhs, c.op, c.rhs, 1) for c in model.constraints] + _equality_rows(rows)
     _check_definitions(rows, model)
     free = itertools.count(1)
@@ -720,7 +786,9 @@ def _groups(n_groups: int) -> int:
 
 
 def parameter_table(
-    text: str, observed: Sequence[str] | None = None, *, fixed_x: bool = True, n_groups: int = 1
+    text: str, observed: Sequence[str] | None = None, *, fixed_x: bool = True, n_groups: int = 1,
+    meanstructure: bool | None = None, std_lv: bool = False, group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The parameter table ``sem()`` builds from lavaan model syntax, before estimation.
 
@@ -743,6 +811,14 @@ def parameter_table(
         lavaan's ``fixed.x``: exogenous observed (co)variances fixed at their sample values.
     n_groups : int, default 1
         Number of groups (lavaan's ``ngroups``).
+    meanstructure : bool, optional
+        Intercept rows for every variable (observed intercepts free, latent means fixed at 0); by default
+        with several groups or ``~ 1`` statements, as ``sem()``.
+    std_lv : bool, default False
+        lavaan's ``std.lv``: latent (residual) variances fixed at 1 and first loadings free.
+    group_equal, group_partial
+        lavaan's ``group.equal`` classes (:data:`GROUP_EQUAL`) made equal across groups, and parameters
+        (``"visual =~ x2"``, ``"x3 ~ 1"``) left free of it.
 
     Returns
     -------
@@ -778,7 +854,12 @@ def parameter_table(
         raise SpecError(f"observed must be a sequence of column names, not the string {observed!r}.")
     if observed is not None:
         _check_observed(model, observed)
-    return _table(model, fixed_x=fixed_x, n_groups=_groups(n_groups))
+    unknown = [g for g in group_equal if g not in GROUP_EQUAL]
+    if unknown:
+        raise SpecError(f"group_equal: {unknown[0]!r} is not one of lavaan's classes ({', '.join(GROUP_EQUAL)})."
+                        + did_you_mean(unknown[0], GROUP_EQUAL))
+    return _table(model, fixed_x=fixed_x, n_groups=_groups(n_groups), meanstructure=meanstructure, std_lv=std_lv,
+                  group_equal=tuple(group_equal), group_partial=tuple(group_partial))
 
 
 def parse_model(text: str, *, n_groups: int | None = None) -> pd.DataFrame:

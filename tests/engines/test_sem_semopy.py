@@ -206,7 +206,15 @@ def test_multigroup_input_is_current():
 
 def test_multigroup_refuses_cross_group_labels(sem_table):
     with pytest.raises(EngineError, match="equal across groups"):
-        pc.fit(pc.SEMSpec("nee ~ c(a, a, a)*gpp + ter", group="kind", where="season == 'LGS'"), sem_table)
+        pc.fit(pc.SEMSpec("nee ~ c(a, a, a)*gpp + ter", group="kind", where="season == 'LGS'", engine="semopy"),
+               sem_table)
+
+
+@pytest.mark.parametrize("option", [{"std_lv": True}, {"meanstructure": True}, {"missing": "fiml"},
+                                    {"estimator": "MLR"}, {"group": "kind", "group_equal": ("regressions",)}])
+def test_semopy_refuses_what_only_the_native_engine_fits(sem_table, option):
+    with pytest.raises(EngineError, match="engine='pcstats'"):
+        pc.fit(pc.SEMSpec("nee ~ gpp + ter", where="season == 'LGS'", engine="semopy", **option), sem_table)
 
 
 def test_freed_first_loading_is_refused_not_refixed():

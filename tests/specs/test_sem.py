@@ -29,7 +29,7 @@ def test_frozen_label_and_replace():
         ({"se": "robust"}, SpecError, "se='robust' is not one of"),
         ({"bootstrap": 5}, SpecError, "at least 10 draws"),
         ({"seed": 1.5}, SpecError, "seed=1.5 must be a whole number"),
-        ({"engine": "lavaan"}, SpecError, "engine='lavaan' is not an engine of SEMSpec. Engines: semopy"),
+        ({"engine": "lavaan"}, SpecError, "engine='lavaan' is not an engine of SEMSpec. Engines: pcstats, semopy"),
         ({"where": "kind"}, FormulaError, "is not a condition"),
     ],
 )

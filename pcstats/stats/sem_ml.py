@@ -1,0 +1,500 @@
+"""Maximum likelihood for structural equation models on lavaan's parameter table.
+
+The table (:func:`pcstats.specs.lavaan_syntax.parameter_table`) is read, group by group, into RAM
+matrices: ``A`` (paths ``y ~ x`` and loadings ``f =~ y``), ``S`` ((co)variances ``~~``) and ``m``
+(intercepts ``~1``) over all variables, observed first. With ``B = (I − A)⁻¹`` the model's moments
+of the observed variables are ``Σ = F B S Bᵀ Fᵀ`` and ``μ = F B m``.
+
+Each group contributes its discrepancy (a constant away from −2 logL / n_g)
+
+    F_g = Σ_patterns n_pat / n_g [log|Σ_o| + tr(Σ_o⁻¹ S_pat) + (ȳ_pat − μ_o)ᵀ Σ_o⁻¹ (ȳ_pat − μ_o)]
+
+over its patterns of observed variables (one pattern for complete data: lavaan's ML; several: FIML,
+lavaan's ``missing = "ml"``), and the fit minimises ``Σ_g n_g/N F_g`` with analytic gradients.
+
+Parameters are the table's free rows (lavaan's ``free`` numbering). Equality constraints (``==`` rows:
+shared labels, ``group.equal`` and the user's own) that are linear are solved exactly,
+``x = x₀ + K ζ``, and the fit runs in ζ by Fisher scoring with step halving. Inequalities and
+nonlinear equalities go to SLSQP in ζ; constraints active at the solution then count as equalities for
+the standard errors, ``Cov(x̂) = Z (Zᵀ I Z)⁻¹ Zᵀ / N`` with ``Z`` the null space of their Jacobian,
+as lavaan's ``lav_model_vcov`` does with ``con.jac``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+from .sem_model import defined
+
+__all__ = ["Layout", "GroupData", "Problem", "Solution", "layouts", "group_data", "problem", "implied_moments",
+           "discrepancy", "saturated_constant", "gradient", "moment_jacobian", "expected_information", "observed_information", "solve"]
+
+
+# ---------------------------------------------------------------------------------------------- layout
+@dataclass(frozen=True)
+class Layout:
+    """Where one group's table rows sit in A, S and m."""
+
+    names: tuple[str, ...]  # observed (data order), then latent
+    n_observed: int
+    a: tuple[np.ndarray, np.ndarray, np.ndarray]  # (table row, matrix row, matrix column)
+    s: tuple[np.ndarray, np.ndarray, np.ndarray]
+    m: tuple[np.ndarray, np.ndarray]  # (table row, variable)
+
+
+def layouts(table: pd.DataFrame, observed: Sequence[str]) -> list[Layout]:
+    """One :class:`Layout` per group of ``table`` (``group`` 1..G), rows indexing the whole table."""
+    ops, lhs, rhs = (table[c].to_numpy() for c in ("op", "lhs", "rhs"))
+    group = table["group"].to_numpy()
+    latent = list(dict.fromkeys(lhs[ops == "=~"]))
+    names = tuple(observed) + tuple(v for v in latent if v not in observed)
+    index = {v: i for i, v in enumerate(names)}
+    out = []
+    for g in range(1, int(group.max()) + 1):
+        mine = group == g
+
+        def rows(op: str) -> np.ndarray:
+            return np.flatnonzero(mine & (ops == op))
+
+        def arrays(*cols) -> tuple[np.ndarray, ...]:
+            return tuple(np.asarray(c, dtype=np.intp) for c in cols)
+
+        r_a, r_l, r_s, r_m = rows("~"), rows("=~"), rows("~~"), rows("~1")
+        a = arrays(np.r_[r_a, r_l], [index[lhs[r]] for r in r_a] + [index[rhs[r]] for r in r_l],
+                   [index[rhs[r]] for r in r_a] + [index[lhs[r]] for r in r_l])
+        s = arrays(r_s, [index[lhs[r]] for r in r_s], [index[rhs[r]] for r in r_s])
+        m = arrays(r_m, [index[lhs[r]] for r in r_m])
+        out.append(Layout(names, len(observed), a, s, m))
+    return out
+
+
+def implied_moments(layout: Layout, values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(B, S, Ω, μ_all, Σ, μ)`` at ``values``: ``B = (I − A)⁻¹``, ``Ω = B S Bᵀ`` and ``μ_all = B m``
+    the covariance and means of all variables, ``Σ`` and ``μ`` their observed blocks."""
+    k, p = len(layout.names), layout.n_observed
+    A = np.zeros((k, k))
+    S = np.zeros((k, k))
+    m = np.zeros(k)
+    r, i, j = layout.a
+    A[i, j] = values[r]
+    r, i, j = layout.s
+    S[i, j] = values[r]
+    S[j, i] = values[r]
+    r, i = layout.m
+    m[i] = values[r]
+    B = np.linalg.inv(np.eye(k) - A)
+    omega = B @ S @ B.T
+    mu_all = B @ m
+    return B, S, omega, mu_all, omega[:p, :p], mu_all[:p]
+
+
+# ------------------------------------------------------------------------------------------------ data
+@dataclass(frozen=True)
+class Pattern:
+    """Rows of one group that observe the same variables: their count, mean and (divide-by-n) covariance."""
+
+    observed: np.ndarray  # positions of the observed variables
+    n: int
+    mean: np.ndarray
+    cov: np.ndarray
+
+
+@dataclass(frozen=True)
+class GroupData:
+    """One group's rows, as the fit reads them."""
+
+    X: np.ndarray  # n x p, NaN where missing
+    patterns: tuple[Pattern, ...]
+    mean: np.ndarray  # sample (complete data) or EM (missing data) moments: the saturated model's
+    cov: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def complete(self) -> bool:
+        return len(self.patterns) == 1 and len(self.patterns[0].observed) == self.X.shape[1]
+
+
+def group_data(X: np.ndarray) -> GroupData:
+    """Patterns of ``X`` and its saturated moments (sample moments, or EM estimates under missing data)."""
+    X = np.asarray(X, dtype=float)
+    seen = ~np.isnan(X)
+    keys, inverse = np.unique(seen, axis=0, return_inverse=True)
+    patterns = []
+    for k, key in enumerate(keys):
+        rows = X[np.ravel(inverse) == k][:, key]
+        centred = rows - rows.mean(axis=0)
+        patterns.append(Pattern(np.flatnonzero(key), len(rows), rows.mean(axis=0), centred.T @ centred / len(rows)))
+    if len(patterns) == 1 and seen.all():
+        return GroupData(X, tuple(patterns), patterns[0].mean, patterns[0].cov)
+    from .sem_missing import em_moments
+
+    mean, cov = em_moments(X, patterns)
+    return GroupData(X, tuple(patterns), mean, cov)
+
+
+# --------------------------------------------------------------------------------------------- problem
+@dataclass(frozen=True)
+class Problem:
+    """A parameter table with its data, ready to fit: which rows are free, and the constraints."""
+
+    table: pd.DataFrame
+    layouts: tuple[Layout, ...]
+    data: tuple[GroupData, ...]
+    base: np.ndarray  # every row's value with the free ones at their starts
+    free: np.ndarray  # table rows of the free parameters, in lavaan's free order
+    x0: np.ndarray  # a point meeting the linear equalities (free-parameter space)
+    K: np.ndarray  # x = x0 + K zeta
+    meanstructure: bool
+    nonlinear: tuple[Callable[[np.ndarray], float], ...] = ()  # further equalities c(x) = 0
+    inequalities: tuple[Callable[[np.ndarray], float], ...] = ()  # c(x) >= 0
+    names: tuple[str, ...] = field(default=())  # constraint texts, nonlinear then inequalities
+
+    @property
+    def n(self) -> int:
+        return sum(d.n for d in self.data)
+
+    @property
+    def weights(self) -> np.ndarray:
+        sizes = np.array([d.n for d in self.data], dtype=float)
+        return sizes / sizes.sum()
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        out = self.base.copy()
+        out[self.free] = x
+        return out
+
+
+def _labels(table: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
+    """Labels and plabels of the model rows with their values, then the ``:=`` parameters in order."""
+    out: dict[str, float] = {}
+    model = ~table["op"].isin([":=", "==", "<", ">"]).to_numpy()
+    for i in np.flatnonzero(model):
+        out[table["plabel"].iat[i]] = values[i]
+        label = table["label"].iat[i]
+        if isinstance(label, str) and label:
+            out[label] = values[i]
+    for lhs, rhs in table.loc[table["op"] == ":=", ["lhs", "rhs"]].itertuples(index=False):
+        out[lhs] = defined(rhs, out)
+    return out
+
+
+def _constraint(table: pd.DataFrame, row: int, free: np.ndarray, base: np.ndarray) -> Callable[[np.ndarray], float]:
+    lhs, op, rhs = table.loc[table.index[row], ["lhs", "op", "rhs"]]
+
+    def value(x: np.ndarray) -> float:
+        values = base.copy()
+        values[free] = x
+        labels = _labels(table, values)
+        difference = defined(lhs, labels) - defined(rhs, labels)
+        return -difference if op == "<" else difference
+
+    return value
+
+
+def problem(table: pd.DataFrame, observed: Sequence[str], data: Sequence[GroupData], *, meanstructure: bool,
+            starts: np.ndarray) -> Problem:
+    """The fit's :class:`Problem`: ``starts`` holds every row's start (fixed rows their fixed values)."""
+    free = np.flatnonzero(table["free"].to_numpy() > 0)
+    free = free[np.argsort(table["free"].to_numpy()[free], kind="stable")]
+    base = np.asarray(starts, dtype=float).copy()
+    ops = table["op"].to_numpy()
+    linear, nonlinear, nonlinear_names = [], [], []
+    for r in np.flatnonzero(ops == "=="):
+        c = _constraint(table, r, free, base)
+        if _is_linear(c, len(free)):
+            linear.append(c)
+        else:
+            nonlinear.append(c)
+            nonlinear_names.append(" ".join(table.loc[table.index[r], ["lhs", "op", "rhs"]]))
+    x_start = base[free]
+    if linear:
+        zero = np.zeros(len(free))
+        c0 = np.array([c(zero) for c in linear])
+        C = np.array([[c(e) for e in np.eye(len(free))] for c in linear]) - c0[:, None]
+        K = linalg.null_space(C, rcond=1e-10)
+        shift = np.linalg.lstsq(C, -c0, rcond=None)[0]
+        x0 = shift + K @ (K.T @ (x_start - shift))  # the starts projected onto the constraints
+        if np.max(np.abs(C @ x0 + c0), initial=0.0) > 1e-8 * max(1.0, np.max(np.abs(c0), initial=0.0)):
+            raise ValueError("the equality constraints contradict each other: no parameter values meet them all")
+    else:
+        K, x0 = np.eye(len(free)), x_start
+    inequality_rows = np.flatnonzero(np.isin(ops, ["<", ">"]))
+    inequalities = tuple(_constraint(table, r, free, base) for r in inequality_rows)
+    names = tuple(nonlinear_names) + tuple(f"{a} {o} {b}" for a, o, b in
+                                           table.iloc[inequality_rows][["lhs", "op", "rhs"]].itertuples(index=False))
+    return Problem(table, tuple(layouts(table, observed)), tuple(data), base, free, x0, K, meanstructure,
+                   tuple(nonlinear), inequalities, names)
+
+
+def _is_linear(c: Callable[[np.ndarray], float], k: int) -> bool:
+    rng = np.random.default_rng(0)
+    zero = np.zeros(k)
+    c0 = c(zero)
+    grad = np.array([c(e) for e in np.eye(k)]) - c0
+    for _ in range(2):
+        x = rng.normal(size=k) * 3
+        if abs(c(x) - (c0 + grad @ x)) > 1e-9 * (1 + abs(c0) + np.abs(grad) @ np.abs(x)):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------------ objective and gradient
+def _group_terms(layout: Layout, data: GroupData, values: np.ndarray, meanstructure: bool, want_gradient: bool):
+    """F_g and, if wanted, (dF/dΣ, dF/dμ) of one group; F_g = inf where Σ is not positive definite."""
+    _, _, _, _, sigma, mu = implied_moments(layout, values)
+    p = sigma.shape[0]
+    W = np.zeros((p, p))
+    g_mu = np.zeros(p)
+    total = 0.0
+    for pat in data.patterns:
+        o = pat.observed
+        s_o = sigma[np.ix_(o, o)]
+        try:
+            chol = linalg.cho_factor(s_o, lower=True)
+        except linalg.LinAlgError:
+            return np.inf, None
+        inv = linalg.cho_solve(chol, np.eye(len(o)))
+        logdet = 2 * np.sum(np.log(np.diag(chol[0])))
+        d = pat.mean - mu[o] if meanstructure else np.zeros(len(o))
+        inv_d = inv @ d
+        total += pat.n * (logdet + np.sum(inv * pat.cov) + d @ inv_d)
+        if want_gradient:
+            inner = pat.cov + np.outer(d, d)
+            W[np.ix_(o, o)] += pat.n * (inv - inv @ inner @ inv)
+            g_mu[o] += pat.n * (-2 * inv_d)
+    total /= data.n
+    if not want_gradient:
+        return total, None
+    return total, (W / data.n, g_mu / data.n)
+
+
+def discrepancy(data: GroupData, mean: np.ndarray, cov: np.ndarray, meanstructure: bool = True) -> float:
+    """F_g of moments (``mean``, ``cov``) for one group's rows, pattern by pattern."""
+    total = 0.0
+    for pat in data.patterns:
+        o = pat.observed
+        s_o = cov[np.ix_(o, o)]
+        sign, logdet = np.linalg.slogdet(s_o)
+        if sign <= 0:
+            return np.inf
+        inv = np.linalg.inv(s_o)
+        d = pat.mean - mean[o] if meanstructure else np.zeros(len(o))
+        total += pat.n * (logdet + np.sum(inv * pat.cov) + d @ inv @ d)
+    return total / data.n
+
+
+def gradient(problem: Problem, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """The objective (without the saturated constant) and its gradient in the free parameters."""
+    values = problem.values(x)
+    grad = np.zeros(len(values))
+    total = 0.0
+    for w, layout, data in zip(problem.weights, problem.layouts, problem.data):
+        f, pieces = _group_terms(layout, data, values, problem.meanstructure, True)
+        if pieces is None:
+            return np.inf, np.full(len(x), np.nan)
+        total += w * f
+        W, g_mu = pieces
+        B, S, omega, mu_all, _, _ = implied_moments(layout, values)
+        p = layout.n_observed
+        Bo = B[:p]
+        hW = Bo.T @ W  # k x p
+        gA = 2 * hW @ omega[:p] + np.outer(Bo.T @ g_mu, mu_all)
+        gS = hW @ Bo
+        gm = Bo.T @ g_mu
+        r, i, j = layout.a
+        np.add.at(grad, r, w * gA[i, j])
+        r, i, j = layout.s
+        np.add.at(grad, r, w * gS[i, j] * np.where(i == j, 1.0, 2.0))
+        r, i = layout.m
+        np.add.at(grad, r, w * gm[i])
+    return total, grad[problem.free]
+
+
+# ------------------------------------------------------------------------------------------ information
+def moment_jacobian(problem: Problem, x: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(∂μ/∂x, ∂Σ/∂x, μ, Σ)`` of group ``g``: shapes (k, p), (k, p, p) over the free parameters."""
+    layout = problem.layouts[g]
+    values = problem.values(x)
+    B, S, omega, mu_all, sigma, mu = implied_moments(layout, values)
+    p = layout.n_observed
+    Bo = B[:p]
+    position = {row: k for k, row in enumerate(problem.free)}
+    d_mu = np.zeros((len(x), p))
+    d_sigma = np.zeros((len(x), p, p))
+    for r, i, j in zip(*layout.a):
+        if r in position:
+            k = position[r]
+            outer = np.outer(Bo[:, i], omega[:p, j])
+            d_sigma[k] += outer + outer.T
+            d_mu[k] += Bo[:, i] * mu_all[j]
+    for r, i, j in zip(*layout.s):
+        if r in position:
+            k = position[r]
+            outer = np.outer(Bo[:, i], Bo[:, j])
+            d_sigma[k] += outer + outer.T if i != j else outer
+    for r, i in zip(*layout.m):
+        if r in position:
+            d_mu[position[r]] += Bo[:, i]
+    return d_mu, d_sigma, mu, sigma
+
+
+def expected_information(problem: Problem, x: np.ndarray) -> np.ndarray:
+    """Expected (unit) information of the free parameters, ``Σ_g n_g/N Δ_gᵀ W_g Δ_g``; with missing data
+    summed over patterns (lavaan's ``h1.information = "structured"``)."""
+    info = np.zeros((len(x), len(x)))
+    for g, (w, data) in enumerate(zip(problem.weights, problem.data)):
+        d_mu, d_sigma, _, sigma = moment_jacobian(problem, x, g)
+        for pat in data.patterns:
+            o = pat.observed
+            inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            left = np.einsum("ij,kjl->kil", inv, d_sigma[:, o][:, :, o])
+            part = 0.5 * np.einsum("kij,lji->kl", left, left)
+            if problem.meanstructure:
+                part += d_mu[:, o] @ inv @ d_mu[:, o].T
+            info += w * pat.n / data.n * part
+    return info
+
+
+def observed_information(problem: Problem, x: np.ndarray) -> np.ndarray:
+    """Observed (unit) information: half the Hessian of the objective, by central differences of the
+    analytic gradient (lavaan's ``observed.information = "hessian"`` does the same)."""
+    k = len(x)
+    H = np.zeros((k, k))
+    for i in range(k):
+        h = 1e-5 * max(1.0, abs(x[i]))
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        H[i] = (gradient(problem, up)[1] - gradient(problem, down)[1]) / (2 * h)
+    return 0.25 * (H + H.T)
+
+
+# ---------------------------------------------------------------------------------------------- solving
+@dataclass(frozen=True)
+class Solution:
+    """The ML estimate and how it was reached."""
+
+    x: np.ndarray  # free parameters
+    fmin: float  # objective at x (saturated constant removed)
+    converged: bool
+    iterations: int
+    message: str
+    Z: np.ndarray  # basis of the directions the constraints leave free at x (for the SEs)
+    active: tuple[str, ...]  # inequality constraints active at x
+
+
+def solve(problem: Problem, *, max_iterations: int = 500, tolerance: float = 1e-10) -> Solution:
+    """Minimise the discrepancy under the problem's constraints."""
+    K, x0 = problem.K, problem.x0
+    zeta = np.zeros(K.shape[1])
+    if problem.nonlinear or problem.inequalities:
+        zeta, converged, iterations, message = _slsqp(problem, zeta)
+        x = x0 + K @ zeta
+        return _finish(problem, x, converged, iterations, message)
+    zeta, converged, iterations, message = _scoring(problem, zeta, max_iterations, tolerance)
+    if not converged:
+        zeta2, converged2, iterations2, message2 = _quasi_newton(problem, zeta)
+        zeta2, converged2, more, message2 = _scoring(problem, zeta2, max_iterations, tolerance)
+        if converged2 or _f(problem, x0 + K @ zeta2) < _f(problem, x0 + K @ zeta):
+            zeta, converged, message = zeta2, converged2, message2
+        iterations += iterations2 + more
+    return _finish(problem, x0 + K @ zeta, converged, iterations, message)
+
+
+def _f(problem: Problem, x: np.ndarray) -> float:
+    return gradient(problem, x)[0]
+
+
+def _scoring(problem: Problem, zeta: np.ndarray, max_iterations: int, tolerance: float):
+    """Fisher scoring in ζ with step halving; converged when the gradient and the step are negligible."""
+    K, x0 = problem.K, problem.x0
+    f, g = gradient(problem, x0 + K @ zeta)
+    if not np.isfinite(f):
+        return zeta, False, 0, "the start values give a covariance matrix that is not positive definite"
+    for iteration in range(1, max_iterations + 1):
+        gz = K.T @ g
+        info = K.T @ expected_information(problem, x0 + K @ zeta) @ K
+        try:
+            step = -np.linalg.solve(2 * info, gz)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(2 * info, gz, rcond=None)[0]
+        for _ in range(40):
+            f_new, g_new = gradient(problem, x0 + K @ (zeta + step))
+            if np.isfinite(f_new) and f_new <= f + 1e-12 * abs(f):
+                break
+            step /= 2
+        else:
+            return zeta, False, iteration, "the line search found no lower value of the discrepancy"
+        zeta, f_old, f, g = zeta + step, f, f_new, g_new
+        if np.max(np.abs(K.T @ g)) < tolerance or (abs(f_old - f) < 1e-15 * max(1.0, abs(f))
+                                                   and np.max(np.abs(step)) < 1e-9):
+            return zeta, True, iteration, "converged"
+    return zeta, False, max_iterations, f"no convergence in {max_iterations} Fisher-scoring iterations"
+
+
+def _quasi_newton(problem: Problem, zeta: np.ndarray):
+    from scipy.optimize import minimize
+
+    K, x0 = problem.K, problem.x0
+
+    def fun(z):
+        f, g = gradient(problem, x0 + K @ z)
+        return (1e10, np.zeros_like(z)) if not np.isfinite(f) else (f, K.T @ g)
+
+    result = minimize(fun, zeta, jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-12, "ftol": 1e-15})
+    return result.x, bool(result.success), int(result.nit), str(result.message)
+
+
+def _slsqp(problem: Problem, zeta: np.ndarray):
+    from scipy.optimize import minimize
+
+    K, x0 = problem.K, problem.x0
+    zeta, _, _, _ = _scoring(problem, zeta, 50, 1e-6) if not problem.nonlinear else (zeta, 0, 0, "")
+
+    def fun(z):
+        f, g = gradient(problem, x0 + K @ z)
+        return (1e10, np.zeros_like(z)) if not np.isfinite(f) else (f, K.T @ g)
+
+    constraints = [{"type": "eq", "fun": (lambda z, c=c: c(x0 + K @ z))} for c in problem.nonlinear]
+    constraints += [{"type": "ineq", "fun": (lambda z, c=c: c(x0 + K @ z))} for c in problem.inequalities]
+    result = minimize(fun, zeta, jac=True, method="SLSQP", constraints=constraints,
+                      options={"maxiter": 2000, "ftol": 1e-14})
+    return result.x, bool(result.success), int(result.nit), str(result.message)
+
+
+def _finish(problem: Problem, x: np.ndarray, converged: bool, iterations: int, message: str) -> Solution:
+    """The solution with the null space of the equalities and active inequalities (for the SEs)."""
+    K = problem.K
+    active = [c for c in problem.inequalities if abs(c(x)) < 1e-6]
+    names = [n for c, n in zip(problem.inequalities, problem.names[len(problem.nonlinear):]) if abs(c(x)) < 1e-6]
+    binding = list(problem.nonlinear) + active
+    Z = K
+    if binding:
+        J = np.array([_constraint_gradient(c, x) for c in binding]) @ K
+        Z = K @ linalg.null_space(J, rcond=1e-8)
+    return Solution(x, _f(problem, x), converged, iterations, message, Z, tuple(names))
+
+
+def _constraint_gradient(c: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(x))
+    for i in range(len(x)):
+        h = 1e-6 * max(1.0, abs(x[i]))
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        out[i] = (c(up) - c(down)) / (2 * h)
+    return out
+
+
+def saturated_constant(problem: Problem) -> float:
+    """``Σ_g n_g/N F_g(saturated)``: subtract from :func:`gradient`'s value to get the discrepancy."""
+    return float(sum(w * discrepancy(d, d.mean, d.cov, problem.meanstructure)
+                     for w, d in zip(problem.weights, problem.data)))
