@@ -383,8 +383,8 @@ def _constant_groups(kept: pd.DataFrame, code: np.ndarray, n_groups: int, respon
         return np.zeros(n_groups, dtype=bool)
     values = kept[response].to_numpy(dtype=float)
     low, high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
-    np.minimum.at(low, code, values)
-    np.maximum.at(high, code, values)
+    np.fmin.at(low, code, values)  # NaN (kept by FIML) ignored
+    np.fmax.at(high, code, values)
     return (low == high) & (np.bincount(code, minlength=n_groups) > 1)
 
 

@@ -113,6 +113,9 @@ def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
     endogenous = [v for v in statements.loc[statements["op"] == "~", "lhs"] if v in to_table] or used
     by = tuple(spec.by) + ((spec.group,) if spec.group else ())
     fiml = getattr(spec, "missing", "listwise") == "fiml"
+    if not long and spec.group in data.columns and not isinstance(data[spec.group].dtype, pd.CategoricalDtype):
+        # lavaan numbers groups in order of appearance (a factor's levels in order): group 1 is the first seen
+        data = data.assign(**{spec.group: pd.Categorical(data[spec.group], categories=pd.unique(data[spec.group].dropna()))})
     if not long:
         prepared = prepare_frame(data, used, by, spec.where, 1, response=endogenous[0], argument="model", missing_ok=fiml)
         return dataclasses.replace(prepared, response=endogenous[0])

@@ -22,6 +22,7 @@ as lavaan's ``lav_model_vcov`` does with ``con.jac``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -172,31 +173,97 @@ class Problem:
         return out
 
 
+@dataclass(frozen=True)
+class Labels:
+    """The names constraints and ``:=`` parameters use: labels and plabels (a plabel names its own row,
+    also where another row carries it as a label), then the ``:=`` parameters in order."""
+
+    rows: dict[str, int]
+    definitions: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> Labels:
+        rows: dict[str, int] = {}
+        model = np.flatnonzero(~table["op"].isin([":=", "==", "<", ">"]).to_numpy())
+        labels, plabels = table["label"].to_numpy(), table["plabel"].to_numpy()
+        for i in model:
+            if isinstance(labels[i], str) and labels[i]:
+                rows.setdefault(labels[i], int(i))
+        for i in model:
+            rows[plabels[i]] = int(i)
+        definitions = tuple(table.loc[table["op"] == ":=", ["lhs", "rhs"]].itertuples(index=False, name=None))
+        return cls(rows, definitions)
+
+    def values(self, values: np.ndarray) -> dict[str, float]:
+        out = {name: values[row] for name, row in self.rows.items()}
+        for lhs, rhs in self.definitions:
+            out[lhs] = defined(rhs, out)
+        return out
+
+    def rows_used(self, expression: str) -> set[int]:
+        """Table rows an expression depends on (through ``:=`` parameters too)."""
+        expressions = dict(self.definitions)
+        out: set[int] = set()
+        todo, seen = [expression], set()
+        while todo:
+            for name in re.findall(r"[A-Za-z_.][\w.]*", todo.pop()):
+                if name in self.rows:
+                    out.add(self.rows[name])
+                elif name in expressions and name not in seen:
+                    seen.add(name)
+                    todo.append(expressions[name])
+        return out
+
+
 def _labels(table: pd.DataFrame, values: np.ndarray) -> dict[str, float]:
-    """Labels and plabels of the model rows with their values, then the ``:=`` parameters in order."""
-    out: dict[str, float] = {}
-    model = ~table["op"].isin([":=", "==", "<", ">"]).to_numpy()
-    for i in np.flatnonzero(model):
-        out[table["plabel"].iat[i]] = values[i]
-        label = table["label"].iat[i]
-        if isinstance(label, str) and label:
-            out[label] = values[i]
-    for lhs, rhs in table.loc[table["op"] == ":=", ["lhs", "rhs"]].itertuples(index=False):
-        out[lhs] = defined(rhs, out)
-    return out
+    """Every label's value at ``values`` (see :class:`Labels`)."""
+    return Labels.of(table).values(values)
 
 
-def _constraint(table: pd.DataFrame, row: int, free: np.ndarray, base: np.ndarray) -> Callable[[np.ndarray], float]:
+@dataclass(frozen=True)
+class _Constraint:
+    """``lhs op rhs`` as ``c(x) = 0`` (``==``) or ``c(x) >= 0`` (``<``, ``>``), with the free positions it reads."""
+
+    text: str
+    lhs: str
+    op: str
+    rhs: str
+    labels: Labels
+    free: np.ndarray
+    base: np.ndarray
+    uses: np.ndarray  # positions in x the constraint depends on
+
+    def __call__(self, x: np.ndarray) -> float:
+        values = self.base.copy()
+        values[self.free] = x
+        labels = self.labels.values(values)
+        difference = defined(self.lhs, labels) - defined(self.rhs, labels)
+        return -difference if self.op == "<" else difference
+
+    def linear(self) -> tuple[np.ndarray, float] | None:
+        """``(a, b)`` with ``c(x) = a·x + b`` if the constraint is linear (checked at random points), else None."""
+        k = len(self.free)
+        zero = np.zeros(k)
+        b = self(zero)
+        a = np.zeros(k)
+        for i in self.uses:
+            e = zero.copy()
+            e[i] = 1.0
+            a[i] = self(e) - b
+        rng = np.random.default_rng(0)
+        for _ in range(2):
+            x = np.zeros(k)
+            x[self.uses] = rng.normal(size=len(self.uses)) * 3
+            if abs(self(x) - (b + a @ x)) > 1e-9 * (1 + abs(b) + np.abs(a) @ np.abs(x)):
+                return None
+        return a, b
+
+
+def _constraint(table: pd.DataFrame, labels: Labels, row: int, free: np.ndarray, base: np.ndarray) -> _Constraint:
     lhs, op, rhs = table.loc[table.index[row], ["lhs", "op", "rhs"]]
-
-    def value(x: np.ndarray) -> float:
-        values = base.copy()
-        values[free] = x
-        labels = _labels(table, values)
-        difference = defined(lhs, labels) - defined(rhs, labels)
-        return -difference if op == "<" else difference
-
-    return value
+    position = {int(r): k for k, r in enumerate(free)}
+    uses = sorted(position[r] for r in labels.rows_used(lhs) | labels.rows_used(rhs) if r in position)
+    return _Constraint(f"{lhs} {op} {rhs}", lhs, op, rhs, labels, free, base, np.array(uses, dtype=np.intp))
 
 
 def problem(table: pd.DataFrame, observed: Sequence[str], data: Sequence[GroupData], *, meanstructure: bool,
@@ -206,19 +273,19 @@ def problem(table: pd.DataFrame, observed: Sequence[str], data: Sequence[GroupDa
     free = free[np.argsort(table["free"].to_numpy()[free], kind="stable")]
     base = np.asarray(starts, dtype=float).copy()
     ops = table["op"].to_numpy()
-    linear, nonlinear, nonlinear_names = [], [], []
+    labels = Labels.of(table)
+    linear, nonlinear = [], []
     for r in np.flatnonzero(ops == "=="):
-        c = _constraint(table, r, free, base)
-        if _is_linear(c, len(free)):
-            linear.append(c)
-        else:
+        c = _constraint(table, labels, r, free, base)
+        form = c.linear()
+        if form is None:
             nonlinear.append(c)
-            nonlinear_names.append(" ".join(table.loc[table.index[r], ["lhs", "op", "rhs"]]))
+        else:
+            linear.append(form)
     x_start = base[free]
     if linear:
-        zero = np.zeros(len(free))
-        c0 = np.array([c(zero) for c in linear])
-        C = np.array([[c(e) for e in np.eye(len(free))] for c in linear]) - c0[:, None]
+        C = np.array([a for a, _ in linear])
+        c0 = np.array([b for _, b in linear])
         K = linalg.null_space(C, rcond=1e-10)
         shift = np.linalg.lstsq(C, -c0, rcond=None)[0]
         x0 = shift + K @ (K.T @ (x_start - shift))  # the starts projected onto the constraints
@@ -226,24 +293,10 @@ def problem(table: pd.DataFrame, observed: Sequence[str], data: Sequence[GroupDa
             raise ValueError("the equality constraints contradict each other: no parameter values meet them all")
     else:
         K, x0 = np.eye(len(free)), x_start
-    inequality_rows = np.flatnonzero(np.isin(ops, ["<", ">"]))
-    inequalities = tuple(_constraint(table, r, free, base) for r in inequality_rows)
-    names = tuple(nonlinear_names) + tuple(f"{a} {o} {b}" for a, o, b in
-                                           table.iloc[inequality_rows][["lhs", "op", "rhs"]].itertuples(index=False))
+    inequalities = tuple(_constraint(table, labels, r, free, base) for r in np.flatnonzero(np.isin(ops, ["<", ">"])))
+    names = tuple(c.text for c in nonlinear) + tuple(c.text for c in inequalities)
     return Problem(table, tuple(layouts(table, observed)), tuple(data), base, free, x0, K, meanstructure,
                    tuple(nonlinear), inequalities, names)
-
-
-def _is_linear(c: Callable[[np.ndarray], float], k: int) -> bool:
-    rng = np.random.default_rng(0)
-    zero = np.zeros(k)
-    c0 = c(zero)
-    grad = np.array([c(e) for e in np.eye(k)]) - c0
-    for _ in range(2):
-        x = rng.normal(size=k) * 3
-        if abs(c(x) - (c0 + grad @ x)) > 1e-9 * (1 + abs(c0) + np.abs(grad) @ np.abs(x)):
-            return False
-    return True
 
 
 # ------------------------------------------------------------------------------------ objective and gradient
