@@ -31,6 +31,7 @@ from .likelihood_ratio import lrt  # noqa: E402
 from .posterior import posterior_prob, prior_predictive  # noqa: E402
 from .results import Results, compare  # noqa: E402
 from .second_stage import difference_test, pairwise_differences, trend_gradient  # noqa: E402
+from .sem_compare import invariance, partial_invariance, sem_lrt  # noqa: E402
 from .sensitivity import sensitivity  # noqa: E402
 from .tables import table  # noqa: E402
 from .specs import BayesSpec, MixedSpec, PanelSpec, Q10Spec, SEMSpec, SkillSpec, TrendSpec, load_spec, save_spec  # noqa: E402
@@ -58,17 +59,20 @@ __all__ = [
     "difference_test",
     "ensemble",
     "fit",
+    "invariance",
     "load_spec",
     "lrt",
     "posterior_prob",
     "prepare",
     "pairwise_differences",
+    "partial_invariance",
     "prior_predictive",
     "read_table",
     "robustness",
     "run",
     "save_spec",
     "seasonalize",
+    "sem_lrt",
     "sensitivity",
     "skill",
     "soc",
