@@ -39,6 +39,7 @@ from .reproduce_grid import gridded
 from .reproduce_robustness import robustness
 from .results import compare
 from .second_stage import difference_test, trend_gradient
+from .sem_compare import partial_invariance
 from .specs import load_spec
 
 __all__ = ["RUNS", "Run", "reproduce", "regional_tables"]
@@ -194,6 +195,14 @@ def _reproduce(out: Path, fixtures: Path, models: Path) -> dict:
         path = out / "figures" / f"{stem}_paths.png"
         sem_path_figure(res, path=path)
         figures += [path, path.with_suffix(".svg")]
+    kinds_spec = models / SEM_KINDS
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        kinds = partial_invariance(load_spec(kinds_spec), sem_table)
+    path = out / "tables" / "sem_lgs_kinds_paths.csv"
+    kinds.table.to_csv(path, index=False)
+    written.append(path)
+    messages += [f"sem_lgs_kinds: {w}" for res in kinds.fits.values() for w in res.warnings]
     steps.update(1)
     land = evaluation(out, fixtures, models)
     robust = robustness(out, fixtures, models, tables)
@@ -208,7 +217,7 @@ def _reproduce(out: Path, fixtures: Path, models: Path) -> dict:
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + paper_text + robust.summary + land.summary + grid.summary
+        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + _sem_kinds_summary(kinds) + paper_text + robust.summary + land.summary + grid.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
     report = write_report(out, summary, [p.relative_to(out) for p in figures])
     manifest = {
@@ -265,6 +274,8 @@ def _paper_tables(out: Path, results: dict, sem_results: dict, gamma: dict) -> t
 
 #: the paper's SEMs: output stem -> spec file, fitted to fixtures/sem/sem_seasonal.parquet
 SEM_RUNS: dict[str, str] = {"sem_egs": "sem_egs.toml", "sem_lgs": "sem_lgs.toml"}
+#: the LGS SEM across data kinds with its paths equal, each freed in turn (pcstats.partial_invariance)
+SEM_KINDS = "sem_lgs_kinds.toml"
 
 
 def _bayes_summary(bayes, reml, term: str = "year_c:regionP") -> str:
@@ -310,10 +321,31 @@ def _sem_summary(sem_results: dict) -> str:
                 "CFI": f"{g['cfi']:.3f}", "RMSEA": f"{g['rmsea']:.3f}", "n": int(g["nobs"]),
             })
     return (
-        "\n## Structural equation models (models/sem_egs.toml, models/sem_lgs.toml; engine semopy)\n\n"
+        "\n## Structural equation models (models/sem_egs.toml, models/sem_lgs.toml; engine pcstats)\n\n"
         "Standardised paths (std.all) from GPP and TER to NEE per data kind, on fixtures/sem/sem_seasonal.parquet. "
         "Fit indices are pcstats's, with lavaan's definitions. Path diagrams: figures/sem_egs_paths.png, "
         "figures/sem_lgs_paths.png (and .svg).\n\n" + pd.DataFrame(rows).to_markdown(index=False) + "\n"
+    )
+
+
+def _sem_kinds_summary(kinds, alpha: float = 0.05) -> str:
+    """The paper's question: do the LGS paths differ between data kinds? The overall test and each path's."""
+    table = kinds.table
+    overall = table[table["model"] == "equal"].iloc[0]
+    paths = table[table["model"].str.endswith(" free")]
+    differ = paths[paths["p_holm"] < alpha]["term"].tolist()
+    same = paths[~(paths["p_holm"] < alpha)]["term"].tolist()
+    rows = paths.assign(**{"chi2 diff (df)": [f"{c:.1f} ({int(d)})" for c, d in zip(paths["chisq_diff"], paths["df_diff"])],
+                           "p (Holm)": [f"{p:.2g}" for p in paths["p_holm"]], "differs": paths["p_holm"] < alpha})
+    return (
+        f"\n## Do the LGS paths differ between data kinds? (models/{SEM_KINDS}; engine pcstats)\n\n"
+        f"One multi-group SEM over the data kinds with its regression paths equal across kinds, against the same "
+        f"model with them free: chi2 difference {overall['chisq_diff']:.1f} on {int(overall['df_diff'])} df, "
+        f"p = {overall['p_value']:.2g}, delta CFI {overall['delta_cfi']:.3f}. Freeing each path in turn "
+        f"(pcstats.partial_invariance; Holm-adjusted over {len(paths)} paths, alpha {alpha}): "
+        f"{len(differ)} differ between kinds ({', '.join(differ) or 'none'}); "
+        f"{len(same)} do not ({', '.join(same) or 'none'}). Table: tables/sem_lgs_kinds_paths.csv.\n\n"
+        + rows[["term", "chi2 diff (df)", "p (Holm)", "differs"]].to_markdown(index=False) + "\n"
     )
 
 
