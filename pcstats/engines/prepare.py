@@ -86,10 +86,11 @@ def prepare(
     extra: Sequence[str] = (),
     sort_years: bool = True,
     missing_ok: bool = False,
+    required: Sequence[str] = (),
 ) -> Prepared:
     """Resolve names, pivot, filter, drop NaN and group; see the module docstring.
 
-    With ``missing_ok`` (FIML) only rows missing every model variable are dropped.
+    With ``missing_ok`` (FIML) only rows missing every model variable, or one of ``required``, are dropped.
 
     ``extra`` names further columns the model needs besides the formula's (random slopes,
     grouping factors). Rows are sorted by group, then by year unless ``sort_years`` is False
@@ -146,7 +147,7 @@ def prepare(
         raise ContractError(_empty_message(table, where, filter_names, keys))
 
     if missing_ok:
-        wide, needed, names = _mark_empty(wide, needed), [EMPTY_ROW], names + [EMPTY_ROW]
+        wide, needed, names = _mark_empty(wide, needed), [*[n for n in needed if n in required], EMPTY_ROW], names + [EMPTY_ROW]
     prepared = group_frame(wide, names, needed, by, min_years, removed, units, digest, response, sort_years)
     if missing_ok:
         prepared = dataclasses.replace(prepared, frame=prepared.frame.drop(columns=EMPTY_ROW))
@@ -171,11 +172,13 @@ def prepare_frame(
     response: str,
     argument: str = "formula",
     missing_ok: bool = False,
+    required: Sequence[str] = (),
 ) -> Prepared:
     """Rows of a model frame (any data frame, formula names are its columns) ready to fit.
 
     ``names`` are the columns the model reads (formula, random effects, weights); ``by`` and
-    ``where`` may name any column. Rows with a NaN in a model column are dropped and counted once.
+    ``where`` may name any column. Rows with a NaN in a model column are dropped and counted once;
+    with ``missing_ok`` (FIML) only rows missing every model column, or one of ``required``.
     """
     columns = [str(c) for c in data.columns]
     if len(set(columns)) != len(columns):
@@ -204,7 +207,8 @@ def prepare_frame(
     _check_model_columns(wide, model_cols, response)
     check = [*model_cols, *by]
     if missing_ok:
-        wide, check, names = _mark_empty(wide, model_cols), [EMPTY_ROW, *by], [*names, EMPTY_ROW]
+        check = [*[c for c in model_cols if c in required], EMPTY_ROW, *by]
+        wide, names = _mark_empty(wide, model_cols), [*names, EMPTY_ROW]
     prepared = group_frame(wide.reset_index(drop=True), [*names, *by], check, by, min_years, removed,
                            {}, digest, response, sort_years=False)
     if missing_ok:

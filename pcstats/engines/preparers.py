@@ -85,7 +85,7 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
 
 def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
     """Rows for an SEM: one row per key (long table) or per data-frame row, one column per observed variable."""
-    from ..specs.lavaan_syntax import parse_model
+    from ..specs.lavaan_syntax import parameter_table, parse_model
 
     statements = parse_model(spec.model)
     statements = statements[statements["op"].isin(["=~", "~", "~~"])]
@@ -113,16 +113,19 @@ def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
     endogenous = [v for v in statements.loc[statements["op"] == "~", "lhs"] if v in to_table] or used
     by = tuple(spec.by) + ((spec.group,) if spec.group else ())
     fiml = getattr(spec, "missing", "listwise") == "fiml"
+    # fixed.x: under FIML, lavaan drops rows missing an exogenous observed variable (their moments are fixed)
+    exogenous = (parameter_table(spec.model).query("exo == 1 and op == '~~'")["lhs"].unique().tolist() if fiml else [])
     if not long and spec.group in data.columns and not isinstance(data[spec.group].dtype, pd.CategoricalDtype):
         # lavaan numbers groups in order of appearance (a factor's levels in order): group 1 is the first seen
         data = data.assign(**{spec.group: pd.Categorical(data[spec.group], categories=pd.unique(data[spec.group].dropna()))})
     if not long:
-        prepared = prepare_frame(data, used, by, spec.where, 1, response=endogenous[0], argument="model", missing_ok=fiml)
+        prepared = prepare_frame(data, used, by, spec.where, 1, response=endogenous[0], argument="model", missing_ok=fiml,
+                                 required=exogenous)
         return dataclasses.replace(prepared, response=endogenous[0])
     response = to_table[endogenous[0]]
     others = [to_table[v] for v in used if to_table[v] != response]
     prepared = prepare(data, f"{response} ~ {' + '.join(others) or '1'}", by, spec.where, 1, sort_years=False,
-                       missing_ok=fiml)
+                       missing_ok=fiml, required=[to_table[v] for v in exogenous])
     back = {t: m for m, t in to_table.items()}
     return dataclasses.replace(prepared, frame=prepared.frame.rename(columns=back),
                                columns=tuple(back.get(c, c) for c in prepared.columns),
