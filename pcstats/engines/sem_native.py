@@ -127,6 +127,11 @@ def fit_groups(spec, blocks: list[tuple[object, pd.DataFrame]], where: str) -> S
                           f"{_npar(problem) + df} sample moments (df = {df}). Fix parameters (e.g. '0*x') or add "
                           "equality constraints.")
     solution = sem_ml.solve(problem)
+    if not np.isfinite(solution.fmin):
+        raise EngineError(f"{where}: the model implies no valid covariance matrix at its start values or after them "
+                          f"({solution.message}): a path and its reverse with a shared label, a loop of paths, or fixed "
+                          "values that contradict the data. Check the model's identification; give start values "
+                          "(start(0.5)*x) or free the fixed parameters.")
     vcov, draws = _vcov(spec, problem, solution)
     values = problem.values(solution.x)
     se = np.full(len(table), np.nan)
@@ -240,11 +245,11 @@ def _vcov(spec, problem: sem_ml.Problem, solution: sem_ml.Solution) -> tuple[np.
         draws = _bootstrap(spec, problem, solution)
         return np.atleast_2d(np.cov(draws, rowvar=False)), draws
     Z = solution.Z
-    info = Z.T @ _information(spec, problem, solution.x) @ Z
     try:
+        info = Z.T @ _information(spec, problem, solution.x) @ Z
         inner = np.linalg.inv(info)
     except np.linalg.LinAlgError:
-        inner = np.full(info.shape, np.nan)
+        inner = np.full((Z.shape[1], Z.shape[1]), np.nan)
     return Z @ inner @ Z.T / problem.n, None
 
 
@@ -305,31 +310,44 @@ def _component(op: str, lhs: str, rhs: str) -> str:
         op, "variance" if op == "~~" and lhs == rhs else "covariance")
 
 
-def _standardized(out: SEMFit, kind: str, values: np.ndarray) -> np.ndarray:
-    """std.lv/std.all/std.nox of every row, group by group (intercepts by the variable's SD)."""
-    table = out.table
-    result = np.full(len(table), np.nan)
-    for g in range(1, len(out.groups) + 1):
-        rows = np.flatnonzero((table["group"].to_numpy() == g) & table["op"].isin(_MODEL_OPS).to_numpy())
-        sub = table.iloc[rows].reset_index(drop=True)
-        result[rows] = sem_model.standardized(sub, out.observed, out.exogenous, kind, values[rows])
-        model = sem_model.ram(sub, out.observed, values[rows])
-        sd = np.sqrt(np.clip(np.diag(model.total), 0, None))
-        index = {v: i for i, v in enumerate(model.names)}
-        latent = set(model.names[model.n_observed:])
-        for k, (lhs, op) in enumerate(sub[["lhs", "op"]].itertuples(index=False)):
-            if op != "~1":
-                continue
-            scaled = (kind == "std.lv" and lhs in latent) or kind == "std.all" or (
-                kind == "std.nox" and lhs not in out.exogenous)
-            result[rows[k]] = values[rows[k]] / sd[index[lhs]] if scaled else values[rows[k]]
+def _standardized(out: SEMFit, values: np.ndarray) -> dict[str, np.ndarray]:
+    """std.lv, std.all and std.nox of every row (NaN where there is none), group by group, as lavaan's
+    ``standardizedSolution``: paths and loadings by the variables' SDs, variances by the variance,
+    covariances by the residual SDs (``cov.std = TRUE``), intercepts by the variable's SD; std.lv scales
+    latent variables only, std.nox leaves observed exogenous variables unscaled."""
+    table, problem = out.table, out.problem
+    ops = table["op"].to_numpy()
+    group = table["group"].to_numpy()
+    names = problem.layouts[0].names
+    index = {v: i for i, v in enumerate(names)}
+    lhs = np.array([index.get(v, -1) for v in table["lhs"]])
+    rhs = np.array([index.get(v, -1) for v in table["rhs"]])
+    latent = np.arange(len(names)) >= problem.layouts[0].n_observed
+    exogenous = np.isin(np.array(names, dtype=object), list(out.exogenous))
+    result = {k: np.full(len(table), np.nan) for k in ("std.lv", "std.all", "std.nox")}
+    for g, layout in enumerate(problem.layouts, start=1):
+        _, S, omega, _, _, _ = sem_ml.implied_moments(layout, values)
+        sd = np.sqrt(np.clip(np.diag(omega), 0, None))
+        resid = np.sqrt(np.clip(np.diag(S), 0, None))
+        rows = np.flatnonzero((group == g) & np.isin(ops, _MODEL_OPS))
+        op, a, b, est = ops[rows], lhs[rows], rhs[rows], values[rows]
+        for kind in result:
+            keep = {"std.lv": ~latent, "std.nox": exogenous & ~latent, "std.all": np.zeros(len(names), bool)}[kind]
+            scale = np.where(keep, 1.0, sd)
+            resid_scale = np.where(keep, 1.0, resid)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out_rows = np.select(
+                    [op == "~", op == "=~", (op == "~~") & (a == b), op == "~~", op == "~1"],
+                    [est * scale[b] / scale[a], est * scale[a] / scale[b], est / scale[a] ** 2,
+                     est / (resid_scale[a] * resid_scale[b]), est / scale[a]], np.nan)
+            result[kind][rows] = np.where(np.isfinite(out_rows), out_rows, np.nan)
     return result
 
 
 def _tidy(spec, out: SEMFit) -> pd.DataFrame:
     table, problem, x, cov = out.table, out.problem, out.solution.x, out.vcov
     values = table["est"].to_numpy(dtype=float)
-    std = {k: _standardized(out, k, values) for k in ("std.lv", "std.all", "std.nox")}
+    std = _standardized(out, values)
     model = table["op"].isin(_MODEL_OPS).to_numpy()
     rows = table[model]
     parts = [pd.DataFrame({

@@ -24,6 +24,7 @@ says so: ``<~``, ``|``, ``~*~``, ``%``, block syntax (``group: 1``), interaction
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -849,9 +850,19 @@ def parameter_table(
     7    z  ~~    z     0     0    1
     8  ind  :=  a*b     1     0    0   ind
     """
-    model = _parse(text)
     if isinstance(observed, str):
         raise SpecError(f"observed must be a sequence of column names, not the string {observed!r}.")
+    if not isinstance(text, str):
+        _parse(text)  # the error that names the type
+    return _cached_table(text, None if observed is None else tuple(observed), bool(fixed_x), n_groups,
+                         meanstructure, bool(std_lv), tuple(group_equal), tuple(group_partial)).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_table(text: str, observed: tuple[str, ...] | None, fixed_x: bool, n_groups: int, meanstructure: bool | None,
+                  std_lv: bool, group_equal: tuple[str, ...], group_partial: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`parameter_table`, read once per model and options (callers get a copy)."""
+    model = _parse(text)
     if observed is not None:
         _check_observed(model, observed)
     unknown = [g for g in group_equal if g not in GROUP_EQUAL]
@@ -859,7 +870,7 @@ def parameter_table(
         raise SpecError(f"group_equal: {unknown[0]!r} is not one of lavaan's classes ({', '.join(GROUP_EQUAL)})."
                         + did_you_mean(unknown[0], GROUP_EQUAL))
     return _table(model, fixed_x=fixed_x, n_groups=_groups(n_groups), meanstructure=meanstructure, std_lv=std_lv,
-                  group_equal=tuple(group_equal), group_partial=tuple(group_partial))
+                  group_equal=group_equal, group_partial=group_partial)
 
 
 def parse_model(text: str, *, n_groups: int | None = None) -> pd.DataFrame:
@@ -893,6 +904,13 @@ def parse_model(text: str, *, n_groups: int | None = None) -> pd.DataFrame:
     >>> list(rows["rhs"]), list(rows["free"]), list(rows["ustart"].fillna(-1))
     (['x1', 'x2', 'x3', 'x4'], [0, 1, 2, 3], [1.0, -1.0, -1.0, -1.0])
     """
+    if not isinstance(text, str):
+        _parse(text)  # the error that names the type
+    return _cached_statements(text, n_groups).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_statements(text: str, n_groups: int | None) -> pd.DataFrame:
     model = _parse(text)
     if n_groups is None:
         n_groups = max((e.modifiers.width() for e in model.elements), default=1)

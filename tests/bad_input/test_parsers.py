@@ -216,17 +216,32 @@ def fit_quietly(spec, data):
 @pytest.mark.parametrize("model, change, error, words", [
     ("y ~ x1 + x2", {"x2": np.nan}, pc.EngineError, r"60 NaN in x2"),  # was StopIteration with no message
     ("f =~ x3 + x4 + x5", {"x5": np.nan}, pc.EngineError, r"60 NaN in x5"),
-    ("y ~ x1\nx1 ~~ x2", {}, pc.EngineError,
-     r"'x2' appears only in \(co\)variances \('x1 ~~ x2'\).*Add it to a regression \(e\.g\. 'y ~ x2'\)"),
-    ("y ~ x1\nx2 ~~ x2", {}, pc.EngineError, r"'x2' appears only in \(co\)variances"),
     ("f =~ g + x3 + x4", {}, pc.ContractError, r"'g' is not numeric.*pd\.to_numeric"),
-    ("f2 =~ x1 + x2\nf2 ~~ 0*f2", {}, pc.EngineError, r"information matrix .* is singular.*not identified"),
     ("x3 ~ x4\nx4 ~ x3", {}, pc.EngineError, r"not identified: 4 free parameters for 3 sample moments"),
     ("f =~ x3 + x4 + x5\nf ~~ x1", {}, pc.EngineError, r"'f ~~ x1' is a covariance between a latent and an observed"),
 ])
 def test_sem_models_the_data_cannot_support(model, change, error, words):
     with pytest.raises(error, match=words):
         fit_quietly(pc.SEMSpec(model), sem_frame().assign(**change))
+
+
+def test_unidentified_model_is_flagged_as_lavaan_does():
+    """A latent variable with its variance fixed at 0: lavaan warns that the information matrix cannot be inverted."""
+    with pytest.warns(UserWarning, match="information matrix is singular.*not be identified"):
+        res = pc.fit(pc.SEMSpec("f2 =~ x1 + x2\nf2 ~~ 0*f2"), sem_frame())
+    assert not res.glance()["converged"].iloc[0] and res.tidy()["std_error"].isna().all()
+
+
+@pytest.mark.parametrize("model, words", [
+    ("y ~ x1\nx1 ~~ x2", r"'x2' appears only in \(co\)variances \('x1 ~~ x2'\).*Add it to a regression \(e\.g\. 'y ~ x2'\)"),
+    ("y ~ x1\nx2 ~~ x2", r"'x2' appears only in \(co\)variances"),
+])
+def test_variables_only_in_covariances(model, words):
+    """semopy cannot place them and says so; the native engine fits them as lavaan does."""
+    with pytest.raises(pc.EngineError, match=words):
+        fit_quietly(pc.SEMSpec(model, engine="semopy"), sem_frame())
+    res = fit_quietly(pc.SEMSpec(model), sem_frame())
+    assert "x2 ~~ x2" in set(res.tidy()["term"]) and res.glance()["converged"].iloc[0]
 
 
 def test_latent_variables_regressed_on_each_other_fit_or_are_named():
@@ -261,9 +276,12 @@ def test_transforms_that_overflow_are_named(formula, words):
 
 def test_a_bootstrap_where_no_resample_converges_is_named():
     """Residual variance fixed at 0: every resample fails (was numpy's IndexError from quantiles of no draws)."""
-    spec = pc.SEMSpec("y ~ x1\ny ~~ 0*y", se="bootstrap", bootstrap=10, seed=1)
+    spec = pc.SEMSpec("y ~ x1\ny ~~ 0*y", se="bootstrap", bootstrap=10, seed=1, engine="semopy")
     with pytest.raises(pc.EngineError, match=r"10 of 10 bootstrap fits did not converge.*se='standard'"):
         fit_quietly(spec, sem_frame().drop(columns="g"))
+    # the native engine finds no valid covariance matrix before it gets to the bootstrap, and says why
+    with pytest.raises(pc.EngineError, match=r"implies no valid covariance matrix.*fixed values that contradict"):
+        fit_quietly(spec.replace(engine="pcstats"), sem_frame().drop(columns="g"))
 
 
 @pytest.mark.parametrize("spec, column, change, words", [
