@@ -95,14 +95,14 @@ def sem_lrt(fits: Mapping[str, Results] | Sequence[Results]) -> pd.DataFrame:
                 prev = block.iloc[i - 1]
                 df_diff = int(row["df"] - prev["df"])
                 diff = row["chisq"] - prev["chisq"]
+                p_value = float(stats.chi2.sf(diff, df_diff)) if df_diff > 0 else np.nan
                 if robust:
                     from .stats.sem_robust import sb2001_difference
 
-                    diff, scale = sb2001_difference(row["chisq"], row["df"], row["scaling_factor"],
-                                                    prev["chisq"], prev["df"], prev["scaling_factor"])
-                    entry["scaling_diff"] = scale
-                entry.update(chisq_diff=diff, df_diff=df_diff,
-                             p_value=float(stats.chi2.sf(diff, df_diff)) if df_diff > 0 else np.nan,
+                    test = sb2001_difference(row["chisq"], row["df"], row["scaling_factor"],
+                                             prev["chisq"], prev["df"], prev["scaling_factor"])
+                    diff, p_value, entry["scaling_diff"] = test.chisq, test.pvalue, test.scaling_factor
+                entry.update(chisq_diff=diff, df_diff=df_diff, p_value=p_value,
                              delta_cfi=row["cfi"] - prev["cfi"], delta_rmsea=row["rmsea"] - prev["rmsea"])
             rows.append(entry)
         out += rows

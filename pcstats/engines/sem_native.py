@@ -42,6 +42,7 @@ class SEMFit:
     solution: sem_ml.Solution
     vcov: np.ndarray  # of the free parameters (x)
     draws: np.ndarray | None = None  # bootstrap estimates (draws x free parameters)
+    robust: dict | None = None  # MLR/MLM: the scaled test and the scaled and robust fit indices
 
 
 # ------------------------------------------------------------------------------------------- adapter
@@ -133,11 +134,22 @@ def fit_groups(spec, blocks: list[tuple[object, pd.DataFrame]], where: str) -> S
                           "values that contradict the data. Check the model's identification; give start values "
                           "(start(0.5)*x) or free the fixed parameters.")
     vcov, draws = _vcov(spec, problem, solution)
+    robust = None
+    if spec.estimator != "ML":
+        from .sem_estimators import robust as robust_statistics
+
+        chisq, base_chisq, base_df = _chisq_baseline(problem, solution, observed, exogenous)
+        sandwich, robust = robust_statistics(spec.estimator, problem, solution, chisq=chisq, df=df,
+                                             baseline_chisq=base_chisq, baseline_df=base_df, exogenous=exogenous,
+                                             where=where)
+        if spec.se != "bootstrap":
+            vcov = sandwich
     values = problem.values(solution.x)
     se = np.full(len(table), np.nan)
     se[problem.free] = np.sqrt(np.clip(np.diag(vcov), 0, None))
     table = table.assign(est=values, se=se)
-    return SEMFit(table, tuple(observed), exogenous, tuple(v for v, _ in blocks), problem, solution, vcov, draws)
+    return SEMFit(table, tuple(observed), exogenous, tuple(v for v, _ in blocks), problem, solution, vcov, draws,
+                  robust)
 
 
 def _observed(table: pd.DataFrame) -> list[str]:
@@ -455,13 +467,11 @@ def _glance(spec, out: SEMFit) -> dict:
     x_pos = [out.observed.index(v) for v in out.exogenous]
     npar = _npar(problem)
     df = _df(problem, list(out.observed), out.exogenous)
-    chisq = max(N * (solution.fmin - sem_ml.saturated_constant(problem)), 0.0)
-    base_chisq, logl, logl_h1, srmr_sum = 0.0, 0.0, 0.0, 0.0
+    chisq, base_chisq, base_df = _chisq_baseline(problem, solution, out.observed, out.exogenous)
+    logl, logl_h1, srmr_sum = 0.0, 0.0, 0.0
     for layout, data in zip(problem.layouts, problem.data):
         _, _, _, _, sigma, mu = sem_ml.implied_moments(layout, values)
-        mean0, cov0 = independence_moments(data.X, x_pos)
         sat = sem_ml.discrepancy(data, data.mean, data.cov, problem.meanstructure)
-        base_chisq += data.n * (sem_ml.discrepancy(data, mean0, cov0, problem.meanstructure) - sat)
         seen = sum(pat.n * len(pat.observed) for pat in data.patterns)
         logl += -0.5 * (seen * _LOG_2PI + data.n * sem_ml.discrepancy(data, mu, sigma, problem.meanstructure))
         logl_h1 += -0.5 * (seen * _LOG_2PI + data.n * sat)
@@ -471,8 +481,6 @@ def _glance(spec, out: SEMFit) -> dict:
             logl -= x_part
             logl_h1 -= x_part
         srmr_sum += data.n * _srmr(data.cov, sigma, data.mean, mu, problem.meanstructure)
-    q = len(x_pos)
-    base_df = (p * (p + 1) // 2 - q * (q + 1) // 2 - (p - q)) * n_groups
     scale = np.sqrt(n_groups)
     low, high = sem_fit.rmsea_ci(chisq, df, N)
     return {
@@ -483,8 +491,21 @@ def _glance(spec, out: SEMFit) -> dict:
         "aic": sem_fit.aic(logl, npar), "bic": sem_fit.bic(logl, npar, N), "log_lik": logl,
         "unrestricted_log_lik": logl_h1, "baseline_chisq": base_chisq, "baseline_df": base_df,
         "estimator": spec.estimator, "se": spec.se, "missing": spec.missing,
-        "bootstrap": spec.bootstrap if spec.se == "bootstrap" else 0,
+        "bootstrap": spec.bootstrap if spec.se == "bootstrap" else 0, **(out.robust or {}),
     }
+
+
+def _chisq_baseline(problem: sem_ml.Problem, solution: sem_ml.Solution, observed, exogenous) -> tuple[float, float, int]:
+    """The model's ML χ² and the baseline (independence) model's χ² and df, lavaan's, FIML included."""
+    x_pos = [list(observed).index(v) for v in exogenous]
+    chisq = max(problem.n * (solution.fmin - sem_ml.saturated_constant(problem)), 0.0)
+    base_chisq = 0.0
+    for data in problem.data:
+        mean0, cov0 = independence_moments(data.X, x_pos)
+        sat = sem_ml.discrepancy(data, data.mean, data.cov, problem.meanstructure)
+        base_chisq += data.n * (sem_ml.discrepancy(data, mean0, cov0, problem.meanstructure) - sat)
+    p, q = len(observed), len(x_pos)
+    return chisq, base_chisq, (p * (p + 1) // 2 - q * (q + 1) // 2 - (p - q)) * len(problem.data)
 
 
 def _srmr(S: np.ndarray, sigma: np.ndarray, mean: np.ndarray, mu: np.ndarray, meanstructure: bool) -> float:

@@ -37,7 +37,19 @@ CASES = {
     "path_fiml_x": ("path_fiml_x_data.csv", {"missing": "fiml"}),
     "multigroup_free": (MULTIGROUP, {"group": "kind"}),
     "multigroup_equal_reg": (MULTIGROUP, {"group": "kind", "group_equal": ("regressions",)}),
+    "pd_mlr": (PD, {"estimator": "MLR"}),
+    "pd_mlm": (PD, {"estimator": "MLM"}),
+    "hs_fiml_mlr": ("hs_fiml_data.csv", {"missing": "fiml", "estimator": "MLR", "std_lv": True}),
+    "hs_configural_mlr": (HS, {**SCHOOL, "estimator": "MLR"}),
+    "hs_metric_mlr": (HS, {**SCHOOL, "group_equal": ("loadings",), "estimator": "MLR"}),
+    "hs_scalar_mlr": (HS, {**SCHOOL, "group_equal": ("loadings", "intercepts"), "estimator": "MLR"}),
 }
+ROBUST = {"chisq_scaled": "chisq.scaled", "p_value_scaled": "pvalue.scaled", "scaling_factor": "chisq.scaling.factor",
+          "baseline_chisq_scaled": "baseline.chisq.scaled", "baseline_scaling_factor": "baseline.chisq.scaling.factor",
+          "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea_scaled": "rmsea.scaled",
+          "rmsea_ci_low_scaled": "rmsea.ci.lower.scaled", "rmsea_ci_high_scaled": "rmsea.ci.upper.scaled",
+          "cfi_robust": "cfi.robust", "tli_robust": "tli.robust", "rmsea_robust": "rmsea.robust",
+          "rmsea_ci_low_robust": "rmsea.ci.lower.robust", "rmsea_ci_high_robust": "rmsea.ci.upper.robust"}
 FIT = {"npar": "npar", "chisq": "chisq", "df": "df", "p_value": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
        "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr", "log_lik": "logl",
        "unrestricted_log_lik": "unrestricted.logl", "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq",
@@ -100,6 +112,9 @@ def test_fit_indices_match_lavaan(case):
     g = res.glance().iloc[0]
     for ours, theirs in FIT.items():
         close(g[ours], fit[theirs], f"{name}: {theirs}")
+    if CASES[name][1].get("estimator", "ML") != "ML":
+        for ours, theirs in ROBUST.items():
+            close(g[ours], fit[theirs], f"{name}: {theirs}")
 
 
 def test_invariance_matches_lavtestlrt():
@@ -144,6 +159,23 @@ def test_partial_invariance_frees_each_equal_path_once():
     overall = out.table.set_index("model")
     assert (paths["chisq"] <= overall.loc["equal", "chisq"] + 1e-6).all()
     assert (paths["chisq"] >= overall.loc["free", "chisq"] - 1e-6).all()
+
+
+def test_scaled_invariance_tests_match_lavtestlrt():
+    """MLR: lavTestLRT's default Satorra-Bentler (2001) scaled differences."""
+    data = pd.read_csv(EXTENDED / HS)
+    model = MODELS.loc["hs_configural", "syntax"]
+    mi = pc.invariance(pc.SEMSpec(model, group="school", estimator="MLR"), data, steps=("configural", "metric", "scalar"))
+    ref = pd.read_csv(EXTENDED / "invariance_lrt_mlr.csv")
+    close(mi.table["chisq"], ref["Chisq"], "chisq")
+    close(mi.table["chisq_diff"].iloc[1:], ref["Chisq diff"].iloc[1:], "scaled chisq diff")
+    close(mi.table["p_value"].iloc[1:], ref["Pr(>Chisq)"].iloc[1:], "p")
+
+
+def test_robust_estimators_refuse_exogenous_covariates_for_now():
+    data = pd.read_csv(REFERENCE / "sem_path_input.csv")
+    with pytest.raises(EngineError, match="estimator='MLR' with observed exogenous covariates"):
+        pc.fit(pc.SEMSpec("gpp ~ airt + par\nnee ~ gpp", estimator="MLR"), data)
 
 
 def test_intercept_rows_are_lavaans():
