@@ -472,7 +472,7 @@ def _glance(spec, out: SEMFit) -> dict:
     for layout, data in zip(problem.layouts, problem.data):
         _, _, _, _, sigma, mu = sem_ml.implied_moments(layout, values)
         sat = sem_ml.discrepancy(data, data.mean, data.cov, problem.meanstructure)
-        seen = sum(pat.n * len(pat.observed) for pat in data.patterns)
+        seen = data.values_seen
         logl += -0.5 * (seen * _LOG_2PI + data.n * sem_ml.discrepancy(data, mu, sigma, problem.meanstructure))
         logl_h1 += -0.5 * (seen * _LOG_2PI + data.n * sat)
         if x_pos:  # fixed.x: the likelihood of the endogenous variables given the exogenous ones

@@ -17,12 +17,13 @@ import numpy as np
 __all__ = ["em_moments", "independence_moments"]
 
 
-def em_moments(X: np.ndarray, patterns: Sequence, *, tolerance: float = 1e-12,
+def em_moments(X: np.ndarray, patterns: Sequence, *, tolerance: float = 1e-10,
                max_iterations: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     """ML mean and covariance of the rows of ``X`` (NaN where missing) under missingness at random.
 
-    ``patterns`` are :class:`pcstats.stats.sem_ml.Pattern` (observed positions, count, mean and
-    divide-by-n covariance of each pattern's rows). Starts at the available-case means and variances.
+    ``patterns`` are :class:`pcstats.stats.sem_ml.Patterns` (the patterns with the same number of
+    observed variables, stacked). Starts at the available-case means and variances and stops when no
+    moment changes by more than ``tolerance`` times the largest variance.
 
     Examples
     --------
@@ -31,34 +32,38 @@ def em_moments(X: np.ndarray, patterns: Sequence, *, tolerance: float = 1e-12,
     >>> X = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 5.0], [4.0, 4.0]])
     >>> d = group_data(X)
     >>> np.round(d.mean, 4)
-    array([2.5   , 3.7143])
+    array([2.5   , 3.5357])
     """
     n, p = X.shape
     mean = np.nanmean(X, axis=0)
     cov = np.diag(np.nanvar(X, axis=0))
+    layout = []  # per batch: observed then missing positions (b, p), and the batch
+    for batch in patterns:
+        b, m = batch.observed.shape
+        missing = np.ones((b, p), dtype=bool)
+        missing[np.arange(b)[:, None], batch.observed] = False
+        order = np.concatenate([batch.observed, np.nonzero(missing)[1].reshape(b, p - m)], axis=1)
+        layout.append((order, m, batch))
     for _ in range(max_iterations):
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
-        for pat in patterns:
-            o = pat.observed
-            m = np.setdiff1d(np.arange(p), o)
-            J = np.zeros((p, len(o)))  # x̂ = c + J x_o
-            c = np.zeros(p)
-            J[o, np.arange(len(o))] = 1.0
-            extra = np.zeros((p, p))
-            if len(m):
-                beta = np.linalg.solve(cov[np.ix_(o, o)], cov[np.ix_(o, m)]).T  # m x o
-                J[m] = beta
-                c[m] = mean[m] - beta @ mean[o]
-                extra[np.ix_(m, m)] = cov[np.ix_(m, m)] - beta @ cov[np.ix_(o, m)]
-            centre = c + J @ pat.mean
-            t1 += pat.n * centre
-            t2 += pat.n * (J @ pat.cov @ J.T + np.outer(centre, centre) + extra)
+        for order, m, batch in layout:
+            o, mis = order[:, :m], order[:, m:]
+            c_oo = cov[o[:, :, None], o[:, None, :]]
+            c_om = cov[o[:, :, None], mis[:, None, :]]
+            beta = np.swapaxes(np.linalg.solve(c_oo, c_om), 1, 2)  # (b, q, m): E[x_m | x_o] slopes
+            J = np.concatenate([np.broadcast_to(np.eye(m), (len(o), m, m)), beta], axis=1)  # x̂ = c + J x_o
+            centre = np.concatenate([batch.mean, mean[mis] + np.einsum("bqm,bm->bq", beta,
+                                                                       batch.mean - mean[o])], axis=1)
+            moment = J @ batch.cov @ np.swapaxes(J, 1, 2) + centre[:, :, None] * centre[:, None, :]
+            moment[:, m:, m:] += cov[mis[:, :, None], mis[:, None, :]] - beta @ c_om
+            np.add.at(t1, order, batch.n[:, None] * centre)
+            np.add.at(t2, (order[:, :, None], order[:, None, :]), batch.n[:, None, None] * moment)
         new_mean = t1 / n
         new_cov = t2 / n - np.outer(new_mean, new_mean)
         change = max(np.max(np.abs(new_mean - mean)), np.max(np.abs(new_cov - cov)))
         mean, cov = new_mean, new_cov
-        if change < tolerance * max(1.0, np.max(np.abs(cov))):
+        if change < tolerance * max(1.0, np.max(np.diag(cov))):
             break
     return mean, (cov + cov.T) / 2
 
@@ -66,11 +71,16 @@ def em_moments(X: np.ndarray, patterns: Sequence, *, tolerance: float = 1e-12,
 def independence_moments(X: np.ndarray, exogenous: Sequence[int] = ()) -> tuple[np.ndarray, np.ndarray]:
     """The baseline (independence) model's ML mean and covariance: available-case means and variances,
     with the exogenous block (complete rows) at its sample covariance."""
-    mean = np.nanmean(X, axis=0)
-    cov = np.diag(np.nanvar(X, axis=0))
+    if not np.isnan(X).any():
+        mean = X.mean(axis=0)
+        cov = np.diag(((X - mean) ** 2).mean(axis=0))
+    else:
+        mean = np.nanmean(X, axis=0)
+        cov = np.diag(np.nanvar(X, axis=0))
     x = np.asarray(exogenous, dtype=int)
     if x.size:
-        rows = X[:, x][~np.isnan(X[:, x]).any(axis=1)]
+        rows = X[:, x]
+        rows = rows[~np.isnan(rows).any(axis=1)]
         centred = rows - rows.mean(axis=0)
         cov[np.ix_(x, x)] = centred.T @ centred / len(rows)
     return mean, cov

@@ -32,7 +32,7 @@ from scipy import linalg
 
 from .sem_model import defined
 
-__all__ = ["Layout", "GroupData", "Problem", "Solution", "layouts", "group_data", "problem", "implied_moments",
+__all__ = ["Layout", "Patterns", "GroupData", "Problem", "Solution", "layouts", "group_data", "problem", "implied_moments",
            "discrepancy", "saturated_constant", "gradient", "moment_jacobian", "expected_information", "observed_information", "solve"]
 
 
@@ -96,13 +96,18 @@ def implied_moments(layout: Layout, values: np.ndarray) -> tuple[np.ndarray, ...
 
 # ------------------------------------------------------------------------------------------------ data
 @dataclass(frozen=True)
-class Pattern:
-    """Rows of one group that observe the same variables: their count, mean and (divide-by-n) covariance."""
+class Patterns:
+    """The patterns of observed variables that have ``m`` of them, stacked: positions (b, m), row counts
+    (b,), and each pattern's mean (b, m) and divide-by-n covariance (b, m, m). Complete data: one pattern."""
 
-    observed: np.ndarray  # positions of the observed variables
-    n: int
+    observed: np.ndarray
+    n: np.ndarray
     mean: np.ndarray
     cov: np.ndarray
+
+    def blocks(self, matrix: np.ndarray) -> np.ndarray:
+        """Each pattern's observed block of a p x p matrix, (b, m, m)."""
+        return matrix[self.observed[:, :, None], self.observed[:, None, :]]
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ class GroupData:
     """One group's rows, as the fit reads them."""
 
     X: np.ndarray  # n x p, NaN where missing
-    patterns: tuple[Pattern, ...]
+    patterns: tuple[Patterns, ...]  # by number of observed variables
     mean: np.ndarray  # sample (complete data) or EM (missing data) moments: the saturated model's
     cov: np.ndarray
 
@@ -120,25 +125,40 @@ class GroupData:
 
     @property
     def complete(self) -> bool:
-        return len(self.patterns) == 1 and len(self.patterns[0].observed) == self.X.shape[1]
+        return len(self.patterns) == 1 and len(self.patterns[0].n) == 1 and self.patterns[0].observed.shape[1] == self.X.shape[1]
+
+    @property
+    def values_seen(self) -> int:
+        """The number of observed values (rows x variables, less the missing ones)."""
+        return int(sum(b.n.sum() * b.observed.shape[1] for b in self.patterns))
 
 
 def group_data(X: np.ndarray) -> GroupData:
     """Patterns of ``X`` and its saturated moments (sample moments, or EM estimates under missing data)."""
     X = np.asarray(X, dtype=float)
     seen = ~np.isnan(X)
-    keys, inverse = np.unique(seen, axis=0, return_inverse=True)
-    patterns = []
-    for k, key in enumerate(keys):
-        rows = X[np.ravel(inverse) == k][:, key]
+    if seen.all():
+        mean = X.mean(axis=0)
+        centred = X - mean
+        cov = centred.T @ centred / len(X)
+        one = Patterns(np.arange(X.shape[1])[None, :], np.array([len(X)]), mean[None, :], cov[None, :, :])
+        return GroupData(X, (one,), mean, cov)
+    codes = seen @ (2.0 ** np.arange(X.shape[1]))  # one number per pattern of observed variables
+    keys, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    inverse = np.ravel(inverse)
+    by_size: dict[int, list] = {}
+    for k in range(len(keys)):
+        key = seen[first[k]]
+        rows = X[inverse == k][:, key]
         centred = rows - rows.mean(axis=0)
-        patterns.append(Pattern(np.flatnonzero(key), len(rows), rows.mean(axis=0), centred.T @ centred / len(rows)))
-    if len(patterns) == 1 and seen.all():
-        return GroupData(X, tuple(patterns), patterns[0].mean, patterns[0].cov)
+        by_size.setdefault(int(key.sum()), []).append(
+            (np.flatnonzero(key), len(rows), rows.mean(axis=0), centred.T @ centred / len(rows)))
+    patterns = tuple(Patterns(*(np.array([item[i] for item in items]) for i in range(4)))
+                     for _, items in sorted(by_size.items()))
     from .sem_missing import em_moments
 
     mean, cov = em_moments(X, patterns)
-    return GroupData(X, tuple(patterns), mean, cov)
+    return GroupData(X, patterns, mean, cov)
 
 
 # --------------------------------------------------------------------------------------------- problem
@@ -306,22 +326,25 @@ def _group_terms(sigma: np.ndarray, mu: np.ndarray, data: GroupData, meanstructu
     W = np.zeros((p, p))
     g_mu = np.zeros(p)
     total = 0.0
-    for pat in data.patterns:
-        o = pat.observed
-        s_o = sigma[np.ix_(o, o)]
-        try:
-            chol = linalg.cho_factor(s_o, lower=True)
-        except linalg.LinAlgError:
+    for batch in data.patterns:
+        s_o = batch.blocks(sigma)
+        sign, logdet = np.linalg.slogdet(s_o)
+        if np.any(sign <= 0):
             return np.inf, None
-        inv = linalg.cho_solve(chol, np.eye(len(o)))
-        logdet = 2 * np.sum(np.log(np.diag(chol[0])))
-        d = pat.mean - mu[o] if meanstructure else np.zeros(len(o))
-        inv_d = inv @ d
-        total += pat.n * (logdet + np.sum(inv * pat.cov) + d @ inv_d)
+        inv = np.linalg.inv(s_o)
+        d = batch.mean - mu[batch.observed] if meanstructure else np.zeros_like(batch.mean)
+        inv_d = np.einsum("bij,bj->bi", inv, d)
+        total += batch.n @ (logdet + np.einsum("bij,bji->b", inv, batch.cov) + np.einsum("bi,bi->b", d, inv_d))
         if want_gradient:
-            inner = pat.cov + np.outer(d, d)
-            W[np.ix_(o, o)] += pat.n * (inv - inv @ inner @ inv)
-            g_mu[o] += pat.n * (-2 * inv_d)
+            inner = batch.cov + d[:, :, None] * d[:, None, :]
+            part = batch.n[:, None, None] * (inv - inv @ inner @ inv)
+            o = batch.observed
+            if len(o) == 1 and o.shape[1] == p:  # complete data
+                W += part[0]
+                g_mu += batch.n[0] * (-2 * inv_d[0])
+            else:
+                np.add.at(W, (o[:, :, None], o[:, None, :]), part)
+                np.add.at(g_mu, o, batch.n[:, None] * (-2 * inv_d))
     total /= data.n
     if not want_gradient:
         return total, None
@@ -330,17 +353,7 @@ def _group_terms(sigma: np.ndarray, mu: np.ndarray, data: GroupData, meanstructu
 
 def discrepancy(data: GroupData, mean: np.ndarray, cov: np.ndarray, meanstructure: bool = True) -> float:
     """F_g of moments (``mean``, ``cov``) for one group's rows, pattern by pattern."""
-    total = 0.0
-    for pat in data.patterns:
-        o = pat.observed
-        s_o = cov[np.ix_(o, o)]
-        sign, logdet = np.linalg.slogdet(s_o)
-        if sign <= 0:
-            return np.inf
-        inv = np.linalg.inv(s_o)
-        d = pat.mean - mean[o] if meanstructure else np.zeros(len(o))
-        total += pat.n * (logdet + np.sum(inv * pat.cov) + d @ inv @ d)
-    return total / data.n
+    return _group_terms(cov, mean, data, meanstructure, False)[0]
 
 
 def gradient(problem: Problem, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -407,14 +420,20 @@ def expected_information(problem: Problem, x: np.ndarray) -> np.ndarray:
     info = np.zeros((len(x), len(x)))
     for g, (w, data) in enumerate(zip(problem.weights, problem.data)):
         d_mu, d_sigma, _, sigma = moment_jacobian(problem, x, g)
-        for pat in data.patterns:
-            o = pat.observed
-            inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            left = np.einsum("ij,kjl->kil", inv, d_sigma[:, o][:, :, o])
-            part = 0.5 * np.einsum("kij,lji->kl", left, left)
+        for batch in data.patterns:
+            o = batch.observed
+            inv = np.linalg.inv(batch.blocks(sigma))  # (b, m, m)
+            blocks = d_sigma[:, o[:, :, None], o[:, None, :]]  # (k, b, m, m)
+            k = len(x)
+            left = np.matmul(inv[None], blocks)  # Σ⁻¹ ∂Σ/∂x_k, (k, b, m, m)
+            share = (batch.n / data.n)[None, :, None, None]
+            # ½ Σ_b share_b tr(L_kb L_lb), as one product of flattened matrices
+            part = 0.5 * (left * share).reshape(k, -1) @ np.swapaxes(left, 2, 3).reshape(k, -1).T
             if problem.meanstructure:
-                part += d_mu[:, o] @ inv @ d_mu[:, o].T
-            info += w * pat.n / data.n * part
+                dm = d_mu[:, o]  # (k, b, m)
+                weighted = np.einsum("bij,kbj->kbi", inv, dm) * share[..., 0]
+                part += dm.reshape(k, -1) @ weighted.reshape(k, -1).T
+            info += w * part
     return info
 
 
@@ -468,34 +487,20 @@ def _f(problem: Problem, x: np.ndarray) -> float:
     return gradient(problem, x)[0]
 
 
-def _hessian(problem: Problem, zeta: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Hessian of the objective in ζ by forward differences of the analytic gradient."""
-    K, x0 = problem.K, problem.x0
-    H = np.empty((len(zeta), len(zeta)))
-    for i in range(len(zeta)):
-        h = 1e-6 * max(1.0, abs(zeta[i]))
-        step = zeta.copy()
-        step[i] += h
-        H[i] = (K.T @ gradient(problem, x0 + K @ step)[1] - g) / h
-    return (H + H.T) / 2
-
-
 def _scoring(problem: Problem, zeta: np.ndarray, max_iterations: int, tolerance: float):
-    """Fisher scoring in ζ with step halving, then Newton steps on a finite-difference Hessian once the
-    gradient is small (scoring alone converges only linearly where the model does not fit: the expected
-    and observed information differ). Converged when the gradient or the step is negligible."""
+    """Fisher scoring in ζ with step halving; once the gradient is small, BFGS updates of the scoring
+    matrix (scoring alone converges only linearly where the model does not fit, because the expected and
+    observed information then differ). Converged when the gradient or the step is negligible."""
     K, x0 = problem.K, problem.x0
     f, g = gradient(problem, x0 + K @ zeta)
     if not np.isfinite(f):
         return zeta, False, 0, "the start values give a covariance matrix that is not positive definite"
-    hessian, hessians = None, 0
+    gz = K.T @ g
+    matrix, quasi = None, False
     for iteration in range(1, max_iterations + 1):
-        gz = K.T @ g
-        if hessian is None and hessians < 5 and np.max(np.abs(gz)) < 1e-3:
-            hessian, hessians = _hessian(problem, zeta, gz), hessians + 1
-            if not np.all(np.linalg.eigvalsh(hessian) > 0):
-                hessian = None
-        matrix = hessian if hessian is not None else 2 * (K.T @ expected_information(problem, x0 + K @ zeta) @ K)
+        if matrix is None or not quasi:
+            matrix = 2 * (K.T @ expected_information(problem, x0 + K @ zeta) @ K)
+            quasi = np.max(np.abs(gz)) < 1e-3
         try:
             step = -np.linalg.solve(matrix, gz)
         except np.linalg.LinAlgError:
@@ -507,12 +512,19 @@ def _scoring(problem: Problem, zeta: np.ndarray, max_iterations: int, tolerance:
             step /= 2
         else:
             return zeta, False, iteration, "the line search found no lower value of the discrepancy"
-        if halvings or np.max(np.abs(K.T @ g_new)) > 0.5 * np.max(np.abs(gz)):
-            hessian = None  # the Newton step did not work as it should: back to scoring, or a fresh Hessian
-        zeta, f_old, f, g = zeta + step, f, f_new, g_new
+        gz_new = K.T @ g_new
+        if quasi:  # BFGS update of the curvature along the step
+            change = gz_new - gz
+            curvature = step @ change
+            if curvature > 1e-12 * np.linalg.norm(step) * np.linalg.norm(change) and not halvings:
+                Ms = matrix @ step
+                matrix = matrix - np.outer(Ms, Ms) / (step @ Ms) + np.outer(change, change) / curvature
+            else:
+                quasi = False  # back to scoring for the next step
+        zeta, f_old, f, g, gz = zeta + step, f, f_new, g_new, gz_new
         small_step = np.max(np.abs(step), initial=0.0) < 1e-7 * max(1.0, np.max(np.abs(zeta), initial=0.0))
-        if np.max(np.abs(K.T @ g), initial=0.0) < tolerance or (abs(f_old - f) <= 1e-13 * max(1.0, abs(f))
-                                                                and small_step):
+        if np.max(np.abs(gz), initial=0.0) < tolerance or (abs(f_old - f) <= 1e-13 * max(1.0, abs(f))
+                                                           and small_step):
             return zeta, True, iteration, "converged"
     return zeta, False, max_iterations, f"no convergence in {max_iterations} Fisher-scoring iterations"
 
