@@ -129,8 +129,8 @@ def invariance(spec, data: pd.DataFrame, steps: Sequence[str] = tuple(INVARIANCE
             model  df  chisq_diff  df_diff
     0  configural  48         NaN      NaN
     1      metric  54       8.192      6.0
-    2      scalar  60      48.011      6.0
-    3      strict  69      17.548      9.0
+    2      scalar  60      40.059      6.0
+    3      strict  69      17.409      9.0
     """
     if type(spec).family != "sem" or spec.group is None:
         raise SpecError("invariance() needs an SEMSpec with group= (the column whose groups are compared), e.g. "
