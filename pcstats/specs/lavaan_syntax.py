@@ -519,6 +519,17 @@ def _labels(elements: Sequence[_Element]) -> set[str]:
     return {v for e in elements if e.modifiers.label is not None for v in e.modifiers.label.values if v}
 
 
+def _check_labels(elements: Sequence[_Element]) -> None:
+    """A label is a parameter's name: it may not also name a variable (lavaan accepts `y ~ x*x` silently)."""
+    variables = {e.lhs for e in elements} | {e.rhs for e in elements if e.op != "~1"}
+    for e in elements:
+        given = e.modifiers.label
+        for label in (given.values if given is not None else ()):
+            if label in variables:
+                raise _error(given.token, f"the label {label!r} is also a variable of the model, so it would mean two "
+                             "things, in", "Rename the label (e.g. 'b_" + label + "').")
+
+
 def _check_constraints(elements: Sequence[_Element], constraints: Sequence[_Constraint]) -> None:
     """Defined parameters and constraints may use only labels (and defined parameters defined earlier)."""
     labels, variables = _labels(elements), {e.lhs for e in elements} | {e.rhs for e in elements}
@@ -556,6 +567,7 @@ def _parse(text: str) -> _Model:
         raise _error(constraints[0].lhs_token, "only constraints, starting with", "Add the model's relations, "
                      "e.g. `y ~ a*x`.")
     _check_duplicates(elements)
+    _check_labels(elements)
     _check_constraints(elements, constraints)
     return _Model(tuple(_reorder_covariances(elements)), tuple(constraints))
 

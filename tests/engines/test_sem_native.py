@@ -268,3 +268,8 @@ def test_bootstrap_is_seeded_and_close_to_standard_errors():
     ratio = a.loc[rows, "std_error"] / standard.loc[rows, "std_error"]
     assert ratio.between(0.8, 2.0).all()  # HS1939 is not normal: bootstrap (and MLR) SEs exceed ML's
     assert (a.loc[rows, "conf_low"] < a.loc[rows, "estimate"]).all() and (a.loc[rows, "conf_high"] > a.loc[rows, "estimate"]).all()
+
+
+def test_a_label_that_names_a_variable_is_refused():
+    with pytest.raises(pc.FormulaError, match=r"the label 'x1' is also a variable of the model.*Rename the label"):
+        pc.SEMSpec("visual =~ x1 + x1*x2 + x3")
