@@ -88,9 +88,9 @@ def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
     from ..specs.lavaan_syntax import parameter_table, parse_model
 
     statements = parse_model(spec.model)
-    statements = statements[statements["op"].isin(["=~", "~", "~~"])]
+    statements = statements[statements["op"].isin(["=~", "~", "~~", "~1"])]
     latent = set(statements.loc[statements["op"] == "=~", "lhs"])
-    used = [v for v in pd.unique(statements[["lhs", "rhs"]].to_numpy().ravel()) if v not in latent]
+    used = [v for v in pd.unique(statements[["lhs", "rhs"]].to_numpy().ravel()) if v and v not in latent]
     long = is_long(data)
     present = (data["variable"].unique().tolist() if long else [str(c) for c in data.columns])
     lower: dict[str, list[str]] = {}
