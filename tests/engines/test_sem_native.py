@@ -279,7 +279,8 @@ def test_a_label_shared_across_groups_makes_one_parameter():
     data = pd.read_csv(EXTENDED / HS)
     res = pc.fit(pc.SEMSpec("visual =~ x1 + c(a, a)*x2 + x3\ntextual =~ x4 + x5 + x6\nx7 ~ 1", group="school"), data)
     loading = res.tidy().query("op == '=~' and rhs == 'x2'")
-    assert len(loading) == 2 and loading["estimate"].nunique() == 1
+    assert len(loading) == 2
+    close(loading["estimate"].iloc[0], loading["estimate"].iloc[1], "equal loadings", rtol=1e-10)
     free = res.glance().iloc[0]
     assert (free["npar"], free["df"]) == (41, 29)  # lavaan's, from the model's moments and parameters
     assert res.tidy().query("term == 'x7 ~1'").shape[0] == 2  # a variable only in an intercept is observed
