@@ -64,7 +64,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
 
 def family_of(spec: Any) -> Family:
     """The family record of a spec, or an error naming the spec types pcstats knows."""
-    family = FAMILIES.get(getattr(type(spec), "family", None))
+    family = FAMILIES.get(getattr(type(spec), "kind", None))
     if family is not None and family.spec.endswith(":" + type(spec).__name__):
         return family
     known = ", ".join(f.spec.split(":")[1] for f in FAMILIES.values())

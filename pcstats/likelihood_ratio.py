@@ -37,7 +37,7 @@ def lrt(small: Results, big: Results, *, refit: bool = True) -> pd.DataFrame:
     True
     """
     for name, res in (("small", small), ("big", big)):
-        if not isinstance(res, Results) or type(res.spec).family != "mixed":
+        if not isinstance(res, Results) or type(res.spec).kind != "mixed":
             raise PcstatsError(f"lrt(): {name} must be the Results of a mixed model (pcstats.MixedSpec).")
     if small.provenance.data_hash != big.provenance.data_hash or small.by != big.by:
         raise PcstatsError("lrt(): the two models were fitted to different tables or with different by= keys; "

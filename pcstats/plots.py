@@ -381,8 +381,8 @@ def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | 
     observations' point (1, 1) (Taylor 2001): ``crmse / sigma_obs = sqrt(1 + s^2 - 2 s r)``.
     """
     plt = _pyplot()
-    if type(res.spec).family != "skill":
-        raise PcstatsError(f"taylor_figure() draws skill Results (pcstats.skill); {res.model!r} is a {type(res.spec).family} fit.")
+    if type(res.spec).kind != "skill":
+        raise PcstatsError(f"taylor_figure() draws skill Results (pcstats.skill); {res.model!r} is a {type(res.spec).kind} fit.")
     if panel is not None and panel not in res.by:
         raise PcstatsError(f"taylor_figure(panel={panel!r}): {panel!r} is not a by key of the fit {res.by}.")
     wide = res.tidy().pivot_table(index=list(res.by), columns="term", values="estimate").reset_index()

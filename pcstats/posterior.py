@@ -26,7 +26,7 @@ def posterior_prob(res, hypothesis: str):
     from .engines.bayes_pymc import posterior_prob as compute
     from .errors import PcstatsError
 
-    if getattr(type(getattr(res, "spec", None)), "family", None) != "bayes":
+    if getattr(type(getattr(res, "spec", None)), "kind", None) != "bayes":
         raise PcstatsError("posterior_prob() needs the Results of a Bayesian fit (pcstats.BayesSpec).")
     return compute(res, hypothesis)
 

@@ -110,14 +110,14 @@ class Results:
         glance = self.glance()
         columns = [c for c in ("r_squared", "r2_marginal", "r2_conditional") if c in glance.columns]
         if not columns:
-            raise PcstatsError(f"r_squared: {self.model!r} ({type(self.spec).family}) reports no R²"
-                               + ("; for a Bayesian R² use arviz.r2_score on res.idata." if type(self.spec).family == "bayes" else "."))
+            raise PcstatsError(f"r_squared: {self.model!r} ({type(self.spec).kind}) reports no R²"
+                               + ("; for a Bayesian R² use arviz.r2_score on res.idata." if type(self.spec).kind == "bayes" else "."))
         return glance[["model", *self.by, *columns]]
 
     @property
     def idata(self):
         """The ArviZ InferenceData of a Bayesian fit (a dict by group when there are ``by`` groups)."""
-        if type(self.spec).family != "bayes":
+        if type(self.spec).kind != "bayes":
             raise PcstatsError(f"idata: {self.model!r} is not a Bayesian fit; it has no posterior draws.")
         native = dict(self.native or {})
         return next(iter(native.values())) if not self.by and len(native) == 1 else native
@@ -161,7 +161,7 @@ class Results:
     def __repr__(self) -> str:
         stats = self._statistics
         fitted = int(stats["nobs"].gt(0).sum()) if stats["nobs"].notna().any() else len(stats)
-        lines = [f"<Results {self.model!r}: {type(self.spec).family} via {self.engine} {self.engine_version}, "
+        lines = [f"<Results {self.model!r}: {type(self.spec).kind} via {self.engine} {self.engine_version}, "
                  f"{fitted} of {len(stats)} groups fitted, {len(self.warnings)} warning(s)>"]
         lines += [f"  warning: {w}" for w in self.warnings[:5]]
         return "\n".join(lines)

@@ -36,7 +36,7 @@ class DifferenceSpec:
     on: tuple[str, ...]
     conf_level: float = 0.95
 
-    family: ClassVar[str] = "difference"
+    kind: ClassVar[str] = "difference"
 
     @property
     def label(self) -> str:
@@ -226,7 +226,7 @@ class PairwiseSpec:
     between: str
     conf_level: float = 0.95
 
-    family: ClassVar[str] = "difference"
+    kind: ClassVar[str] = "difference"
 
     @property
     def label(self) -> str:

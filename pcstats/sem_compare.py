@@ -62,7 +62,7 @@ def sem_lrt(fits: Mapping[str, Results] | Sequence[Results]) -> pd.DataFrame:
         raise PcstatsError("sem_lrt() needs at least two fitted SEMs to compare.")
     first = next(iter(fits.values()))
     for name, res in fits.items():
-        if not isinstance(res, Results) or type(res.spec).family != "sem":
+        if not isinstance(res, Results) or type(res.spec).kind != "sem":
             raise PcstatsError(f"sem_lrt(): {name!r} is not the Results of an SEM (pcstats.SEMSpec).")
         if res.provenance.data_hash != first.provenance.data_hash or res.by != first.by:
             raise PcstatsError(f"sem_lrt(): {name!r} was fitted to other data or with other by= keys than "
@@ -132,7 +132,7 @@ def invariance(spec, data: pd.DataFrame, steps: Sequence[str] = tuple(INVARIANCE
     2      scalar  60      40.059      6.0
     3      strict  69      17.409      9.0
     """
-    if type(spec).family != "sem" or spec.group is None:
+    if type(spec).kind != "sem" or spec.group is None:
         raise SpecError("invariance() needs an SEMSpec with group= (the column whose groups are compared), e.g. "
                         "pc.SEMSpec(model, group='school').")
     unknown = [s for s in steps if s not in INVARIANCE_STEPS]
@@ -154,7 +154,7 @@ def partial_invariance(spec, data: pd.DataFrame) -> Comparison:
     the one with that parameter free, ``chisq_diff`` on ``df_diff`` (= groups − 1) df, its p-value and
     ``p_holm``, adjusted over the parameters (Holm).
     """
-    if type(spec).family != "sem" or spec.group is None or not spec.group_equal:
+    if type(spec).kind != "sem" or spec.group is None or not spec.group_equal:
         raise SpecError("partial_invariance() needs an SEMSpec with group= and group_equal=, e.g. "
                         "pc.SEMSpec(model, group='kind', group_equal=('regressions',)).")
     from .engines import fit

@@ -15,7 +15,7 @@ from pcstats.families import FAMILIES, family_of, load
 def test_each_record_names_a_spec_of_its_family_and_engines_that_exist(name):
     family = FAMILIES[name]
     spec_type = load(family.spec)
-    assert spec_type.family == name
+    assert spec_type.kind == name
     for target in [family.prepare, *family.engines.values(), *([family.auto] if family.auto else [])]:
         module, function = target.split(":")
         assert importlib.util.find_spec(module) is not None, target  # found without importing its backend

@@ -86,7 +86,7 @@ def assemble(
         spec, engine, engine_version, prepared.by, coef, stats,
         provenance=Provenance(prepared.data_hash, seed, package_versions(*packages)),
         removed=prepared.removed,
-        warnings=finish_warnings(messages, type(spec).family),
+        warnings=finish_warnings(messages, type(spec).kind),
         units=dict(prepared.units),
         augmenter=augmenter,
         native=native,

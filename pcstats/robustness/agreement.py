@@ -48,7 +48,7 @@ class SignAgreementSpec:
     regions: str = "all cells"
     alpha: float | None = None
 
-    family: ClassVar[str] = "agreement"
+    kind: ClassVar[str] = "agreement"
 
     @property
     def label(self) -> str:

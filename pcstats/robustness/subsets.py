@@ -35,7 +35,7 @@ class SubsetSpec:
     over: str
     subsets: tuple[tuple[str, tuple[str, ...]], ...]
 
-    family: ClassVar[str] = "robustness"
+    kind: ClassVar[str] = "robustness"
 
     @property
     def label(self) -> str:

@@ -41,7 +41,7 @@ class WindowSpec:
     max_length: int
     seed: int | None
 
-    family: ClassVar[str] = "robustness"
+    kind: ClassVar[str] = "robustness"
 
     @property
     def label(self) -> str:
@@ -60,7 +60,7 @@ class WindowSummarySpec:
     alpha: float
     contrast: tuple[str, str, str] | None
 
-    family: ClassVar[str] = "robustness"
+    kind: ClassVar[str] = "robustness"
     conf_level: ClassVar[float] = 0.95  # conf_low/conf_high are the 2.5 and 97.5 % quantiles over the windows
 
     @property

@@ -140,7 +140,7 @@ class BayesSpec:
     engine: str = "pymc"
     name: str | None = None
 
-    family: ClassVar[str] = "bayes"
+    kind: ClassVar[str] = "bayes"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by", normalise_by(self.by))

@@ -47,7 +47,7 @@ def replace_fields(spec: Any, changes: dict[str, Any]) -> Any:
 
 def engine_name(spec: Any) -> None:
     """Refuse an engine the spec's family does not have, naming the ones it has (from :mod:`pcstats.families`)."""
-    family = FAMILIES.get(type(spec).family)
+    family = FAMILIES.get(type(spec).kind)
     if family is None:
         return
     names = [*family.engines, *(["auto"] if family.auto else [])]

@@ -1,8 +1,9 @@
 """Spec files: TOML in ``models/``. Loading never runs code.
 
-A spec file names its family and the spec's fields::
+A spec file names its kind of model (``spec``, a key of :data:`pcstats.families.FAMILIES`) and the
+spec's fields::
 
-    family = "trend"
+    spec = "trend"
     name = "Annual NEE trend"
     formula = "NEE ~ year"
     by = ["source", "region"]
@@ -63,12 +64,16 @@ def load_spec(path: str | Path, *, trust: bool = False):
                         "TOML files are UTF-8: save it as UTF-8.") from None
     except RecursionError:
         raise SpecError(f"{path}: nested too deeply to be a spec file (a spec is a flat list of keys).") from None
-    family = data.pop("family", None)
+    # the kind of model is `spec = "mixed"`; files written before GLMMs had a `family` field name it `family`
+    key = "spec" if "spec" in data else "family"
+    family = data.pop(key, None)
     if not isinstance(family, str | None):
-        raise SpecError(f"{path}: 'family' must be a string, one of {sorted(FAMILIES)}; got {type(family).__name__} {family!r}.")
+        raise SpecError(f"{path}: {key!r} must be a string, one of {sorted(FAMILIES)}; got {type(family).__name__} {family!r}.")
     if family not in FAMILIES:
         hint = did_you_mean(str(family), FAMILIES) if family else ""
-        raise SpecError(f"{path}: 'family' must be one of {sorted(FAMILIES)}, got {family!r}.{hint}")
+        raise SpecError(f"{path}: {key!r} must be one of {sorted(FAMILIES)}, got {family!r}.{hint}"
+                        + (" Name the kind of model with spec = \"mixed\" (family is then the GLMM's distribution)."
+                           if key == "family" else ""))
     cls = load(FAMILIES[family].spec)
     engines = [*FAMILIES[family].engines, *(["auto"] if FAMILIES[family].auto else [])]
     if "engine" in data and data["engine"] not in engines:
@@ -78,7 +83,7 @@ def load_spec(path: str | Path, *, trust: bool = False):
     for key in data:
         if key not in fields:
             raise SpecError(f"{path}: unknown key {key!r} for family {family!r}.{did_you_mean(key, fields)} "
-                            f"Keys of a {family} spec: family, {', '.join(sorted(fields))}.")
+                            f"Keys of a {family} spec: spec, {', '.join(sorted(fields))}.")
     required = [f.name for f in dataclasses.fields(cls)
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     missing = [name for name in required if name not in data]
@@ -155,10 +160,9 @@ def save_spec(spec, path: str | Path) -> Path:
     """Write a spec to a TOML file that :func:`load_spec` reads back to an equal spec."""
     import tomli_w
 
-    if not dataclasses.is_dataclass(spec) or isinstance(spec, type) or getattr(type(spec), "family", None) not in FAMILIES:
+    if not dataclasses.is_dataclass(spec) or isinstance(spec, type) or getattr(type(spec), "kind", None) not in FAMILIES:
         raise SpecError(f"save_spec: {spec!r} is not a spec; pass one such as pc.TrendSpec('NEE ~ year').")
-    family = type(spec).family
-    data = {"family": family}
+    data = {"spec": type(spec).kind}
     for f in dataclasses.fields(spec):
         value = getattr(spec, f.name)
         if value is None or value == f.default:

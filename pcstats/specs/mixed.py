@@ -72,7 +72,7 @@ class MixedSpec:
     engine: str = "profiled"
     name: str | None = None
 
-    family: ClassVar[str] = "mixed"
+    kind: ClassVar[str] = "mixed"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by", normalise_by(self.by))

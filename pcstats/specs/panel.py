@@ -78,7 +78,7 @@ class PanelSpec:
     engine: str = "linearmodels"
     name: str | None = None
 
-    family: ClassVar[str] = "panel"
+    kind: ClassVar[str] = "panel"
 
     def __post_init__(self) -> None:
         engine_name(self)

@@ -73,7 +73,7 @@ class Q10Spec:
     engine: str = "scipy"
     name: str | None = None
 
-    family: ClassVar[str] = "q10"
+    kind: ClassVar[str] = "q10"
 
     def __post_init__(self) -> None:
         engine_name(self)

@@ -92,7 +92,7 @@ class SEMSpec:
     engine: str = "pcstats"
     name: str | None = None
 
-    family: ClassVar[str] = "sem"
+    kind: ClassVar[str] = "sem"
 
     def __post_init__(self) -> None:
         from .lavaan_syntax import parse_model

@@ -64,7 +64,7 @@ class SkillSpec:
     engine: str = "numpy"
     name: str | None = None
 
-    family: ClassVar[str] = "skill"
+    kind: ClassVar[str] = "skill"
 
     def __post_init__(self) -> None:
         engine_name(self)

@@ -81,7 +81,7 @@ class TrendSpec:
     engine: str = "auto"
     name: str | None = field(default=None, compare=True)
 
-    family: ClassVar[str] = "trend"
+    kind: ClassVar[str] = "trend"
 
     def __post_init__(self) -> None:
         engine_name(self)

@@ -412,7 +412,7 @@ def _notes(fits, labels, tidies, statistic, thresholds, extra) -> tuple[str, ...
     if thresholds:
         first.append(", ".join(f"{s} p < {level:g}" for s, level in sorted(thresholds, key=lambda kv: -kv[1])) + ".")
     if statistic == "std_error":
-        bayes = [labels[i] for i, f in enumerate(fits) if getattr(getattr(f, "spec", None), "family", None) == "bayes"]
+        bayes = [labels[i] for i, f in enumerate(fits) if getattr(getattr(f, "spec", None), "kind", None) == "bayes"]
         first.append("Standard errors in parentheses" + (f" (posterior SDs for {', '.join(bayes)})." if bayes else "."))
     elif statistic == "conf_int":
         levels = {getattr(getattr(f, "spec", None), "conf_level", None) or getattr(f, "conf_level", None) for f in fits}

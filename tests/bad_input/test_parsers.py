@@ -143,7 +143,7 @@ SPEC_FILES = {
     "min_years_text": ('family = "trend"\nformula = "NEE ~ year"\nmin_years = "3"', r"min_years = '3' \(a string\) should be a whole number"),
     "reml_text": ('family = "mixed"\nformula = "NEE ~ year_c + (1 | source)"\nreml = "no"', r"reml = 'no' \(a string\) should be true or false"),
     "unknown_key": ('family = "trend"\nformula = "NEE ~ year"\nfromula = "x"',
-                    r"unknown key 'fromula'.*Did you mean 'formula'.*Keys of a trend spec: family, by"),
+                    r"unknown key 'fromula'.*Did you mean 'formula'.*Keys of a trend spec: spec, by"),
     "no_formula": ('family = "trend"\nname = "x"', r"a trend spec needs the key 'formula'; add a line such as formula ="),
     "no_model": ('family = "sem"', r"a sem spec needs the key 'model'; add a line such as model = \"nee ~ gpp \+ ter\""),
     "priors_list": ('family = "bayes"\nformula = "NEE ~ year_c + (1 | source)"\npriors = ["normal(0, 1)"]',

@@ -189,4 +189,4 @@ def test_compare_and_export_take_the_result(fits, tmp_path):
     assert pc.compare([a, b], part="glance").shape[0] == 4
     paths = write_results(a, tmp_path, "agreement")
     assert {p.name for p in paths} >= {"agreement_tidy.csv", "agreement_glance.csv", "agreement.json"}
-    assert a.spec.family == "agreement" and a.spec.threshold == 5 and a.spec.n_sources == 6
+    assert a.spec.kind == "agreement" and a.spec.threshold == 5 and a.spec.n_sources == 6
