@@ -26,6 +26,11 @@ __all__ = ["fit", "r_model_frame"]
 
 def fit(spec: MixedSpec, prepared: Prepared):
     """Fit ``spec`` with lme4 (lmerTest) in every group of ``prepared``."""
+    unsupported = [f"{k}={getattr(spec, k)!r}" for k, default in
+                   (("family", "gaussian"), ("dispersion", None), ("ddf", None)) if getattr(spec, k) != default]
+    if unsupported:
+        raise EngineError(f"engine='lme4' fits lmer models with Satterthwaite df here; {unsupported[0]} needs "
+                          "engine='profiled' (the default).")
     from .lme4_bridge import load_pymer4
 
     load_pymer4()  # fails early, with install instructions, when R or a package is missing

@@ -27,6 +27,14 @@ def fit(spec: MixedSpec, prepared: Prepared):
 
 
 def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
+    if spec.family != "gaussian":
+        from .mixed_glmm import fit_one_glmm
+
+        return fit_one_glmm(spec, design, where)
+    if spec.dispersion is not None or spec.ddf == "kenward-roger":
+        from ..errors import EngineError
+
+        raise EngineError(f"{where}: dispersion= and ddf='kenward-roger' are not fitted yet.")
     blocks = [Block(b.Z, b.codes, b.n_levels) for b in design.blocks]
     result = fit_lmm(design.y, design.X, blocks, reml=spec.reml, satterthwaite=True)
     df = result.df

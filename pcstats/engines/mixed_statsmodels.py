@@ -53,6 +53,11 @@ OPTIMIZERS: tuple[str, ...] = ("bfgs", "lbfgs", "cg", "powell")
 
 def fit(spec: MixedSpec, prepared: Prepared):
     """Fit ``spec`` with MixedLM in every group of ``prepared``."""
+    unsupported = [f"{k}={getattr(spec, k)!r}" for k, default in
+                   (("family", "gaussian"), ("dispersion", None), ("ddf", None)) if getattr(spec, k) != default]
+    if unsupported:
+        raise EngineError(f"engine='statsmodels' fits Gaussian mixed models with Wald z tests only; {unsupported[0]} "
+                          "needs engine='profiled' (the default).")
     return run_mixed(spec, prepared, _fit_one, engine="statsmodels",
                      engine_version=metadata.version("statsmodels"), packages=("statsmodels", "formulaic"))
 

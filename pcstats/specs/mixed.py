@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import SpecError
-from .checks import engine_name, normalise_by, replace_fields, spec_name, typed
+import re
+
+from ..errors import SpecError, did_you_mean
+from .checks import choice, engine_name, normalise_by, replace_fields, spec_name, typed
 from .formula import check_where
 from .random_effects import MixedFormula, parse_mixed_formula
 
@@ -41,6 +43,23 @@ class MixedSpec:
         A column of positive weights, as ``lmer(..., weights = w)``: the residual variance of a row
         is sigma^2 / w. Every engine fits the rows scaled by sqrt(w); the log-likelihood, AIC, BIC
         and deviance are on the original scale, as lme4 reports them.
+    family, link
+        The response distribution, as ``glmer(family = binomial(link = "logit"))``: ``"gaussian"``
+        (default: a linear mixed model, ``lmer``), ``"binomial"`` (0/1, proportions with ``weights=``
+        the numbers of trials, or ``cbind(successes, failures) ~ ...``), ``"poisson"``, ``"gamma"``
+        (R's ``Gamma``) or ``"inverse_gaussian"``; ``link`` defaults to the canonical one (logit, log,
+        inverse, 1/mu^2). Non-Gaussian models are fitted by the Laplace approximation, as ``glmer``.
+    n_agq
+        Adaptive Gauss-Hermite quadrature points (lme4's ``nAGQ``): 1 is the Laplace approximation;
+        more need a non-Gaussian family and a single scalar random effect (``(1 | g)``).
+    dispersion
+        A one-sided formula of one factor, ``"~ period"``: one residual SD per level, as
+        ``nlme::lme(weights = varIdent(form = ~ 1 | period))`` (glmmTMB's ``dispformula``).
+    ddf
+        Denominator df of the fixed-effect tests: ``"satterthwaite"`` (lmerTest's; the default for
+        linear mixed models), ``"kenward-roger"`` (pbkrtest's, with the adjusted covariance of the
+        fixed effects; REML only) or ``"none"`` (Wald z tests; what ``glmer`` reports, and the
+        default for other families).
     engine
         ``"profiled"`` (default: lme4's profiled-deviance algorithm in numpy, with lmerTest's
         Satterthwaite df; no R needed), ``"statsmodels"`` (MixedLM; Wald z tests, no df; fits one
@@ -69,6 +88,11 @@ class MixedSpec:
     reml: bool = True
     conf_level: float = 0.95
     weights: str | None = None
+    family: str = "gaussian"
+    link: str | None = None
+    n_agq: int = 1
+    dispersion: str | None = None
+    ddf: str | None = None
     engine: str = "profiled"
     name: str | None = None
 
@@ -87,12 +111,62 @@ class MixedSpec:
         spec_name(self)
         if self.weights is not None:
             typed("weights", self.weights, str, "a column name, or None")
+        self._check_glmm(parsed)
         clash = [f for f in parsed.grouping_factors if f in self.by]
         if clash:
             raise SpecError(
                 f"{clash[0]!r} is both a by key and a grouping factor of a random effect; within one by group it "
                 "has a single level. Drop it from by=, or from the random-effect term."
             )
+
+    def _check_glmm(self, parsed: MixedFormula) -> None:
+        from ..stats.glm_families import FAMILIES as DISTRIBUTIONS, canonical_family
+
+        typed("family", self.family, str, "a distribution such as 'binomial' or 'poisson'")
+        object.__setattr__(self, "family", canonical_family(self.family))
+        links = DISTRIBUTIONS[self.family]
+        if self.link is not None:
+            typed("link", self.link, str, f"a link of the {self.family} family ({', '.join(links)})")
+            if self.link not in links:
+                raise SpecError(f"link={self.link!r} is not a link of the {self.family} family; use one of "
+                                f"{', '.join(links)}." + did_you_mean(self.link, links))
+        typed("n_agq", self.n_agq, int, "a whole number of quadrature points such as 1 (Laplace) or 5")
+        if not 1 <= self.n_agq <= 25:
+            raise SpecError(f"n_agq={self.n_agq!r}: use 1 (the Laplace approximation) to 25 quadrature points, as lme4.")
+        if self.n_agq > 1:
+            if self.family == "gaussian":
+                raise SpecError("n_agq > 1 is for non-Gaussian families (a linear mixed model's likelihood is exact); "
+                                "drop n_agq or set family=.")
+            terms = parsed.random
+            if len(terms) != 1 or terms[0].columns != ("(Intercept)",):
+                raise SpecError(f"n_agq={self.n_agq} needs a single scalar random effect such as (1 | herd), as "
+                                f"lme4's nAGQ > 1; this model has {', '.join(t.text for t in terms)}. Use n_agq=1 "
+                                "(Laplace).")
+        if self.ddf is not None:
+            choice("ddf", self.ddf, ("satterthwaite", "kenward-roger", "none"))
+            if self.ddf == "kenward-roger" and not self.reml:
+                raise SpecError("ddf='kenward-roger' is defined for REML fits (pbkrtest refits ML models by REML); "
+                                "use reml=True, or ddf='satterthwaite'.")
+            if self.ddf != "none" and self.family != "gaussian":
+                raise SpecError(f"ddf={self.ddf!r} is for linear mixed models; a {self.family} GLMM has Wald z tests "
+                                "(ddf='none'), as glmer.")
+        if self.dispersion is not None:
+            typed("dispersion", self.dispersion, str, "a one-sided formula of one factor such as '~ period'")
+            if self.family != "gaussian":
+                raise SpecError("dispersion= (a residual SD per level) is for family='gaussian' models.")
+            if not re.fullmatch(r"\s*~\s*[A-Za-z_.][\w.]*\s*", self.dispersion):
+                raise SpecError(f"dispersion={self.dispersion!r} must be a one-sided formula of one column, e.g. "
+                                "'~ period' (nlme's varIdent(form = ~ 1 | period)).")
+
+    @property
+    def degrees_of_freedom(self) -> str:
+        """The df method in effect: ``ddf``, else Satterthwaite for Gaussian models and none otherwise."""
+        return self.ddf or ("satterthwaite" if self.family == "gaussian" else "none")
+
+    @property
+    def dispersion_factor(self) -> str | None:
+        """The column of ``dispersion="~ period"`` (``"period"``), or None."""
+        return None if self.dispersion is None else self.dispersion.replace("~", "").strip()
 
     @property
     def parsed(self) -> MixedFormula:
@@ -114,7 +188,11 @@ class MixedSpec:
         """``name`` if given, else the formula, marked ``[ML]`` for maximum likelihood."""
         if self.name:
             return self.name
-        return self.formula + ("" if self.reml else " [ML]")
+        extras = [self.family if self.family != "gaussian" else "", f"nAGQ={self.n_agq}" if self.n_agq > 1 else "",
+                  f"dispersion{self.dispersion}" if self.dispersion else "", "KR" if self.ddf == "kenward-roger" else ""]
+        extras = [e for e in extras if e]
+        return (self.formula + ("" if self.reml or self.family != "gaussian" else " [ML]")
+                + (f" [{', '.join(extras)}]" if extras else ""))
 
     def replace(self, **changes: Any) -> MixedSpec:
         """A copy with some fields changed (the spec itself is frozen)."""
