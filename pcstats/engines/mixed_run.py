@@ -11,6 +11,7 @@ from ..errors import EngineError
 from ..specs.mixed import MixedSpec
 from .common import assemble, group_label, group_slices, progress
 from .mixed_design import Design, build_design, unfit_reason
+from .mixed_glmm import TRIALS
 from .mixed_output import MIXED_GLANCE
 from .prepare import Prepared
 
@@ -31,15 +32,16 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
     slices = group_slices(prepared)
     for group, rows in progress(slices.items(), len(slices), f"mixed fits ({engine})"):
         where = group_label(prepared, group)
-        design = build_design(model, frame.iloc[rows], where, getattr(spec, "weights", None))
+        design = build_design(model, frame.iloc[rows], where, getattr(spec, "weights", None)
+                              or (TRIALS if TRIALS in frame.columns else None))
         reason = unfit_reason(design)
         if reason:
             skipped[group] = reason
             continue
         _warn_single_rows(design, where, messages)
         out = fit_one(spec, design, where)
-        if design.sqrt_weights is not None:
-            _unweight_likelihood(out["glance"], design.sqrt_weights)
+        if design.sqrt_weights is not None and getattr(spec, "family", "gaussian") == "gaussian":
+            _unweight_likelihood(out["glance"], design.sqrt_weights)  # GLMM weights are prior weights (trials)
         out["tidy"]["_group"] = group
         tidy_parts.append(out["tidy"])
         glance_rows.append({"_group": group, **out["glance"]})
@@ -50,15 +52,19 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
         if not out["glance"]["converged"]:
             messages.append(f"{where}: the optimizer did not converge.")
         # conditional fitted values: X beta + Z b, as lme4's fitted()
-        sw = 1.0 if design.sqrt_weights is None else design.sqrt_weights
-        offset = 0.0 if design.offset is None else design.offset
-        response[rows] = design.y / sw + offset
-        fitted[rows] = (design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))) / sw + offset
+        if "fitted" in out:  # a GLMM: fitted means and the response on its own scale
+            response[rows], fitted[rows] = out["response"], out["fitted"]
+        else:
+            sw = 1.0 if design.sqrt_weights is None else design.sqrt_weights
+            offset = 0.0 if design.offset is None else design.offset
+            response[rows] = design.y / sw + offset
+            fitted[rows] = (design.X @ out["beta"] + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(design.blocks, out["modes"]))) / sw + offset
         native[tuple(prepared.groups.loc[group, list(prepared.by)])] = out["native"]
     if not tidy_parts and skipped:
         first = next(iter(skipped))
         raise EngineError(f"No group could be fitted; {group_label(prepared, first)}: {skipped[first]}.")
-    statistics = pd.DataFrame(glance_rows, columns=["_group", *MIXED_GLANCE])
+    extra = [k for row in glance_rows for k in row if k not in MIXED_GLANCE and k != "_group"]
+    statistics = pd.DataFrame(glance_rows, columns=["_group", *MIXED_GLANCE, *dict.fromkeys(extra)])
     if "year_centre" in prepared.groups.columns:
         statistics["year_centre"] = statistics["_group"].map(prepared.groups["year_centre"])
     coefficients = pd.concat(tidy_parts, ignore_index=True)

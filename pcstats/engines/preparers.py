@@ -15,6 +15,7 @@ from ..data.contract import key_columns
 from ..errors import FormulaError, SpecError, did_you_mean
 from ..specs.r_formula import ModelFormula, model_formula
 from .mixed_design import MixedModel
+from .mixed_glmm import TRIALS, binomial_response
 from .prepare import Prepared, columns_text, is_long, ordered_columns, prepare, prepare_frame
 
 __all__ = ["prepare_trend", "auto_trend", "prepare_mixed", "prepare_sem", "read_formula"]
@@ -76,10 +77,16 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
         extra = [n for t, m in random for n in (*m.names, *t.factors)] + ([sigma_by] if sigma_by else []) + _weights(spec)
         prepared = prepare(data, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
         return dataclasses.replace(prepared, model=MixedModel(fixed=prepared.model, random=random))
-    model = MixedModel(fixed=read_formula(parsed.fixed, data),
+    fixed = parsed.fixed
+    binomial = binomial_response(fixed, data) if getattr(spec, "family", "gaussian") == "binomial" else None
+    if binomial is not None:  # cbind(successes, failures): the proportion, with the trials as weights
+        if spec.weights is not None:
+            raise SpecError("cbind(successes, failures) gives the numbers of trials; drop weights=.")
+        fixed, data = binomial
+    model = MixedModel(fixed=read_formula(fixed, data),
                        random=tuple((t, read_formula("~ " + t.formula, data, response=False)) for t in parsed.random))
-    prepared = prepare_frame(data, _mixed_names(spec, model), spec.by, spec.where, 1,
-                             response=model.fixed.response.label)
+    names = _mixed_names(spec, model) + ([TRIALS] if binomial is not None else [])
+    prepared = prepare_frame(data, names, spec.by, spec.where, 1, response=model.fixed.response.label)
     return dataclasses.replace(prepared, model=model)
 
 

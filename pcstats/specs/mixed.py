@@ -130,6 +130,9 @@ class MixedSpec:
             if self.link not in links:
                 raise SpecError(f"link={self.link!r} is not a link of the {self.family} family; use one of "
                                 f"{', '.join(links)}." + did_you_mean(self.link, links))
+        if re.match(r"\s*cbind\s*\(", self.formula) and self.family != "binomial":
+            raise SpecError(f"formula {self.formula!r}: cbind(successes, failures) is a binomial response; add "
+                            "family='binomial'.")
         typed("n_agq", self.n_agq, int, "a whole number of quadrature points such as 1 (Laplace) or 5")
         if not 1 <= self.n_agq <= 25:
             raise SpecError(f"n_agq={self.n_agq!r}: use 1 (the Laplace approximation) to 25 quadrature points, as lme4.")

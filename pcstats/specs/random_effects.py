@@ -126,8 +126,11 @@ def _parse_mixed_formula(text: str, argument: str) -> MixedFormula:
             "or fit a fixed-effects model with pcstats.TrendSpec."
         )
     fixed = f"{lhs.strip()} ~ {' + '.join(fixed_parts) if fixed_parts else '1'}"
+    checked = fixed
+    if re.match(r"\s*cbind\s*\(", lhs):  # a binomial GLMM's two-column response: read by the GLMM preparer
+        checked = f"cbind_response_ ~ {fixed.split('~', 1)[1]}"
     try:
-        parse_formula(fixed, argument)  # the fixed part must be an ordinary formula
+        parse_formula(checked, argument)  # the fixed part must be an ordinary formula
     except FormulaError as exc:
         raise FormulaError(f"{argument}={text!r}, fixed part: {exc}") from None
     seen: dict[tuple, str] = {}

@@ -1,0 +1,418 @@
+"""Generalized linear mixed models fitted as lme4's ``glmer``, in numpy/scipy.
+
+The model is ``g(μ) = η = offset + X β + Z Λ u`` with spherical random effects ``u ~ N(0, I)``
+and ``Λ`` lme4's relative covariance factor (templates per term, ``theta`` column by column: the
+layout of :mod:`pcstats.stats.lmm`). For given ``(θ, β)``:
+
+* penalised iteratively reweighted least squares (PIRLS, lme4's ``pwrssUpdate`` with ``uOnly``)
+  finds the conditional mode ``ũ`` minimising ``Σ dev_i(μ) + |u|²``, with step halving;
+* the Laplace approximation of ``-2 log L`` is ``Σ -2 log f(y_i | μ_i) + |ũ|² + log|L|²``, with
+  ``L L' = Λ'Z'WZΛ + I`` at the mode (lme4's ``laplace()``: the family's ``aic`` term, the penalty
+  and ``ldL2``);
+* with ``n_agq > 1`` and one scalar term, adaptive Gauss-Hermite quadrature around each level's
+  mode replaces the Laplace approximation level by level (lme4's ``nAGQ``).
+
+``(θ, β)`` minimise that deviance (L-BFGS-B on finite differences, from ``θ = 1`` and the GLM's
+``β``; the modes are warm-started between evaluations). As lme4 1.1-31 (``use.hessian = TRUE``),
+``vcov(β)`` is the ``β`` block of ``2 H⁻¹`` with ``H`` the Hessian of the deviance in ``(θ, β)``
+by central differences; conditional modes are ``Λ ũ`` and their conditional variances
+``Λ (L L')⁻¹ Λ'`` (``condVar``).
+
+Families with a dispersion parameter (Gamma, inverse Gaussian) are fitted the same way with
+``φ`` estimated as lme4 does (``sigma(m)² = Σ w (y − μ)² / V(μ) / (n − p)`` ... see :func:`fit_glmm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize, sparse, special
+
+from .glm_families import Family
+from .lmm import Block, _cholesky, _lambda_layout, _random_design, _template_index
+
+__all__ = ["GLMMFit", "fit_glmm", "laplace_deviance"]
+
+
+@dataclass(frozen=True)
+class GLMMFit:
+    """A fitted GLMM; per-term fields follow the caller's block order."""
+
+    beta: np.ndarray
+    cov_beta: np.ndarray
+    theta: np.ndarray
+    cov_re: tuple[np.ndarray, ...]  # T_k T_k' (times the dispersion for Gamma / inverse Gaussian)
+    loglik: float
+    deviance: float  # -2 loglik (the Laplace or AGQ approximation)
+    converged: bool
+    message: str
+    n_evaluations: int
+    singular: bool
+    blups: tuple[np.ndarray, ...]
+    blup_se: tuple[np.ndarray, ...]
+    n_obs: int
+    sigma: float  # 1 for binomial and Poisson
+    pearson_chi2: float
+    df_residual: int
+    hessian_ok: bool  # False: vcov fell back to the PIRLS approximation
+
+
+@dataclass
+class _Model:
+    y: np.ndarray
+    X: np.ndarray
+    Z: sparse.csr_matrix
+    weights: np.ndarray
+    offset: np.ndarray
+    family: Family
+    dims: tuple
+    lam_rows: np.ndarray
+    lam_cols: np.ndarray
+    lam_theta: np.ndarray
+    lower: np.ndarray
+    n_agq: int
+    codes: np.ndarray | None  # level of each row (one scalar term, for quadrature)
+    u: np.ndarray  # the last mode, to start the next PIRLS from
+    lp0: np.ndarray | None = None  # the linear predictor every PIRLS starts from (lme4's lp0)
+
+    @property
+    def q(self) -> int:
+        return self.Z.shape[1]
+
+    def lam(self, theta: np.ndarray) -> sparse.csr_matrix:
+        return sparse.csr_matrix((theta[self.lam_theta], (self.lam_rows, self.lam_cols)), shape=(self.q, self.q))
+
+
+def _loglik_terms(family: Family, y: np.ndarray, mu: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``-2 log f(y_i | μ_i)`` per row, as R's ``family()$aic`` sums them (binomial: trials = weights)."""
+    if family.name == "binomial":
+        m = weights
+        k = np.round(m * y)
+        logpmf = (special.gammaln(m + 1) - special.gammaln(k + 1) - special.gammaln(m - k + 1)
+                  + special.xlogy(k, mu) + special.xlog1py(m - k, -mu))
+        return -2 * logpmf
+    if family.name == "poisson":
+        return -2 * weights * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))
+    raise NotImplementedError(family.name)
+
+
+def _pirls(model: _Model, theta: np.ndarray, beta: np.ndarray, tol: float = 1e-12, max_iter: int = 100):
+    """Conditional mode of u at (θ, β): ``(u, μ, L, converged)``; L the Cholesky factor at the mode."""
+    fam = model.family
+    ZL = (model.Z @ model.lam(theta)).tocsr()
+    ZLt = ZL.T.tocsr()
+    fixed = model.offset + model.X @ beta
+    u = model.u.copy()
+
+    def pdev(u):
+        eta = fixed + ZL @ u
+        mu = fam.linkinv(eta)
+        return float(np.sum(fam.dev_resids(model.y, mu, model.weights)) + u @ u), eta, mu
+
+    dev, eta, mu = pdev(u)
+    if not np.isfinite(dev):
+        u = np.zeros(model.q)
+        dev, eta, mu = pdev(u)
+    converged = False
+    for _ in range(max_iter):
+        mu_eta = fam.mu_eta(eta)
+        w = model.weights * mu_eta**2 / fam.variance(mu)
+        z = ZL @ u + (model.y - mu) / mu_eta
+        A = (ZLt.multiply(w[None, :]) @ ZL).toarray()
+        A[np.diag_indices_from(A)] += 1.0
+        try:
+            c = linalg.cho_factor(A, lower=True)
+        except linalg.LinAlgError:
+            break
+        u_new = linalg.cho_solve(c, ZLt @ (w * z))
+        step = u_new - u
+        for _ in range(30):
+            new, eta_new, mu_new = pdev(u + step)
+            if np.isfinite(new) and new <= dev + 1e-10 * abs(dev):
+                break
+            step /= 2
+        else:
+            break
+        u, change, dev, eta, mu = u + step, dev - new, new, eta_new, mu_new
+        if abs(change) < tol * (abs(dev) + 0.1):
+            converged = True
+            break
+    mu_eta = fam.mu_eta(eta)
+    w = model.weights * mu_eta**2 / fam.variance(mu)
+    A = (ZLt.multiply(w[None, :]) @ ZL).toarray()
+    A[np.diag_indices_from(A)] += 1.0
+    L = _cholesky(A)
+    model.u = u
+    return u, mu, eta, L, converged
+
+
+def _exact_deviance(model: _Model, par: np.ndarray) -> float:
+    """The Laplace deviance at the exact conditional mode (a smooth function, for the first descent)."""
+    k = len(model.lower)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, mu, _, L, _ = _pirls(model, par[:k], par[k:])
+    except (linalg.LinAlgError, np.linalg.LinAlgError, ValueError):
+        return np.inf
+    return _laplace(model, u, mu, L)
+
+
+def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: np.ndarray, tol: float = 1e-7,
+                max_iter: int = 100):
+    """PIRLS as lme4's ``pwrssUpdate``: from the linear predictor ``eta``, IRLS steps for u (and β when
+    ``beta`` is None: lme4's first, nAGQ = 0 stage), with step halving, stopped when the penalised
+    deviance changes by less than ``tol`` relatively; the factor L returned is the last one computed,
+    at the weights the last step started from (what lme4's Laplace deviance uses).
+
+    Returns ``(u, beta, mu, eta, L)``.
+    """
+    fam, y, w = model.family, model.y, model.weights
+    ZL = (model.Z @ model.lam(theta)).tocsr()
+    ZLt = ZL.T.tocsr()
+    joint = beta is None
+    offset = model.offset + (0.0 if joint else model.X @ beta)
+    mu = fam.linkinv(eta)
+    old_pdev = np.inf
+    u_old = np.zeros(model.q)
+    b_old = np.zeros(model.X.shape[1]) if joint else beta
+    L = None
+    for _ in range(max_iter):
+        mu_eta = fam.mu_eta(eta)
+        W = w * mu_eta**2 / fam.variance(mu)
+        z = eta - offset + (y - mu) / mu_eta
+        ZLtW = ZLt.multiply(W[None, :]).tocsr()
+        A = (ZLtW @ ZL).toarray()
+        A[np.diag_indices_from(A)] += 1.0
+        L = _cholesky(A)
+        rhs_u = ZLt @ (W * z)
+        if joint:
+            C = ZLtW @ model.X
+            RZX = linalg.solve_triangular(L, C, lower=True)
+            cu = linalg.solve_triangular(L, rhs_u, lower=True)
+            XtWX = (model.X.T * W) @ model.X - RZX.T @ RZX
+            b_new = np.linalg.solve(XtWX, model.X.T @ (W * z) - RZX.T @ cu)
+            u_new = linalg.solve_triangular(L.T, cu - RZX @ b_new, lower=False)
+        else:
+            u_new = linalg.cho_solve((L, True), rhs_u)
+            b_new = beta
+        for _ in range(21):
+            eta_new = offset + ZL @ u_new + (model.X @ b_new if joint else 0.0)
+            mu_new = fam.linkinv(eta_new)
+            pdev = float(np.sum(fam.dev_resids(y, mu_new, w)) + u_new @ u_new)
+            if np.isfinite(pdev) and pdev <= old_pdev:
+                break
+            u_new = (u_old + u_new) / 2
+            b_new = (b_old + b_new) / 2 if joint else b_new
+        eta, mu, u_old, b_old = eta_new, mu_new, u_new, b_new
+        if abs((old_pdev - pdev) / pdev) < tol:
+            break
+        old_pdev = pdev
+    return u_old, b_old, mu, eta, L
+
+
+def _deviance(model: _Model, par: np.ndarray) -> float:
+    """The Laplace (or AGQ) ``-2 log L`` at ``par = (θ, β)``, as lme4's stage-2 deviance function."""
+    k = len(model.lower)
+    theta, beta = par[:k], par[k:]
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, _, mu, eta, L = _lme4_pirls(model, theta, beta, model.lp0)
+    except (linalg.LinAlgError, np.linalg.LinAlgError, FloatingPointError, ValueError):
+        return np.inf
+    if model.n_agq == 1:
+        return float(np.sum(_loglik_terms(model.family, model.y, mu, model.weights)) + u @ u
+                     + 2 * np.sum(np.log(np.diag(L))))
+    return _agq(model, theta, beta, u, L)
+
+
+def _agq(model: _Model, theta: np.ndarray, beta: np.ndarray, u: np.ndarray, L: np.ndarray) -> float:
+    """Adaptive Gauss-Hermite quadrature for one scalar term, as lme4's ``glmerAGQ``: per level, nodes
+    ``u_j + z s_j`` around the mode with ``s_j = 1 / L_jj``, on the deviance-residual scale
+    (``Σ_j devc0_j + log|L|² − 2 Σ_j log mult_j``)."""
+    z_nodes, weights = np.polynomial.hermite_e.hermegauss(model.n_agq)
+    weights = weights / weights.sum()
+    z_nodes = (z_nodes - z_nodes[::-1]) / 2  # symmetric, as lme4's GHrule
+    weights = (weights + weights[::-1]) / 2
+    codes, m = model.codes, model.q
+    s = 1.0 / np.diag(L)
+    zl = np.asarray(model.Z.sum(axis=1)).ravel() * theta[0]  # Z Λ: one nonzero per row
+    fixed = model.offset + model.X @ beta
+
+    def devc(uu: np.ndarray) -> np.ndarray:
+        mu = model.family.linkinv(fixed + zl * uu[codes])
+        return uu**2 + np.bincount(codes, weights=model.family.dev_resids(model.y, mu, model.weights), minlength=m)
+
+    devc0 = devc(u)
+    mult = np.zeros(m)
+    for z, wk in zip(z_nodes, weights):
+        if z == 0:
+            mult += wk
+        else:
+            mult += np.exp(-0.5 * (devc(u + z * s) - devc0) + 0.5 * z**2) * wk
+    return float(devc0.sum() + 2 * np.sum(np.log(np.diag(L))) - 2 * np.sum(np.log(mult)))
+
+
+def laplace_deviance(y, X, blocks: Sequence[Block], family: Family, theta, beta, *, weights=None, offset=None,
+                     n_agq: int = 1) -> float:
+    """``-2 log L`` by the Laplace approximation (or AGQ) at given ``(θ, β)``: lme4's
+    ``glmer(..., devFunOnly = TRUE)`` evaluated at ``c(theta, beta)``."""
+    model = _model(y, X, blocks, family, weights, offset, n_agq)
+    _stage1(model)
+    return _deviance(model, np.r_[np.asarray(theta, float), np.asarray(beta, float)])
+
+
+def _model(y, X, blocks, family, weights, offset, n_agq) -> _Model:
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    dims, rows, cols, tidx, lower = _lambda_layout(blocks)
+    Z = _random_design(blocks, n)
+    codes = np.asarray(blocks[0].codes) if n_agq > 1 else None
+    return _Model(y, np.asarray(X, dtype=float), Z, np.ones(n) if weights is None else np.asarray(weights, float),
+                  np.zeros(n) if offset is None else np.asarray(offset, float), family, dims, rows, cols, tidx, lower,
+                  n_agq, codes, np.zeros(Z.shape[1]))
+
+
+def _mustart(model: _Model) -> np.ndarray:
+    """R's ``family$initialize`` starting means."""
+    fam, y, w = model.family, model.y, model.weights
+    if fam.name == "binomial":
+        return (w * y + 0.5) / (w + 1)
+    if fam.name == "poisson":
+        return y + 0.1
+    return np.maximum(y, 1e-3)
+
+
+def _laplace(model: _Model, u: np.ndarray, mu: np.ndarray, L: np.ndarray) -> float:
+    return float(np.sum(_loglik_terms(model.family, model.y, mu, model.weights)) + u @ u
+                 + 2 * np.sum(np.log(np.diag(L))))
+
+
+def _stage1(model: _Model) -> tuple[np.ndarray, np.ndarray, int]:
+    """lme4's first stage (nAGQ = 0): PIRLS over u and β together from R's starting means, θ optimised
+    on its Laplace deviance; sets ``model.lp0`` (every later PIRLS starts there). Returns (θ, β, evaluations)."""
+    theta0 = np.where(model.lower == 0, 1.0, 0.0)  # lme4's start: 1 on template diagonals, 0 elsewhere
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        eta_init = model.family.linkfun(_mustart(model))
+        _, _, _, eta0, _ = _lme4_pirls(model, theta0, None, eta_init)
+    count = [0]
+
+    def objective(theta):
+        count[0] += 1
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                u, _, mu, _, L = _lme4_pirls(model, theta, None, eta0)
+            value = _laplace(model, u, mu, L)
+        except (np.linalg.LinAlgError, linalg.LinAlgError, ValueError):
+            return 1e300
+        return value if np.isfinite(value) else 1e300
+
+    bounds = [(0.0, None) if lo == 0 else (None, None) for lo in model.lower]
+    # derivative-free, as lme4's bobyqa: the deviance of a loosely converged PIRLS has small steps
+    best = optimize.minimize(objective, theta0, method="Nelder-Mead", bounds=bounds,
+                             options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 2000})
+    theta = best.x
+    theta = np.where(model.lower == 0, np.maximum(theta, 0.0), theta)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _, beta, _, eta, _ = _lme4_pirls(model, theta, None, eta0)
+    model.lp0 = eta
+    return theta, beta, count[0]
+
+
+def _hessian(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian with step ``h`` (lme4's ``deriv12``, delta = 1e-4)."""
+    k = len(x)
+    f0 = f(x)
+    H = np.empty((k, k))
+    for i in range(k):
+        ei = np.zeros(k)
+        ei[i] = h
+        H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h**2
+        for j in range(i):
+            ej = np.zeros(k)
+            ej[j] = h
+            H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
+    return H
+
+
+def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, offset=None, n_agq: int = 1) -> GLMMFit:
+    """Fit a GLMM by the Laplace approximation (``n_agq = 1``) or adaptive quadrature.
+
+    ``y`` is the response on the family's scale (binomial: proportions with ``weights`` the numbers of
+    trials, or 0/1), ``X`` the fixed design, ``blocks`` the random-effect terms (:class:`lmm.Block`).
+    """
+    if family.has_scale:
+        raise NotImplementedError(f"the {family.name} family is not fitted yet")
+    model = _model(y, X, blocks, family, weights, offset, n_agq)
+    k = len(model.lower)
+    theta1, beta1, evaluations0 = _stage1(model)
+    bounds = [(0.0, None) if lo == 0 else (None, None) for lo in model.lower] + [(None, None)] * len(beta1)
+    evaluations = [evaluations0]
+
+    def objective(par):
+        evaluations[0] += 1
+        value = _deviance(model, par)
+        return value if np.isfinite(value) else 1e300
+
+    def smooth(par):
+        evaluations[0] += 1
+        value = _exact_deviance(model, par)
+        return value if np.isfinite(value) else 1e300
+
+    # descend on the smooth exact Laplace deviance, then finish on lme4's own (its PIRLS stops at a relative
+    # change of 1e-7 and takes log|L| at the weights of the last step: a deviance up to ~1e-3 away, with steps
+    # where the number of PIRLS iterations changes), derivative-free as lme4 does
+    result = optimize.minimize(smooth, np.r_[theta1, beta1], method="L-BFGS-B", bounds=bounds,
+                               options={"ftol": 1e-14, "gtol": 1e-7, "maxiter": 500})
+    start = result.x
+    simplex = np.vstack([start] + [start + np.eye(len(start))[i] * 1e-3 * max(1.0, abs(start[i]))
+                                   for i in range(len(start))])
+    polish = optimize.minimize(objective, start, method="Nelder-Mead", bounds=bounds,
+                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 3000, "initial_simplex": simplex})
+    par = polish.x if polish.fun <= objective(start) else start
+    theta, beta = par[:k], par[k:]
+    deviance = _deviance(model, par)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        u, _, mu, eta, L = _lme4_pirls(model, theta, beta, model.lp0)
+    pirls_ok = True
+    H = _hessian(lambda p: _deviance(model, p), par)
+    hessian_ok = bool(np.all(np.isfinite(H)))
+    cov_beta = None
+    if hessian_ok:
+        try:
+            inv = np.linalg.inv(H)
+            cov_beta = 2 * inv[k:, k:]
+            hessian_ok = bool(np.all(np.diag(cov_beta) > 0))
+        except np.linalg.LinAlgError:
+            hessian_ok = False
+    if not hessian_ok:  # lme4's fallback: the RX-based covariance from the final PIRLS weights
+        mu_eta = family.mu_eta(eta)
+        w = model.weights * mu_eta**2 / family.variance(mu)
+        ZL = (model.Z @ model.lam(theta)).toarray()
+        RZX = linalg.solve_triangular(L, (ZL.T * w) @ model.X, lower=True)
+        cov_beta = np.linalg.inv((model.X.T * w) @ model.X - RZX.T @ RZX)
+    lam = model.lam(theta).toarray()
+    b = lam @ u
+    Linv = linalg.solve_triangular(L, np.eye(model.q), lower=True)
+    cond_cov = lam @ (Linv.T @ Linv) @ lam.T
+    blups, blup_se, cov_re = [], [], []
+    t0 = 0
+    for (offset_q, m, p), block in zip(model.dims, blocks):
+        T = np.zeros((p, p))
+        r, c = _template_index(p)
+        T[r, c] = theta[t0:t0 + r.size]
+        t0 += r.size
+        cov_re.append(T @ T.T)
+        sl = slice(offset_q, offset_q + m * p)
+        blups.append(b[sl].reshape(m, p))
+        blup_se.append(np.sqrt(np.clip(np.diag(cond_cov)[sl], 0, None)).reshape(m, p))
+    resid = (model.y - mu) * np.sqrt(model.weights / family.variance(mu))
+    df_residual = len(model.y) - (k + len(beta))
+    singular = bool(np.any(theta[model.lower == 0] < 1e-4))  # lme4's isSingular(tol = 1e-4)
+    result = polish
+    converged = bool(polish.success) and pirls_ok
+    return GLMMFit(beta=beta, cov_beta=cov_beta, theta=theta, cov_re=tuple(cov_re), loglik=-deviance / 2,
+                   deviance=deviance, converged=converged, message=str(result.message), n_evaluations=evaluations[0],
+                   singular=bool(singular), blups=tuple(blups), blup_se=tuple(blup_se), n_obs=len(model.y), sigma=1.0,
+                   pearson_chi2=float(resid @ resid), df_residual=int(df_residual), hessian_ok=hessian_ok)
