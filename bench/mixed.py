@@ -216,6 +216,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     parser.add_argument("--no-insteval", action="store_true")
+    parser.add_argument("--no-glmm", action="store_true", help="leave out the GLMM designs (glmer)")
     args = parser.parse_args()
     cases = [c for c in args.cases if not (args.no_insteval and c == "insteval")]
     print(f"python {platform.python_version()}, pcstats {pc.__version__}, {platform.machine()}, repeats {args.repeats}, "
@@ -264,6 +265,48 @@ def main() -> None:
         table["x lmerTest"] = table["pcstats.fit (s)"] / table["lmerTest + summary (s)"]
         print("\nsummary (the default engine end to end, Satterthwaite df included)")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    if not args.no_glmm:
+        glmm_bench(args.repeats)
+
+
+#: GLMM designs (issue 21): the data of tests/reference/glmm.R, formulas as pcstats reads those CSVs and as glmer
+GLMM_CASES = {
+    "cbpp (binomial)": ("cbpp.csv", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)",
+                        "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", "binomial"),
+    "grouseticks (Poisson, crossed)": ("grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)",
+                                       "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "poisson"),
+}
+GLMM_R = r"""
+suppressPackageStartupMessages(library(lme4))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1]); f <- as.formula(args[2]); fam <- get(args[3]); n <- as.integer(args[4])
+m <- glmer(f, d, family = fam)
+cat(sprintf("%.6f,%.10f\n", median(sapply(seq_len(n), function(i) system.time(glmer(f, d, family = fam))[["elapsed"]])),
+            as.numeric(logLik(m))))
+"""
+
+
+def glmm_bench(repeats: int) -> None:
+    """pcstats.fit against lme4::glmer (timed inside R) on the GLMM designs; the target is <= 1.0x."""
+    rows = []
+    for name, (file, formula, r_formula, family) in GLMM_CASES.items():
+        data = pd.read_csv(REFERENCE / "glmm" / file)
+        spec = pc.MixedSpec(formula, family=family)
+        res = quiet(lambda: pc.fit(spec, data))()
+        seconds = best_of(quiet(lambda: pc.fit(spec, data)), repeats)
+        r_seconds, r_loglik = float("nan"), float("nan")
+        if shutil.which("Rscript"):
+            with tempfile.TemporaryDirectory() as tmp:
+                script = Path(tmp) / "glmm.R"
+                script.write_text(GLMM_R)
+                out = subprocess.run(["Rscript", str(script), str(REFERENCE / "glmm" / file), r_formula, family,
+                                      str(repeats)], capture_output=True, text=True)
+                if out.returncode == 0:
+                    r_seconds, r_loglik = map(float, out.stdout.strip().splitlines()[-1].split(","))
+        rows.append({"design": name, "rows": len(data), "pcstats.fit (s)": seconds, "lme4::glmer (s)": r_seconds,
+                     "x glmer": seconds / r_seconds, "loglik - glmer": res.glance()["log_lik"].iloc[0] - r_loglik})
+    print("\nGLMMs (Laplace; pcstats.fit end to end against glmer inside R, median)")
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
 
 if __name__ == "__main__":

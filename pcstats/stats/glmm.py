@@ -170,7 +170,10 @@ def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: 
     """
     fam, y, w = model.family, model.y, model.weights
     ZL = (model.Z @ model.lam(theta)).tocsr()
-    ZLt = ZL.T.tocsr()
+    dense = model.q <= 50  # small designs: dense products cost less than sparse bookkeeping
+    if dense:
+        ZL = ZL.toarray()
+    ZLt = ZL.T if dense else ZL.T.tocsr()
     joint = beta is None
     offset = model.offset + (0.0 if joint else model.X @ beta)
     mu = fam.linkinv(eta)
@@ -182,8 +185,8 @@ def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: 
         mu_eta = fam.mu_eta(eta)
         W = w * mu_eta**2 / fam.variance(mu)
         z = eta - offset + (y - mu) / mu_eta
-        ZLtW = ZLt.multiply(W[None, :]).tocsr()
-        A = (ZLtW @ ZL).toarray()
+        ZLtW = ZLt * W[None, :] if dense else ZLt.multiply(W[None, :]).tocsr()
+        A = ZLtW @ ZL if dense else (ZLtW @ ZL).toarray()
         A[np.diag_indices_from(A)] += 1.0
         L = _cholesky(A)
         rhs_u = ZLt @ (W * z)
