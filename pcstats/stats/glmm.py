@@ -76,6 +76,8 @@ class _Model:
     codes: np.ndarray | None  # level of each row (one scalar term, for quadrature)
     u: np.ndarray  # the last mode, to start the next PIRLS from
     lp0: np.ndarray | None = None  # the linear predictor every PIRLS starts from (lme4's lp0)
+    scalar: np.ndarray | None = None  # one scalar term: its column (then A is diagonal)
+    codes_all: np.ndarray | None = None  # and its level codes
 
     @property
     def q(self) -> int:
@@ -168,6 +170,8 @@ def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: 
 
     Returns ``(u, beta, mu, eta, L)``.
     """
+    if model.scalar is not None:
+        return _lme4_pirls_scalar(model, theta, beta, eta, tol, max_iter)
     fam, y, w = model.family, model.y, model.weights
     ZL = (model.Z @ model.lam(theta)).tocsr()
     dense = model.q <= 50  # small designs: dense products cost less than sparse bookkeeping
@@ -213,6 +217,53 @@ def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: 
             break
         old_pdev = pdev
     return u_old, b_old, mu, eta, L
+
+
+def _lme4_pirls_scalar(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: np.ndarray, tol: float,
+                       max_iter: int):
+    """:func:`_lme4_pirls` for one scalar term (``(1 | g)`` or ``(0 + x | g)``): ``A`` is diagonal, so every
+    product is a sum over each level's rows (``np.bincount``) and L is the square root of the diagonal."""
+    fam, y, w, X = model.family, model.y, model.weights, model.X
+    codes, q = model.codes_all, model.q
+    zl = model.scalar * theta[0]  # Z Λ's one nonzero per row
+    joint = beta is None
+    offset = model.offset + (0.0 if joint else X @ beta)
+    mu = fam.linkinv(eta)
+    old_pdev = np.inf
+    u_old = np.zeros(q)
+    b_old = np.zeros(X.shape[1]) if joint else beta
+    d = None
+    for _ in range(max_iter):
+        mu_eta = fam.mu_eta(eta)
+        W = w * mu_eta**2 / fam.variance(mu)
+        z = eta - offset + (y - mu) / mu_eta
+        d = 1.0 + np.bincount(codes, weights=W * zl * zl, minlength=q)  # diag(A) = L²
+        rhs_u = np.bincount(codes, weights=W * zl * z, minlength=q)
+        if joint:
+            Wzl = W * zl
+            C = np.column_stack([np.bincount(codes, weights=Wzl * X[:, j], minlength=q) for j in range(X.shape[1])])
+            Ld = np.sqrt(d)
+            RZX = C / Ld[:, None]
+            cu = rhs_u / Ld
+            XtWX = (X.T * W) @ X - RZX.T @ RZX
+            b_new = np.linalg.solve(XtWX, X.T @ (W * z) - RZX.T @ cu)
+            u_new = (cu - RZX @ b_new) / Ld
+        else:
+            u_new = rhs_u / d
+            b_new = beta
+        for _ in range(21):
+            eta_new = offset + zl * u_new[codes] + (X @ b_new if joint else 0.0)
+            mu_new = fam.linkinv(eta_new)
+            pdev = float(np.sum(fam.dev_resids(y, mu_new, w)) + u_new @ u_new)
+            if np.isfinite(pdev) and pdev <= old_pdev:
+                break
+            u_new = (u_old + u_new) / 2
+            b_new = (b_old + b_new) / 2 if joint else b_new
+        eta, mu, u_old, b_old = eta_new, mu_new, u_new, b_new
+        if abs((old_pdev - pdev) / pdev) < tol:
+            break
+        old_pdev = pdev
+    return u_old, b_old, mu, eta, np.diag(np.sqrt(d))
 
 
 def _deviance(model: _Model, par: np.ndarray) -> float:
@@ -272,9 +323,12 @@ def _model(y, X, blocks, family, weights, offset, n_agq) -> _Model:
     dims, rows, cols, tidx, lower = _lambda_layout(blocks)
     Z = _random_design(blocks, n)
     codes = np.asarray(blocks[0].codes) if n_agq > 1 else None
+    single = len(blocks) == 1 and np.asarray(blocks[0].Z).shape[1] == 1
     return _Model(y, np.asarray(X, dtype=float), Z, np.ones(n) if weights is None else np.asarray(weights, float),
                   np.zeros(n) if offset is None else np.asarray(offset, float), family, dims, rows, cols, tidx, lower,
-                  n_agq, codes, np.zeros(Z.shape[1]))
+                  n_agq, codes, np.zeros(Z.shape[1]),
+                  scalar=np.asarray(blocks[0].Z, dtype=float)[:, 0].copy() if single else None,
+                  codes_all=np.asarray(blocks[0].codes) if single else None)
 
 
 def _mustart(model: _Model) -> np.ndarray:
@@ -366,10 +420,8 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
     # descend on the smooth exact Laplace deviance, then finish on lme4's own (its PIRLS stops at a relative
     # change of 1e-7 and takes log|L| at the weights of the last step: a deviance up to ~1e-3 away, with steps
     # where the number of PIRLS iterations changes), derivative-free as lme4 does
-    result = optimize.minimize(smooth, np.r_[theta1, beta1], method="L-BFGS-B", bounds=bounds,
-                               options={"ftol": 1e-14, "gtol": 1e-7, "maxiter": 500})
-    start = result.x
-    simplex = np.vstack([start] + [start + np.eye(len(start))[i] * 1e-3 * max(1.0, abs(start[i]))
+    start = np.r_[theta1, beta1]
+    simplex = np.vstack([start] + [start + np.eye(len(start))[i] * 0.02 * max(0.1, abs(start[i]))
                                    for i in range(len(start))])
     polish = optimize.minimize(objective, start, method="Nelder-Mead", bounds=bounds,
                                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 3000, "initial_simplex": simplex})
