@@ -78,6 +78,7 @@ class _Model:
     lp0: np.ndarray | None = None  # the linear predictor every PIRLS starts from (lme4's lp0)
     scalar: np.ndarray | None = None  # one scalar term: its column (then A is diagonal)
     codes_all: np.ndarray | None = None  # and its level codes
+    crossed: _Crossed | None = None  # several scalar terms: the sparse path
 
     @property
     def q(self) -> int:
@@ -172,6 +173,8 @@ def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: 
     """
     if model.scalar is not None:
         return _lme4_pirls_scalar(model, theta, beta, eta, tol, max_iter)
+    if model.crossed is not None:
+        return _lme4_pirls_crossed(model, theta, beta, eta, tol, max_iter)
     fam, y, w = model.family, model.y, model.weights
     ZL = (model.Z @ model.lam(theta)).tocsr()
     dense = model.q <= 50  # small designs: dense products cost less than sparse bookkeeping
@@ -266,6 +269,118 @@ def _lme4_pirls_scalar(model: _Model, theta: np.ndarray, beta: np.ndarray | None
     return u_old, b_old, mu, eta, np.diag(np.sqrt(d))
 
 
+@dataclass
+class _Crossed:
+    """Several scalar terms (crossed or nested ``(1 | a) + (1 | b)``): A on the fixed pattern of Z'Z + I,
+    filled entry by entry, and CHOLMOD's symbolic factorisation reused (as lme4)."""
+
+    Z: sparse.csc_matrix
+    Zt: sparse.csr_matrix
+    pattern: sparse.csc_matrix
+    entries: np.ndarray  # per (row, term pair): the entry of the pattern it adds to
+    rows: np.ndarray  # and the data row
+    coef: np.ndarray  # z_s z_t
+    diagonal: np.ndarray  # pattern entries on the diagonal
+    entry_row: np.ndarray  # pattern row / column of each entry
+    entry_col: np.ndarray
+    term_of_column: np.ndarray
+    factor: object
+
+    @classmethod
+    def of(cls, blocks: Sequence[Block], n: int) -> _Crossed | None:
+        from .lmm_sparse import available
+
+        if len(blocks) < 2 or any(np.asarray(b.Z).shape[1] != 1 for b in blocks) or not available():
+            return None
+        from sksparse.cholmod import analyze
+
+        Z = _random_design(blocks, n).tocsc()
+        q = Z.shape[1]
+        pattern = (Z.T @ Z + sparse.identity(q, format="csc")).tocsc()
+        pattern.sort_indices()
+        cols = np.repeat(np.arange(q), np.diff(pattern.indptr))
+        keys = cols.astype(np.int64) * q + pattern.indices
+        offsets = np.cumsum([0] + [b.n_levels for b in blocks])
+        column = [offsets[t] + np.asarray(b.codes) for t, b in enumerate(blocks)]
+        zs = [np.asarray(b.Z, dtype=float)[:, 0] for b in blocks]
+        entries, rows, coef = [], [], []
+        for s_, (cs, zs_) in enumerate(zip(column, zs)):
+            for t_, (ct, zt) in enumerate(zip(column, zs)):
+                entries.append(np.searchsorted(keys, ct.astype(np.int64) * q + cs))
+                rows.append(np.arange(n))
+                coef.append(zs_ * zt)
+        term_of_column = np.repeat(np.arange(len(blocks)), [b.n_levels for b in blocks])
+        return cls(Z, Z.T.tocsr(), pattern, np.concatenate(entries), np.concatenate(rows), np.concatenate(coef),
+                   pattern.indices == cols, pattern.indices, cols, term_of_column,
+                   analyze(pattern, mode="simplicial", ordering_method="metis"))
+
+    def factorise(self, W: np.ndarray, lam: np.ndarray):
+        """CHOLMOD's factor of ``Λ'Z'WZΛ + I`` (Λ the diagonal ``lam``), the matrix kept on it."""
+        data = np.bincount(self.entries, weights=W[self.rows] * self.coef, minlength=self.pattern.nnz)
+        A = self.pattern.copy()
+        A.data = data * lam[self.entry_row] * lam[self.entry_col] + self.diagonal
+        self.factor.cholesky_inplace(A)
+        return _SparseFactor(self.factor, A)
+
+
+@dataclass(frozen=True)
+class _SparseFactor:
+    """CHOLMOD's factor with the matrix it factorises: solves ``A x = b`` and gives ``log|A|``."""
+
+    factor: object
+    _crossed_A: sparse.csc_matrix
+
+    def __call__(self, b: np.ndarray) -> np.ndarray:
+        return self.factor(b)
+
+    def logdet(self) -> float:
+        return self.factor.logdet()
+
+
+def _lme4_pirls_crossed(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: np.ndarray, tol: float,
+                        max_iter: int):
+    """:func:`_lme4_pirls` for several scalar terms, on the sparse factor of :class:`_Crossed`."""
+    fam, y, w, X = model.family, model.y, model.weights, model.X
+    cr = model.crossed
+    lam = theta[cr.term_of_column]
+    joint = beta is None
+    offset = model.offset + (0.0 if joint else X @ beta)
+    mu = fam.linkinv(eta)
+    old_pdev = np.inf
+    u_old = np.zeros(model.q)
+    b_old = np.zeros(X.shape[1]) if joint else beta
+    F = None
+    for _ in range(max_iter):
+        mu_eta = fam.mu_eta(eta)
+        W = w * mu_eta**2 / fam.variance(mu)
+        z = eta - offset + (y - mu) / mu_eta
+        F = cr.factorise(W, lam)
+        rhs_u = lam * (cr.Zt @ (W * z))
+        if joint:
+            C = lam[:, None] * (cr.Zt @ (W[:, None] * X))
+            AinvC = F(C)
+            Ainv_rhs = F(rhs_u)
+            XtWX = (X.T * W) @ X - C.T @ AinvC
+            b_new = np.linalg.solve(XtWX, X.T @ (W * z) - C.T @ Ainv_rhs)
+            u_new = Ainv_rhs - AinvC @ b_new
+        else:
+            u_new = F(rhs_u)
+            b_new = beta
+        for _ in range(21):
+            eta_new = offset + cr.Z @ (lam * u_new) + (X @ b_new if joint else 0.0)
+            mu_new = fam.linkinv(eta_new)
+            pdev = float(np.sum(fam.dev_resids(y, mu_new, w)) + u_new @ u_new)
+            if np.isfinite(pdev) and pdev <= old_pdev:
+                break
+            u_new = (u_old + u_new) / 2
+            b_new = (b_old + b_new) / 2 if joint else b_new
+        eta, mu, u_old, b_old = eta_new, mu_new, u_new, b_new
+        if abs((old_pdev - pdev) / pdev) < tol:
+            break
+        old_pdev = pdev
+    return u_old, b_old, mu, eta, F
+
+
 def _deviance(model: _Model, par: np.ndarray) -> float:
     """The Laplace (or AGQ) ``-2 log L`` at ``par = (θ, β)``, as lme4's stage-2 deviance function."""
     k = len(model.lower)
@@ -276,8 +391,7 @@ def _deviance(model: _Model, par: np.ndarray) -> float:
     except (linalg.LinAlgError, np.linalg.LinAlgError, FloatingPointError, ValueError):
         return np.inf
     if model.n_agq == 1:
-        return float(np.sum(_loglik_terms(model.family, model.y, mu, model.weights)) + u @ u
-                     + 2 * np.sum(np.log(np.diag(L))))
+        return _laplace(model, u, mu, L)
     return _agq(model, theta, beta, u, L)
 
 
@@ -328,7 +442,8 @@ def _model(y, X, blocks, family, weights, offset, n_agq) -> _Model:
                   np.zeros(n) if offset is None else np.asarray(offset, float), family, dims, rows, cols, tidx, lower,
                   n_agq, codes, np.zeros(Z.shape[1]),
                   scalar=np.asarray(blocks[0].Z, dtype=float)[:, 0].copy() if single else None,
-                  codes_all=np.asarray(blocks[0].codes) if single else None)
+                  codes_all=np.asarray(blocks[0].codes) if single else None,
+                  crossed=None if single else _Crossed.of(blocks, n))
 
 
 def _mustart(model: _Model) -> np.ndarray:
@@ -341,9 +456,20 @@ def _mustart(model: _Model) -> np.ndarray:
     return np.maximum(y, 1e-3)
 
 
-def _laplace(model: _Model, u: np.ndarray, mu: np.ndarray, L: np.ndarray) -> float:
-    return float(np.sum(_loglik_terms(model.family, model.y, mu, model.weights)) + u @ u
-                 + 2 * np.sum(np.log(np.diag(L))))
+def _logdet(L) -> float:
+    """``log|L|² = log|A|`` from a dense factor or a CHOLMOD one."""
+    return float(L.logdet()) if hasattr(L, "logdet") else float(2 * np.sum(np.log(np.diag(L))))
+
+
+def _dense_factor(L) -> np.ndarray:
+    """A dense lower Cholesky factor of A (for the conditional variances), from either kind of factor."""
+    if not hasattr(L, "logdet"):
+        return L
+    return _cholesky(np.asarray(L._crossed_A.toarray()))
+
+
+def _laplace(model: _Model, u: np.ndarray, mu: np.ndarray, L) -> float:
+    return float(np.sum(_loglik_terms(model.family, model.y, mu, model.weights)) + u @ u + _logdet(L))
 
 
 def _stage1(model: _Model) -> tuple[np.ndarray, np.ndarray, int]:
@@ -430,6 +556,7 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
     deviance = _deviance(model, par)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         u, _, mu, eta, L = _lme4_pirls(model, theta, beta, model.lp0)
+    L = _dense_factor(L)
     pirls_ok = True
     H = _hessian(lambda p: _deviance(model, p), par)
     hessian_ok = bool(np.all(np.isfinite(H)))
