@@ -110,7 +110,7 @@ def fit_one_glmm(spec: MixedSpec, design: Design, where: str) -> dict:
         "nobs": n, "n_groups": max(m for _, m in levels), "groups": "; ".join(f"{g}: {m}" for g, m in levels),
         "sigma": fit.sigma, "log_lik": fit.loglik, "aic": -2 * fit.loglik + 2 * npar,
         "bic": -2 * fit.loglik + np.log(n) * npar, "deviance": fit.deviance, "reml_crit": np.nan, "df": npar,
-        "reml": False, "converged": fit.converged, "singular": fit.singular, "optimizer": "Nelder-Mead",
+        "reml": False, "converged": fit.converged, "singular": fit.singular, "optimizer": fit.message,
         "icc": np.nan, "r2_marginal": np.nan, "r2_conditional": np.nan,
         "family": family.name, "link": family.link, "n_agq": spec.n_agq, "df_residual": fit.df_residual,
         "overdispersion": fit.pearson_chi2 / fit.df_residual if family.name == "poisson" else np.nan,

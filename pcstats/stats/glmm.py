@@ -503,20 +503,49 @@ def _stage1(model: _Model) -> tuple[np.ndarray, np.ndarray, int]:
     return theta, beta, count[0]
 
 
-def _hessian(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
-    """Central-difference Hessian with step ``h`` (lme4's ``deriv12``, delta = 1e-4)."""
+def _derivs(f, x: np.ndarray, h: float = 1e-4) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(f(x), gradient, Hessian)`` by central differences with step ``h`` (lme4's ``deriv12``, delta 1e-4)."""
     k = len(x)
     f0 = f(x)
+    g = np.empty(k)
     H = np.empty((k, k))
     for i in range(k):
         ei = np.zeros(k)
         ei[i] = h
-        H[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h**2
+        up, down = f(x + ei), f(x - ei)
+        g[i] = (up - down) / (2 * h)
+        H[i, i] = (up - 2 * f0 + down) / h**2
         for j in range(i):
             ej = np.zeros(k)
             ej[j] = h
             H[i, j] = H[j, i] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h**2)
-    return H
+    return f0, g, H
+
+
+def _hessian(f, x: np.ndarray, h: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian with step ``h`` (lme4's ``deriv12``, delta = 1e-4)."""
+    return _derivs(f, x, h)[2]
+
+
+def _newton(f, x: np.ndarray, lower: np.ndarray, max_iter: int = 8) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Newton steps on lme4's deviance with its finite-difference derivatives (steps of 1e-4 are far above the
+    deviance's small steps); ``(x, the Hessian at x or None, converged)``. Gives up (for Nelder-Mead) at a
+    bound, on a Hessian that is not positive definite or a step that does not lower f."""
+    f0, g, H = _derivs(f, x)
+    for _ in range(max_iter):
+        try:
+            np.linalg.cholesky(H)
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            return x, None, False
+        new = x + step
+        if np.any(new < lower) or not f(new) <= f0 + 1e-9:
+            return x, None, False
+        x = new
+        f0, g, H = _derivs(f, x)
+        if np.max(np.abs(step)) < 1e-6 * max(1.0, np.max(np.abs(x))):
+            return x, H, True
+    return x, H, False
 
 
 def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, offset=None, n_agq: int = 1) -> GLMMFit:
@@ -547,18 +576,24 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
     # change of 1e-7 and takes log|L| at the weights of the last step: a deviance up to ~1e-3 away, with steps
     # where the number of PIRLS iterations changes), derivative-free as lme4 does
     start = np.r_[theta1, beta1]
-    simplex = np.vstack([start] + [start + np.eye(len(start))[i] * 0.02 * max(0.1, abs(start[i]))
-                                   for i in range(len(start))])
-    polish = optimize.minimize(objective, start, method="Nelder-Mead", bounds=bounds,
-                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 3000, "initial_simplex": simplex})
-    par = polish.x if polish.fun <= objective(start) else start
+    lower = np.r_[np.where(model.lower == 0, 0.0, -np.inf), np.full(len(beta1), -np.inf)]
+    par, H, newton_ok = _newton(objective, start, lower)
+    converged = newton_ok
+    if not newton_ok:  # lme4's own way: derivative-free from the first stage
+        simplex = np.vstack([start] + [start + np.eye(len(start))[i] * 0.02 * max(0.1, abs(start[i]))
+                                       for i in range(len(start))])
+        polish = optimize.minimize(objective, start, method="Nelder-Mead", bounds=bounds,
+                                   options={"xatol": 1e-7, "fatol": 1e-8, "maxiter": 3000, "initial_simplex": simplex})
+        par = polish.x if polish.fun <= objective(start) else start
+        H, converged = None, bool(polish.success)
     theta, beta = par[:k], par[k:]
     deviance = _deviance(model, par)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         u, _, mu, eta, L = _lme4_pirls(model, theta, beta, model.lp0)
     L = _dense_factor(L)
     pirls_ok = True
-    H = _hessian(lambda p: _deviance(model, p), par)
+    if H is None:
+        H = _hessian(lambda p: _deviance(model, p), par)
     hessian_ok = bool(np.all(np.isfinite(H)))
     cov_beta = None
     if hessian_ok:
@@ -592,9 +627,8 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
     resid = (model.y - mu) * np.sqrt(model.weights / family.variance(mu))
     df_residual = len(model.y) - (k + len(beta))
     singular = bool(np.any(theta[model.lower == 0] < 1e-4))  # lme4's isSingular(tol = 1e-4)
-    result = polish
-    converged = bool(polish.success) and pirls_ok
+    converged = converged and pirls_ok
     return GLMMFit(beta=beta, cov_beta=cov_beta, theta=theta, cov_re=tuple(cov_re), loglik=-deviance / 2,
-                   deviance=deviance, converged=converged, message=str(result.message), n_evaluations=evaluations[0],
+                   deviance=deviance, converged=converged, message="Newton steps on lme4's deviance" if newton_ok else "Nelder-Mead", n_evaluations=evaluations[0],
                    singular=bool(singular), blups=tuple(blups), blup_se=tuple(blup_se), n_obs=len(model.y), sigma=1.0,
                    pearson_chi2=float(resid @ resid), df_residual=int(df_residual), hessian_ok=hessian_ok)
