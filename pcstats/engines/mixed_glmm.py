@@ -94,16 +94,12 @@ def fit_one_glmm(spec: MixedSpec, design: Design, where: str) -> dict:
     if offset is not None:  # the design subtracts offsets from y (for a linear model); a GLMM adds them to eta
         y = y + offset
     family = glm_family(spec.family, spec.link)
-    if family.has_scale:
-        raise EngineError(f"{where}: the {family.name} family is not fitted yet; pcstats fits binomial and Poisson "
-                          "GLMMs so far (lme4's Gamma and inverse Gaussian GLMMs estimate their dispersion in ways "
-                          "under discussion upstream).")
     _check_response(spec, y, weights, where)
     blocks = [Block(unscale(b.Z), b.codes, b.n_levels) for b in design.blocks]
     fit = fit_glmm(y, X, blocks, family, weights=weights, offset=offset, n_agq=spec.n_agq)
     se = np.sqrt(np.clip(np.diag(fit.cov_beta), 0, None))
     n_theta = len(fit.theta)
-    npar = len(fit.beta) + n_theta
+    npar = len(fit.beta) + n_theta + int(family.has_scale)  # lme4 counts sigma for Gamma and inverse Gaussian
     n = fit.n_obs
     levels = dict.fromkeys((b.term.group, b.n_levels) for b in design.blocks)
     glance = {
@@ -127,7 +123,7 @@ def fit_one_glmm(spec: MixedSpec, design: Design, where: str) -> dict:
                         "((1 | obs)) or use a negative binomial model.")
     tidy = pd.concat([
         fixed_rows(design, fit.beta, se, None, spec.conf_level),
-        ran_par_rows(design, fit.cov_re, fit.sigma).query("group != 'Residual'"),
+        ran_par_rows(design, fit.cov_re, fit.sigma).query("group != 'Residual'" if not family.has_scale else "index == index"),
         ran_val_rows(design, fit.blups, fit.blup_se),
     ], ignore_index=True)
     eta = X @ fit.beta + sum((b.Z * m[b.codes]).sum(axis=1) for b, m in zip(blocks, fit.blups))

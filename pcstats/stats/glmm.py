@@ -18,8 +18,11 @@ layout of :mod:`pcstats.stats.lmm`). For given ``(θ, β)``:
 by central differences; conditional modes are ``Λ ũ`` and their conditional variances
 ``Λ (L L')⁻¹ Λ'`` (``condVar``).
 
-Families with a dispersion parameter (Gamma, inverse Gaussian) are fitted the same way with
-``φ`` estimated as lme4 does (``sigma(m)² = Σ w (y − μ)² / V(μ) / (n − p)`` ... see :func:`fit_glmm`).
+Families with a dispersion parameter (Gamma, inverse Gaussian) are fitted the same way, with R's
+``family()$aic`` (dispersion = deviance / n, plus 2) in the deviance and, as lme4 1.1-31 reports them,
+``sigma² = pwrss / n`` (Pearson residuals and the penalty), variance components ``(θ σ)²`` and
+conditional SDs scaled by σ. lme4's treatment of their dispersion is debated upstream (lme4 issues
+#557, #643, #852; tests/reference/glmm/README.md): these match lme4, not a better estimator.
 """
 
 from __future__ import annotations
@@ -98,6 +101,15 @@ def _loglik_terms(family: Family, y: np.ndarray, mu: np.ndarray, weights: np.nda
         return -2 * logpmf
     if family.name == "poisson":
         return -2 * weights * (special.xlogy(y, mu) - mu - special.gammaln(y + 1))
+    dev = float(np.sum(family.dev_resids(y, mu, weights)))
+    n = float(np.sum(weights))
+    disp = dev / n  # R's Gamma()$aic and inverse.gaussian()$aic take the dispersion as deviance / n
+    if family.name == "gamma":
+        shape = 1 / disp
+        logpdf = (-special.gammaln(shape) - shape * np.log(mu * disp) + (shape - 1) * np.log(y) - y / (mu * disp))
+        return -2 * weights * logpdf + 2 / len(y)  # aic adds 2 once
+    if family.name == "inverse_gaussian":
+        return weights * (np.log(disp * 2 * np.pi) + 1) + 3 * np.log(y) * weights + 2 / len(y)
     raise NotImplementedError(family.name)
 
 
@@ -554,8 +566,6 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
     ``y`` is the response on the family's scale (binomial: proportions with ``weights`` the numbers of
     trials, or 0/1), ``X`` the fixed design, ``blocks`` the random-effect terms (:class:`lmm.Block`).
     """
-    if family.has_scale:
-        raise NotImplementedError(f"the {family.name} family is not fitted yet")
     model = _model(y, X, blocks, family, weights, offset, n_agq)
     k = len(model.lower)
     theta1, beta1, evaluations0 = _stage1(model)
@@ -625,10 +635,15 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
         blups.append(b[sl].reshape(m, p))
         blup_se.append(np.sqrt(np.clip(np.diag(cond_cov)[sl], 0, None)).reshape(m, p))
     resid = (model.y - mu) * np.sqrt(model.weights / family.variance(mu))
-    df_residual = len(model.y) - (k + len(beta))
+    sigma = 1.0
+    if family.has_scale:  # lme4: sigma² = pwrss / n (Pearson residuals and the penalty), VarCorr (θ σ)²
+        sigma = float(np.sqrt((resid @ resid + u @ u) / len(model.y)))
+        cov_re = [c * sigma**2 for c in cov_re]
+        blup_se = [se * sigma for se in blup_se]  # condVar is sigma² Λ (L L')⁻¹ Λ' (the modes stay Λ u)
+    df_residual = len(model.y) - (k + len(beta) + int(family.has_scale))
     singular = bool(np.any(theta[model.lower == 0] < 1e-4))  # lme4's isSingular(tol = 1e-4)
     converged = converged and pirls_ok
     return GLMMFit(beta=beta, cov_beta=cov_beta, theta=theta, cov_re=tuple(cov_re), loglik=-deviance / 2,
                    deviance=deviance, converged=converged, message="Newton steps on lme4's deviance" if newton_ok else "Nelder-Mead", n_evaluations=evaluations[0],
-                   singular=bool(singular), blups=tuple(blups), blup_se=tuple(blup_se), n_obs=len(model.y), sigma=1.0,
+                   singular=bool(singular), blups=tuple(blups), blup_se=tuple(blup_se), n_obs=len(model.y), sigma=sigma,
                    pearson_chi2=float(resid @ resid), df_residual=int(df_residual), hessian_ok=hessian_ok)

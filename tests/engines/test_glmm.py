@@ -26,6 +26,8 @@ CASES = {  # name -> (formula as pcstats reads these CSVs, spec options)
     "grouseticks": ("TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", {"family": "poisson"}),
     "binary_probit": ("y ~ x + (1 | g)", {"family": "binomial", "link": "probit"}),
     "poisson_slope": ("y ~ x + (1 + x | g)", {"family": "poisson"}),
+    "gamma_log": ("y ~ x + (1 | g)", {"family": "Gamma", "link": "log"}),
+    "inverse_gaussian": ("y ~ x + (1 | g)", {"family": "inverse.gaussian", "link": "log"}),
 }
 
 
@@ -117,7 +119,7 @@ def test_proportion_with_weights_equals_cbind():
 @pytest.mark.parametrize(("change", "options", "error", "words"), [
     (lambda d: d.assign(TICKS=-d["TICKS"]), {"family": "poisson"}, EngineError, "negative"),
     (lambda d: d.assign(TICKS=d["TICKS"] + 0.5), {"family": "poisson"}, EngineError, "whole count"),
-    (lambda d: d, {"family": "gamma"}, EngineError, "binomial and Poisson"),
+    (lambda d: d.assign(TICKS=d["TICKS"] - 1.0), {"family": "gamma"}, EngineError, "must be positive"),
 ])
 def test_bad_responses_are_named(change, options, error, words):
     data = change(pd.read_csv(GLMM / "grouseticks.csv"))
