@@ -47,10 +47,10 @@ def lrt(small: Results, big: Results, *, refit: bool = True) -> pd.DataFrame:
             "lrt(): the two models were fitted to different rows (different where= filters or NaN drops); "
             "a likelihood-ratio test needs the same rows. Fit both with the same where=."
         )
-    if not refit and small.spec.reml != big.spec.reml:
+    if not refit and _reml(small) != _reml(big):
         raise PcstatsError("lrt(refit=False): one model is fitted by REML and the other by ML; their likelihoods are "
                            "not comparable. Use refit=True, or fit both the same way.")
-    reml = small.spec.reml or big.spec.reml
+    reml = _reml(small) or _reml(big)
     if reml and not refit and small.spec.fixed != big.spec.fixed:
         raise PcstatsError(
             f"lrt(refit=False): REML likelihoods of models with different fixed effects ({small.spec.fixed!r} vs "
@@ -79,6 +79,11 @@ def lrt(small: Results, big: Results, *, refit: bool = True) -> pd.DataFrame:
     return out
 
 
+def _reml(res: Results) -> bool:
+    """Fitted by REML: Gaussian models with reml=True (a GLMM's Laplace likelihood is always ML)."""
+    return bool(res.spec.reml) and getattr(res.spec, "family", "gaussian") == "gaussian"
+
+
 def _rows(res: Results) -> str:
     """A hash of the rows a fit used: its key columns and response, group by group."""
     import hashlib
@@ -90,7 +95,7 @@ def _rows(res: Results) -> str:
 
 
 def _ml(res: Results) -> Results:
-    if not res.spec.reml:
+    if not _reml(res):
         return res
     from .engines import run
 

@@ -150,3 +150,15 @@ def test_cbind_needs_two_columns():
     data = pd.read_csv(GLMM / "cbpp.csv")
     with pytest.raises(FormulaError, match="two columns"):
         pc.fit(pc.MixedSpec("cbind(incidence) ~ factor(period) + (1 | herd)", family="binomial"), data)
+
+
+def test_lrt_between_glmms_is_lme4s_anova():
+    """anova(glmer(~ 1), glmer(~ period)) on cbpp: chi-square 25.61 on 3 df; GLMMs are not refitted."""
+    cb = pd.read_csv(GLMM / "cbpp.csv")
+    small = pc.fit(pc.MixedSpec("cbind(incidence, size - incidence) ~ 1 + (1 | herd)", family="binomial"), cb)
+    big = pc.fit(pc.MixedSpec(CASES["cbpp_laplace"][0], family="binomial"), cb)
+    out = pc.lrt(small, big)
+    ref = pd.read_csv(GLMM / "cbpp_laplace_glance.csv").iloc[0]
+    close(out["log_lik"].iloc[1], ref["logLik"], "logLik of the bigger model", 1e-6)
+    assert out["df"].iloc[1] == 3 and not out["refitted"].any()
+    close(out["statistic"].iloc[1], 2 * (out["log_lik"].iloc[1] - out["log_lik"].iloc[0]), "statistic", 1e-12)
