@@ -240,8 +240,9 @@ function(lmer, formula, data, REML) {
   if (inherits(model, "error")) return(list(error = conditionMessage(model), messages = messages))
   cf <- collect(stats::coef(summary(model)))
   column <- function(name) if (name %in% colnames(cf)) unname(cf[, name]) else rep(NA_real_, nrow(cf))
+  test <- if ("z value" %in% colnames(cf)) c("z value", "Pr(>|z|)") else c("t value", "Pr(>|t|)")  # glmer: z
   fixed <- data.frame(term = rownames(cf), estimate = column("Estimate"), std_error = column("Std. Error"),
-                      df = column("df"), statistic = column("t value"), p_value = column("Pr(>|t|)"),
+                      df = column("df"), statistic = column(test[1]), p_value = column(test[2]),
                       stringsAsFactors = FALSE)
   ran_pars <- collect(broom.mixed::tidy(model, effects = "ran_pars", scales = "sdcor"))
   ran_vals <- collect(broom.mixed::tidy(model, effects = "ran_vals"))
@@ -289,7 +290,18 @@ def _frame(ro: Any, rdf: Any) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def fit_lmer(data: pd.DataFrame, formula: str, reml: bool) -> LmerFit:
+def glmer_fitter(family: str, link: str, n_agq: int, weights: bool) -> Any:
+    """An R function ``(formula, data, REML)`` that fits ``lme4::glmer`` with R's ``family(link)``,
+    ``nAGQ`` and, with ``weights``, the data's column ``w_`` as prior weights; for :func:`fit_lmer`."""
+    import rpy2.robjects as ro
+
+    r_family = {"gamma": "Gamma", "inverse_gaussian": "inverse.gaussian"}.get(family, family)
+    prior = ", weights = w_" if weights else ""
+    return ro.r(f'function(formula, data, REML) lme4::glmer(formula, data = data, family = {r_family}(link = "{link}")'
+                f'{prior}, nAGQ = {int(n_agq)}L)')
+
+
+def fit_lmer(data: pd.DataFrame, formula: str, reml: bool, fitter: Any = None) -> LmerFit:
     """Fit ``lmerTest::lmer(formula, data, REML=reml)`` in R through pymer4.
 
     Parameters
@@ -336,7 +348,7 @@ def fit_lmer(data: pd.DataFrame, formula: str, reml: bool) -> LmerFit:
     import rpy2.robjects as ro
 
     rdata = pymer4.tidystats.bridge.polars2R(pl.from_pandas(data))  # pymer4 takes polars only
-    lmer = pymer4.tidystats.lmerTest.lib_lmerTest.lmer  # the lmerTest::lmer pymer4's lmer model calls
+    lmer = fitter if fitter is not None else pymer4.tidystats.lmerTest.lib_lmerTest.lmer  # lmerTest::lmer, as pymer4
     out = _fit_function()(lmer, formula, rdata, bool(reml))
     r = dict(zip(out.names, out))
     if "error" in r:

@@ -27,7 +27,7 @@ __all__ = ["fit", "r_model_frame"]
 def fit(spec: MixedSpec, prepared: Prepared):
     """Fit ``spec`` with lme4 (lmerTest) in every group of ``prepared``."""
     unsupported = [f"{k}={getattr(spec, k)!r}" for k, default in
-                   (("family", "gaussian"), ("dispersion", None), ("ddf", None)) if getattr(spec, k) != default]
+                   (("dispersion", None), ("ddf", None)) if getattr(spec, k) != default]
     if unsupported:
         raise EngineError(f"engine='lme4' fits lmer models with Satterthwaite df here; {unsupported[0]} needs "
                           "engine='profiled' (the default).")
@@ -38,27 +38,47 @@ def fit(spec: MixedSpec, prepared: Prepared):
                      packages=("rpy2", "pymer4"))
 
 
-def r_model_frame(design: Design) -> tuple[pd.DataFrame, str]:
-    """The data frame and lme4 formula R fits for ``design``."""
-    data = {"y": design.y}
+def r_model_frame(design: Design, glmm: bool = False) -> tuple[pd.DataFrame, str]:
+    """The data frame and lme4 formula R fits for ``design``; for a GLMM (``glmm``) the rows unscaled,
+    with the prior weights in column ``w_`` and any offset added back to the linear predictor."""
+    sw = design.sqrt_weights
+    unscale = ((lambda a: a / (sw[:, None] if a.ndim == 2 else sw)) if (glmm and sw is not None) else (lambda a: a))
+    y = unscale(design.y)
+    if glmm and design.offset is not None:
+        y = y + design.offset
+    data = {"y": y}
+    if glmm and sw is not None:
+        data["w_"] = sw**2
     fixed = [f"x{i + 1}" for i in range(design.X.shape[1])]
-    data.update({name: design.X[:, i] for i, name in enumerate(fixed)})
+    X = unscale(design.X)
+    data.update({name: X[:, i] for i, name in enumerate(fixed)})
     terms = []
     for k, block in enumerate(design.blocks, start=1):
         cols = [f"z{k}_{j + 1}" for j in range(block.Z.shape[1])]
-        data.update({name: block.Z[:, j] for j, name in enumerate(cols)})
+        Z = unscale(block.Z)
+        data.update({name: Z[:, j] for j, name in enumerate(cols)})
         data[f"g{k}"] = np.asarray(block.levels, dtype=object)[block.codes]
         terms.append(f"(0 + {' + '.join(cols)} | g{k})")
-    formula = f"y ~ 0 + {' + '.join(fixed)} + {' + '.join(terms)}"
+    offset = " + offset(off_)" if glmm and design.offset is not None else ""
+    if offset:
+        data["off_"] = design.offset
+    formula = f"y ~ 0 + {' + '.join(fixed)} + {' + '.join(terms)}{offset}"
     return pd.DataFrame(data), formula
 
 
 def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
-    from .lme4_bridge import fit_lmer
+    from .lme4_bridge import fit_lmer, glmer_fitter
 
-    data, formula = r_model_frame(design)
+    glmm = spec.family != "gaussian"
+    data, formula = r_model_frame(design, glmm)
+    fitter = None
+    if glmm:
+        from ..stats.glm_families import family as glm_family
+
+        link = glm_family(spec.family, spec.link).link
+        fitter = glmer_fitter(spec.family, link, spec.n_agq, "w_" in data.columns)
     try:
-        out = fit_lmer(data, formula, spec.reml)
+        out = fit_lmer(data, formula, spec.reml, fitter)
     except EngineError as exc:
         raise EngineError(f"lme4 could not fit {where}: {exc}") from None
     if out["dropped_terms"]:
@@ -69,13 +89,21 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     cov_re = _covariances(design, out["ran_pars"])
     modes, sds = _modes(design, out["ran_vals"])
     glance = glance_row(design, beta=fixed["estimate"].to_numpy(), cov_re=cov_re, sigma=float(out["sigma"]),
-                        log_lik=float(out["log_lik"]), reml=spec.reml, converged=bool(out["converged"]),
+                        log_lik=float(out["log_lik"]), reml=spec.reml and not glmm, converged=bool(out["converged"]),
                         optimizer=str(out["optimizer"]))
+    if glmm:  # glmer's parameters: fixed effects and covariance parameters (and sigma for Gamma / inverse Gaussian)
+        scale = spec.family in ("gamma", "inverse_gaussian")
+        npar = design.X.shape[1] + sum(b.Z.shape[1] * (b.Z.shape[1] + 1) // 2 for b in design.blocks) + int(scale)
+        log_lik, n = float(out["log_lik"]), len(design.y)
+        glance.update(df=npar, aic=-2 * log_lik + 2 * npar, bic=-2 * log_lik + np.log(n) * npar, deviance=-2 * log_lik,
+                      reml_crit=np.nan, icc=np.nan, r2_marginal=np.nan, r2_conditional=np.nan, family=spec.family,
+                      n_agq=spec.n_agq, df_residual=n - npar)
     glance["singular"] = bool(out["singular"])  # lme4's own isSingular
     messages = [f"{where}: lme4: {m}" for m in out["messages"] if "isSingular" not in m]
     tidy = pd.concat([
         fixed_rows(design, fixed["estimate"].to_numpy(), fixed["std_error"].to_numpy(), fixed["df"].to_numpy(), spec.conf_level),
-        ran_par_rows(design, cov_re, float(out["sigma"])),
+        ran_par_rows(design, cov_re, float(out["sigma"])).query(
+            "group != 'Residual'" if glmm and spec.family in ("binomial", "poisson") else "index == index"),
         ran_val_rows(design, modes, sds),
     ], ignore_index=True)
     return {"tidy": tidy, "glance": glance, "messages": messages, "native": out["r_model"],

@@ -162,3 +162,19 @@ def test_lrt_between_glmms_is_lme4s_anova():
     close(out["log_lik"].iloc[1], ref["logLik"], "logLik of the bigger model", 1e-6)
     assert out["df"].iloc[1] == 3 and not out["refitted"].any()
     close(out["statistic"].iloc[1], 2 * (out["log_lik"].iloc[1] - out["log_lik"].iloc[0]), "statistic", 1e-12)
+
+
+@pytest.mark.needs_r
+@pytest.mark.parametrize("name", ["cbpp_laplace", "gamma_log"])
+def test_lme4_engine_runs_glmer_for_the_same_spec(name):
+    formula, options = CASES[name]
+    data = pd.read_csv(GLMM / MODELS.loc[name, "data"])
+    res = pc.fit(pc.MixedSpec(formula, engine="lme4", **options), data)
+    ref = pd.read_csv(GLMM / f"{name}_fixed.csv")
+    fixed = res.tidy().query("component == 'fixed'")
+    # the engine hands glmer the design's columns (y ~ 0 + x1 + ... + (0 + z1_1 | g1)): the same model, another
+    # parametrisation of its fixed part, so glmer's optimizer stops at a point 1e-6 away
+    close(fixed["estimate"], ref["estimate"], "glmer through rpy2", 1e-5)
+    close(fixed["std_error"], ref["std_error"], "glmer SEs through rpy2", 1e-5)
+    assert fixed["df"].isna().all()
+    close(res.glance()["log_lik"], pd.read_csv(GLMM / f"{name}_glance.csv")["logLik"], "logLik", 1e-8)
