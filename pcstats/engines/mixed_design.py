@@ -63,6 +63,8 @@ class Design:
     blocks: tuple[DesignBlock, ...]
     sqrt_weights: np.ndarray | None = None  # y, X and Z are scaled by these (lme4's weights)
     offset: np.ndarray | None = None  # offset(...) terms, already subtracted from y
+    dispersion_codes: np.ndarray | None = None  # level of the dispersion= factor on each row (0: reference)
+    dispersion_levels: tuple[str, ...] = ()
 
     @property
     def n_random(self) -> int:
@@ -70,7 +72,8 @@ class Design:
         return sum(b.n_levels * b.Z.shape[1] for b in self.blocks)
 
 
-def build_design(model: MixedModel, data: pd.DataFrame, where: str, weights: str | None = None) -> Design:
+def build_design(model: MixedModel, data: pd.DataFrame, where: str, weights: str | None = None,
+                 dispersion: str | None = None) -> Design:
     """Model matrices of ``model`` on ``data`` (the rows of one group), named as lme4 names them.
 
     With ``weights`` (a column of positive weights) every row of y, X and Z is scaled by the
@@ -92,8 +95,25 @@ def build_design(model: MixedModel, data: pd.DataFrame, where: str, weights: str
         labels = _level_labels(data, term.factors)
         levels, codes = np.unique(labels, return_inverse=True)
         blocks.append(DesignBlock(term, scale(Z.to_numpy()), tuple(Z.columns), codes.astype(np.intp), tuple(levels)))
+    codes, levels = None, ()
+    if dispersion is not None:
+        values = data[dispersion]
+        order = (list(values.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype)
+                 else sorted(pd.unique(values.astype(str))))
+        labels = values.astype(str).to_numpy()
+        levels = tuple(str(v) for v in order if str(v) in set(labels))
+        codes = np.array([levels.index(v) for v in labels], dtype=np.intp)
+        counts = np.bincount(codes, minlength=len(levels))
+        single = [levels[i] for i in np.flatnonzero(counts < 2)]
+        if single:
+            raise FormulaError(f"dispersion='~ {dispersion}': level {single[0]!r} has {counts[levels.index(single[0])]} "
+                               f"row(s) in {where}; a residual SD per level needs at least two rows in each. Merge "
+                               "the level with another, or drop dispersion=.")
+        if len(levels) < 2:
+            raise FormulaError(f"dispersion='~ {dispersion}' has one level ({levels[0] if levels else 'none'}) in "
+                               f"{where}; there is nothing to vary. Drop dispersion= for these rows.")
     return Design(y=scale(fixed.y), X=scale(fixed.X.to_numpy()), fixed_names=tuple(fixed.X.columns), blocks=tuple(blocks),
-                  sqrt_weights=sw, offset=fixed.offset)
+                  sqrt_weights=sw, offset=fixed.offset, dispersion_codes=codes, dispersion_levels=levels)
 
 
 def unfit_reason(design: Design) -> str | None:

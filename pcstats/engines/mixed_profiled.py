@@ -8,6 +8,7 @@ nested, crossed); dense algebra for small designs, CHOLMOD's sparse Cholesky for
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .._version import __version__
@@ -31,21 +32,41 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         from .mixed_glmm import fit_one_glmm
 
         return fit_one_glmm(spec, design, where)
-    if spec.dispersion is not None or spec.ddf == "kenward-roger":
+    if spec.ddf == "kenward-roger":
         from ..errors import EngineError
 
-        raise EngineError(f"{where}: dispersion= and ddf='kenward-roger' are not fitted yet.")
+        raise EngineError(f"{where}: ddf='kenward-roger' is not fitted yet.")
     blocks = [Block(b.Z, b.codes, b.n_levels) for b in design.blocks]
-    result = fit_lmm(design.y, design.X, blocks, reml=spec.reml, satterthwaite=True)
+    ratios = None
+    if spec.dispersion is not None:
+        from ..stats.lmm_dispersion import fit_lmm_dispersion
+
+        out = fit_lmm_dispersion(design.y, design.X, blocks, design.dispersion_codes, len(design.dispersion_levels),
+                                 reml=spec.reml, satterthwaite=True)
+        result, ratios = out.fit, out.ratios
+    else:
+        result = fit_lmm(design.y, design.X, blocks, reml=spec.reml, satterthwaite=True)
     df = result.df
     se = pd.Series(result.cov_beta.diagonal()).clip(lower=0).pow(0.5).to_numpy()
     glance = glance_row(design, beta=result.beta, cov_re=result.cov_re, sigma=result.sigma, log_lik=result.loglik,
                         reml=spec.reml, converged=result.converged, optimizer=result.optimizer)
     glance["singular"] = result.singular
+    extra_rows = pd.DataFrame()
+    if ratios is not None:  # nlme's varIdent: the extra SD ratios are parameters too
+        extra = len(ratios) - 1
+        n = len(design.y)
+        glance["df"] += extra
+        glance["aic"] = -2 * result.loglik + 2 * glance["df"]
+        glance["bic"] = -2 * result.loglik + np.log(n) * glance["df"]
+        glance["dispersion_ratios"] = "; ".join(f"{lv}: {r:.6g}" for lv, r in zip(design.dispersion_levels, ratios))
+        extra_rows = pd.DataFrame({"component": "ran_pars", "group": "Residual",
+                                   "term": [f"sd__Observation.{lv}" for lv in design.dispersion_levels],
+                                   "estimate": result.sigma * ratios})
     messages = [] if result.converged else [f"{where}: the optimizer did not converge ({result.message})."]
     tidy = pd.concat([
         fixed_rows(design, result.beta, se, df, spec.conf_level),
         ran_par_rows(design, result.cov_re, result.sigma),
+        extra_rows,
         ran_val_rows(design, result.blups, result.blup_se),
     ], ignore_index=True)
     return {"tidy": tidy, "glance": glance, "messages": messages, "native": result, "beta": result.beta,

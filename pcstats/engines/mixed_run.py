@@ -33,7 +33,7 @@ def run_mixed(spec: MixedSpec, prepared: Prepared, fit_one: FitOne, *, engine: s
     for group, rows in progress(slices.items(), len(slices), f"mixed fits ({engine})"):
         where = group_label(prepared, group)
         design = build_design(model, frame.iloc[rows], where, getattr(spec, "weights", None)
-                              or (TRIALS if TRIALS in frame.columns else None))
+                              or (TRIALS if TRIALS in frame.columns else None), getattr(spec, "dispersion_factor", None))
         reason = unfit_reason(design)
         if reason:
             skipped[group] = reason

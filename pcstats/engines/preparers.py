@@ -27,8 +27,10 @@ def read_formula(text: str, frame: pd.DataFrame, response: bool = True) -> Model
 
 
 def _weights(spec) -> list[str]:
+    """Columns besides the formula's: ``weights=`` and the factor of ``dispersion=``."""
     weights = getattr(spec, "weights", None)
-    return [weights] if weights else []
+    factor = getattr(spec, "dispersion_factor", None)
+    return ([weights] if weights else []) + ([factor] if factor else [])
 
 
 def prepare_trend(spec, data: pd.DataFrame) -> Prepared:

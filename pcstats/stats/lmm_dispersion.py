@@ -1,0 +1,84 @@
+"""Linear mixed models with one residual SD per level of a factor, as ``nlme::lme(..., weights =
+varIdent(form = ~ 1 | f))``.
+
+The residual variance of row ``i`` is ``σ² δ²_k(i)`` with ``δ = 1`` for the first level (nlme's
+parameterisation). For given ``δ`` the model is a weighted linear mixed model with weights
+``w_i = 1 / δ²_k(i)``: rows scaled by ``√w`` and fitted by :func:`pcstats.stats.lmm.fit_lmm`, whose
+(RE)ML log-likelihood of the scaled rows plus the Jacobian ``Σ log √w_i`` is the log-likelihood of the
+original rows (the same for ML and REML: the scaling is a fixed linear map of ``y``). ``log δ`` of the
+other levels are found by minimising that profiled deviance (L-BFGS-B on finite differences, then
+Nelder-Mead); θ, β and σ are profiled inside. Standard errors and Satterthwaite df of ``β`` are those of
+the final weighted fit, conditional on ``δ`` (nlme's ``summary`` reports the same conditional
+covariance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import optimize
+
+from .lmm import Block, LMMFit, fit_lmm
+
+__all__ = ["DispersionFit", "fit_lmm_dispersion"]
+
+
+@dataclass(frozen=True)
+class DispersionFit:
+    """The weighted fit at the estimated ratios, the ratios (first level 1) and the log-likelihood of the rows."""
+
+    fit: LMMFit  # of the scaled rows; its loglik is replaced by the original rows' (Jacobian added)
+    ratios: np.ndarray  # δ per level
+    loglik: float
+    converged: bool
+
+
+def _scaled(y, X, blocks: Sequence[Block], sw: np.ndarray):
+    return (y * sw, X * sw[:, None], [Block(np.asarray(b.Z) * sw[:, None], b.codes, b.n_levels) for b in blocks])
+
+
+def fit_lmm_dispersion(y, X, blocks: Sequence[Block], codes: np.ndarray, n_levels: int, *, reml: bool = True,
+                       satterthwaite: bool = False) -> DispersionFit:
+    """Fit with one residual SD per level of ``codes`` (0 .. n_levels - 1; level 0 the reference).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> g = np.repeat(np.arange(12), 10)
+    >>> late = np.tile(np.r_[np.zeros(5, int), np.ones(5, int)], 12)
+    >>> y = 2 + rng.normal(0, 1, 12)[g] + rng.normal(0, 1, 120) * np.where(late == 1, 3.0, 1.0)
+    >>> out = fit_lmm_dispersion(y, np.ones((120, 1)), [Block(np.ones((120, 1)), g, 12)], late, 2)
+    >>> bool(2 < out.ratios[1] < 4.5)
+    True
+    """
+    y, X = np.asarray(y, dtype=float), np.asarray(X, dtype=float)
+    codes = np.asarray(codes)
+
+    def deviance(log_delta: np.ndarray) -> float:
+        delta = np.r_[1.0, np.exp(log_delta)]
+        sw = 1.0 / delta[codes]
+        try:
+            fit = fit_lmm(*_scaled(y, X, blocks, sw), reml=reml)
+        except (ValueError, np.linalg.LinAlgError):
+            return 1e300
+        return -2 * (fit.loglik + float(np.sum(np.log(sw))))
+
+    # start: the ratio of each level's residual SD from an unweighted fit
+    first = fit_lmm(y, X, blocks, reml=reml)
+    fitted = X @ first.beta + sum((np.asarray(b.Z) * m[b.codes]).sum(axis=1) for b, m in zip(blocks, first.blups))
+    resid = y - fitted
+    sd = np.array([np.sqrt(np.mean(resid[codes == k] ** 2)) for k in range(n_levels)])
+    start = np.log(np.maximum(sd[1:], 1e-8) / max(sd[0], 1e-8))
+    best = optimize.minimize(deviance, start, method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-8})
+    polish = optimize.minimize(deviance, best.x, method="Nelder-Mead",
+                               options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 2000})
+    x = polish.x if polish.fun < best.fun else best.x
+    delta = np.r_[1.0, np.exp(x)]
+    sw = 1.0 / delta[codes]
+    fit = fit_lmm(*_scaled(y, X, blocks, sw), reml=reml, satterthwaite=satterthwaite)
+    loglik = fit.loglik + float(np.sum(np.log(sw)))
+    # the modes and their SDs are on the scale of b, which the row scaling leaves unchanged
+    fit = replace(fit, loglik=loglik, deviance=-2 * loglik)
+    return DispersionFit(fit, delta, loglik, bool(fit.converged and (best.success or polish.success)))
