@@ -75,6 +75,7 @@ RUNS: tuple[Run, ...] = (
     Run("trendy_tc_bins", "trend_bins_trendy.toml", "trendy_tc_bins"),
     Run("glmm_trend", "glmm_trend.toml", "permafrost"),
     Run("glmm_trend_by_region", "glmm_trend_by_region.toml", "permafrost"),
+    Run("glmm_trend_dispersion", "glmm_trend_dispersion.toml", "permafrost"),
     Run("bayes_trend", "bayes_trend.toml", "permafrost"),
 )
 
@@ -217,7 +218,7 @@ def _reproduce(out: Path, fixtures: Path, models: Path) -> dict:
     steps.close()
 
     summary = _summary(seasonal, diff, results["trend_interaction"]) + _glmm_summary(
-        results["glmm_trend"], results["glmm_trend_by_region"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + _sem_kinds_summary(kinds) + paper_text + robust.summary + land.summary + grid.summary
+        results["glmm_trend"], results["glmm_trend_by_region"], results["glmm_trend_dispersion"]) + _bayes_summary(bayes, results["glmm_trend_by_region"]) + _sem_summary(sem_results) + _sem_kinds_summary(kinds) + paper_text + robust.summary + land.summary + grid.summary
     (out / "summary.md").write_text(summary, encoding="utf-8")
     report = write_report(out, summary, [p.relative_to(out) for p in figures])
     manifest = {
@@ -349,17 +350,19 @@ def _sem_kinds_summary(kinds, alpha: float = 0.05) -> str:
     )
 
 
-def _glmm_summary(glmm, by_region, term: str = "year_c:regionP", alpha: float = 0.05) -> str:
-    """The mixed-model P − NoP trend difference per season under both GLMMs, the LRT between them."""
+def _glmm_summary(glmm, by_region, dispersion, term: str = "year_c:regionP", alpha: float = 0.05) -> str:
+    """The mixed-model P − NoP trend difference per season under the three GLMMs, and the LRTs against the first."""
     from .likelihood_ratio import lrt
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the fits' own warnings are in their Results and JSON files
         test = lrt(glmm, by_region).dropna(subset=["p_value"]).set_index("season")
+        # same fixed effects: compared on the REML scale, as nlme's anova of two lme fits
+        spread = lrt(glmm, dispersion, refit=False).dropna(subset=["p_value"]).set_index("season")
     rows = []
     for season in ("ANN", "EGS", "LGS", "WIN"):
         row = {"season": season}
-        for label, res in (("GLMM", glmm), ("by-region trends", by_region)):
+        for label, res in (("GLMM", glmm), ("by-region trends", by_region), ("residual SD by decade", dispersion)):
             tidy = res.tidy()
             r = tidy[(tidy["component"] == "fixed") & (tidy["term"] == term) & (tidy["season"] == season)]
             if r.empty:
@@ -371,14 +374,20 @@ def _glmm_summary(glmm, by_region, term: str = "year_c:regionP", alpha: float = 
                                         f"{' *' if r['p_value'] < alpha else ''}{' (singular)' if singular else ''}")
         if season in test.index:
             row["LRT p (by-region trends vs GLMM)"] = f"{test.loc[season, 'p_value']:.2g}"
+        if season in spread.index:
+            aic = dispersion.glance().set_index("season").loc[season, "aic"] - glmm.glance().set_index("season").loc[season, "aic"]
+            row["LRT p (SD by decade vs GLMM), ΔAIC"] = f"{spread.loc[season, 'p_value']:.2g}, {aic:+.1f}"
         rows.append(row)
     return (
-        f"\n## Mixed models (models/glmm_trend.toml, models/glmm_trend_by_region.toml; engine {glmm.engine})\n\n"
+        f"\n## Mixed models (models/glmm_trend.toml, models/glmm_trend_by_region.toml, models/glmm_trend_dispersion.toml; "
+        f"engine {glmm.engine})\n\n"
         "The P − NoP trend difference (year_c:regionP, gC m⁻² yr⁻²) with the inversion spread as random effects "
         "(the paper's three sources of inversion uncertainty; see the spec files' comments). `*`: significant at "
         f"{alpha}. The second model also lets each inversion have its own trend in each region; the likelihood-ratio "
         "test (ML refits, as lme4's anova) says whether the data support that, and the difference is then judged "
-        "against its spread across the six inversions. Singular: some variance components are estimated as zero. "
+        "against its spread across the six inversions. The third adds the paper's time-dependent spread as one residual "
+        "SD per decade (nlme's varIdent); its LRT (REML, same fixed effects) and ΔAIC say whether that improves the "
+        "fit, and its column whether P − NoP stays significant. Singular: some variance components are estimated as zero. "
         "Per-inversion trends: figures/glmm_trends.png.\n\n"
         + pd.DataFrame(rows).to_markdown(index=False) + "\n"
     )

@@ -12,7 +12,8 @@ Steps, each reported:
 4. groups with fewer than ``min_years`` distinct years are kept in ``glance()`` but not fitted.
 
 ``year_c`` is derived, not read: ``year`` minus the mean of the distinct years kept in the group
-(the centre is in ``Prepared.groups["year_centre"]``).
+(the centre is in ``Prepared.groups["year_centre"]``); so is ``period``, the decade of ``year``
+(``"2000s"``), when the table has no column of that name.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def data_hash(table: pd.DataFrame) -> str:
 
 
 #: columns computed per group after filtering, from the key columns they need
-DERIVED: dict[str, str] = {"year_c": "year"}
+DERIVED: dict[str, str] = {"year_c": "year", "period": "year"}
 
 
 def prepare(
@@ -305,6 +306,8 @@ def group_frame(
     order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
     sort_cols = ["_group"] + (["year"] if has_year and sort_years else [])
     frame = kept[kept["_group"].isin(groups.index[groups["fit"]])].sort_values(sort_cols, kind="stable")
+    if "period" in columns and has_year and "period" not in frame.columns:  # the decade: "2000s", "2010s"
+        frame = frame.assign(period=(frame["year"] // 10 * 10).astype(int).astype(str) + "s")
     if "year_c" in columns and has_year:
         centre = frame.groupby("_group")["year"].agg(lambda y: float(np.mean(np.unique(y))))
         frame = frame.assign(year_c=frame["year"] - frame["_group"].map(centre))
