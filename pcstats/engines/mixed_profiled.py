@@ -32,10 +32,11 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         from .mixed_glmm import fit_one_glmm
 
         return fit_one_glmm(spec, design, where)
-    if spec.ddf == "kenward-roger":
+    if spec.ddf == "kenward-roger" and spec.dispersion is not None:
         from ..errors import EngineError
 
-        raise EngineError(f"{where}: ddf='kenward-roger' is not fitted yet.")
+        raise EngineError(f"{where}: ddf='kenward-roger' with dispersion= is not available (pbkrtest has no residual "
+                          "variance structures); use ddf='satterthwaite'.")
     blocks = [Block(b.Z, b.codes, b.n_levels) for b in design.blocks]
     ratios = None
     if spec.dispersion is not None:
@@ -47,7 +48,12 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     else:
         result = fit_lmm(design.y, design.X, blocks, reml=spec.reml, satterthwaite=True)
     df = result.df
-    se = pd.Series(result.cov_beta.diagonal()).clip(lower=0).pow(0.5).to_numpy()
+    cov_beta = result.cov_beta
+    if spec.degrees_of_freedom == "kenward-roger":
+        cov_beta, df = _kenward_roger(design, blocks, result, where)
+    elif spec.degrees_of_freedom == "none":
+        df = None  # Wald z tests
+    se = pd.Series(np.diag(cov_beta)).clip(lower=0).pow(0.5).to_numpy()
     glance = glance_row(design, beta=result.beta, cov_re=result.cov_re, sigma=result.sigma, log_lik=result.loglik,
                         reml=spec.reml, converged=result.converged, optimizer=result.optimizer)
     glance["singular"] = result.singular
@@ -71,3 +77,16 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
     ], ignore_index=True)
     return {"tidy": tidy, "glance": glance, "messages": messages, "native": result, "beta": result.beta,
             "modes": result.blups}
+
+
+def _kenward_roger(design: Design, blocks, result, where: str):
+    """pbkrtest's adjusted covariance of β and the KR df of each coefficient (lmerTest's ddf="Kenward-Roger")."""
+    from ..errors import EngineError
+    from ..stats.lmm_kr import kenward_roger, lb_ddf
+
+    try:
+        adjusted, P, W = kenward_roger(design.X, blocks, result.cov_re, result.sigma, result.cov_beta)
+    except ValueError as exc:
+        raise EngineError(f"{where}: {exc}") from None
+    eye = np.eye(design.X.shape[1])
+    return adjusted, np.array([lb_ddf(eye[j], result.cov_beta, P, W) for j in range(len(eye))])
