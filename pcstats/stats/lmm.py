@@ -57,6 +57,7 @@ from .lmm_sparse import SparseCore, available as sparse_available, lambda_matrix
 __all__ = ["Block", "LMMFit", "fit_lmm", "profiled_deviance", "satterthwaite_df"]
 
 SINGULAR_TOL = 1e-4  # lme4::isSingular default
+ZERO_VARIANCE_TOL = 1e-10  # a diagonal element of T this small (scaled units) is probed as a zero variance
 # random effects from which the sparse (CHOLMOD) core is used, when scikit-sparse imports: one term (A block
 # diagonal, analytic gradient) pays off sooner than several (crossed or nested: the gradient is differenced)
 SPARSE_MIN_Q = 400
@@ -559,7 +560,8 @@ def _zero_variance_restarts(x: np.ndarray, lower: np.ndarray) -> list[np.ndarray
     with a variance at zero, and probing one coordinate at a time was not enough (LGS).
     """
     starts = []
-    for j in np.flatnonzero((lower == 0.0) & (x == 0.0)):
+    # "zero" up to rounding: L-BFGS-B can stop at 1e-16 rather than on the bound (a weighted inversion GLMM)
+    for j in np.flatnonzero((lower == 0.0) & (x <= ZERO_VARIANCE_TOL)):
         trial = x.copy()
         trial[j] = 0.2
         starts.append(trial)
