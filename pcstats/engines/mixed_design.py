@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import FormulaError
+from ..errors import EngineError, FormulaError
 from ..specs.r_formula import ModelFormula
 from ..specs.random_effects import RandomTerm
 from ..stats.ols import aliased_columns
@@ -106,12 +106,12 @@ def build_design(model: MixedModel, data: pd.DataFrame, where: str, weights: str
         counts = np.bincount(codes, minlength=len(levels))
         single = [levels[i] for i in np.flatnonzero(counts < 2)]
         if single:
-            raise FormulaError(f"dispersion='~ {dispersion}': level {single[0]!r} has {counts[levels.index(single[0])]} "
-                               f"row(s) in {where}; a residual SD per level needs at least two rows in each. Merge "
-                               "the level with another, or drop dispersion=.")
+            raise EngineError(f"dispersion='~ {dispersion}': level {single[0]!r} has {counts[levels.index(single[0])]} "
+                              f"row(s) in {where}; a residual SD per level needs at least two rows in each. Merge "
+                              "the level with another, or drop dispersion=.")
         if len(levels) < 2:
-            raise FormulaError(f"dispersion='~ {dispersion}' has one level ({levels[0] if levels else 'none'}) in "
-                               f"{where}; there is nothing to vary. Drop dispersion= for these rows.")
+            raise EngineError(f"dispersion='~ {dispersion}' has one level ({levels[0] if levels else 'none'}) in "
+                              f"{where}; there is nothing to vary. Drop dispersion= for these rows.")
     return Design(y=scale(fixed.y), X=scale(fixed.X.to_numpy()), fixed_names=tuple(fixed.X.columns), blocks=tuple(blocks),
                   sqrt_weights=sw, offset=fixed.offset, dispersion_codes=codes, dispersion_levels=levels)
 

@@ -16,7 +16,7 @@ from ..errors import FormulaError, SpecError, did_you_mean
 from ..specs.r_formula import ModelFormula, model_formula
 from .mixed_design import MixedModel
 from .mixed_glmm import TRIALS, binomial_response
-from .prepare import Prepared, columns_text, is_long, ordered_columns, prepare, prepare_frame
+from .prepare import DERIVED, Prepared, columns_text, is_long, ordered_columns, prepare, prepare_frame
 
 __all__ = ["prepare_trend", "auto_trend", "prepare_mixed", "prepare_sem", "read_formula"]
 
@@ -31,6 +31,17 @@ def _weights(spec) -> list[str]:
     weights = getattr(spec, "weights", None)
     factor = getattr(spec, "dispersion_factor", None)
     return ([weights] if weights else []) + ([factor] if factor else [])
+
+
+def _check_dispersion(spec, columns: list[str], long: bool) -> None:
+    """``dispersion="~ f"`` names a column: on a long table a key column, a variable or a derived one (``period``)."""
+    factor = getattr(spec, "dispersion_factor", None)
+    choices = columns + ([c for c in DERIVED if c not in columns] if long else [])
+    if factor is None or factor in choices:
+        return
+    kind = "key column, variable or derived column of the table" if long else "column of this data frame"
+    raise FormulaError(f"dispersion={spec.dispersion!r} names {factor!r}, which is not a {kind} "
+                       f"({columns_text(factor, choices)}). Add the factor as a column or name another one.")
 
 
 def prepare_trend(spec, data: pd.DataFrame) -> Prepared:
@@ -74,11 +85,13 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
                         f"Group random effects by key columns: {', '.join(keys)}."
                     )
         columns = keys + data["variable"].unique().tolist()
+        _check_dispersion(spec, columns, long=True)
         random = tuple((t, model_formula("~ " + t.formula, columns, ordered_columns(data), response=False))
                        for t in parsed.random)
         extra = [n for t, m in random for n in (*m.names, *t.factors)] + ([sigma_by] if sigma_by else []) + _weights(spec)
         prepared = prepare(data, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
         return dataclasses.replace(prepared, model=MixedModel(fixed=prepared.model, random=random))
+    _check_dispersion(spec, [str(c) for c in data.columns], long=False)
     fixed = parsed.fixed
     binomial = binomial_response(fixed, data) if getattr(spec, "family", "gaussian") == "binomial" else None
     if binomial is not None:  # cbind(successes, failures): the proportion, with the trials as weights

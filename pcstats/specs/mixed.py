@@ -54,7 +54,13 @@ class MixedSpec:
         more need a non-Gaussian family and a single scalar random effect (``(1 | g)``).
     dispersion
         A one-sided formula of one factor, ``"~ period"``: one residual SD per level, as
-        ``nlme::lme(weights = varIdent(form = ~ 1 | period))`` (glmmTMB's ``dispformula``).
+        ``nlme::lme(weights = varIdent(form = ~ 1 | period))`` (glmmTMB's ``dispformula``); REML or
+        ML, profiled engine, Gaussian family. The factor is a column of the data (on a long table
+        ``period``, the decade of ``year``, is derived when absent); each level needs two rows. The
+        first level (sorted, or a categorical's order) is the reference: ``tidy()`` keeps its SD as
+        ``sd__Observation`` and adds one row per level, group ``"Residual"``, term
+        ``sd__Observation.<level>`` (σ times nlme's varIdent ratio); ``glance()`` has the ratios in
+        ``dispersion_ratios`` and counts them in ``df``, AIC and BIC, as nlme does.
     ddf
         Denominator df of the fixed-effect tests: ``"satterthwaite"`` (lmerTest's; the default for
         linear mixed models), ``"kenward-roger"`` (pbkrtest's, with the adjusted covariance of the
