@@ -211,7 +211,7 @@ def load_pymer4() -> Any:
 class LmerFit(TypedDict):
     """What :func:`fit_lmer` returns: R's numbers in pandas/numpy, with R's names."""
 
-    fixed: pd.DataFrame  # term, estimate, std_error, df (Satterthwaite), statistic, p_value
+    fixed: pd.DataFrame  # term, estimate, std_error, df (Satterthwaite or Kenward-Roger), statistic, p_value
     dropped_terms: list[str]  # fixed-effect columns lme4 dropped because X is rank deficient
     ran_pars: pd.DataFrame  # group, term, estimate (broom.mixed, scales="sdcor")
     ran_vals: pd.DataFrame  # group, level, term, estimate, std_error (broom.mixed)
@@ -229,7 +229,7 @@ class LmerFit(TypedDict):
 
 
 _FIT_R = r"""
-function(lmer, formula, data, REML) {
+function(lmer, formula, data, REML, ddf) {
   messages <- character(0)
   keep <- function(cnd) messages <<- c(messages, sub("\n$", "", conditionMessage(cnd)))
   collect <- function(expr) withCallingHandlers(expr,
@@ -238,7 +238,10 @@ function(lmer, formula, data, REML) {
   model <- tryCatch(collect(lmer(stats::as.formula(formula), data = data, REML = REML)),
                     error = function(e) e)
   if (inherits(model, "error")) return(list(error = conditionMessage(model), messages = messages))
-  cf <- collect(stats::coef(summary(model)))
+  if (ddf == "Kenward-Roger" && !requireNamespace("pbkrtest", quietly = TRUE))
+    return(list(error = "ddf='kenward-roger' needs the R package pbkrtest (Debian: r-cran-pbkrtest)", messages = messages))
+  # lmerTest's summary: Satterthwaite, Kenward-Roger (pbkrtest) or "lme4" (no df: z tests); glmer's has no ddf
+  cf <- collect(stats::coef(if (inherits(model, "lmerModLmerTest")) summary(model, ddf = ddf) else summary(model)))
   column <- function(name) if (name %in% colnames(cf)) unname(cf[, name]) else rep(NA_real_, nrow(cf))
   test <- if ("z value" %in% colnames(cf)) c("z value", "Pr(>|z|)") else c("t value", "Pr(>|t|)")  # glmer: z
   fixed <- data.frame(term = rownames(cf), estimate = column("Estimate"), std_error = column("Std. Error"),
@@ -301,7 +304,7 @@ def glmer_fitter(family: str, link: str, n_agq: int, weights: bool) -> Any:
                 f'{prior}, nAGQ = {int(n_agq)}L)')
 
 
-def fit_lmer(data: pd.DataFrame, formula: str, reml: bool, fitter: Any = None) -> LmerFit:
+def fit_lmer(data: pd.DataFrame, formula: str, reml: bool, fitter: Any = None, ddf: str = "Satterthwaite") -> LmerFit:
     """Fit ``lmerTest::lmer(formula, data, REML=reml)`` in R through pymer4.
 
     Parameters
@@ -313,6 +316,11 @@ def fit_lmer(data: pd.DataFrame, formula: str, reml: bool, fitter: Any = None) -
         An lme4 formula, e.g. ``"y ~ 0 + x1 + x2 + (0 + z1 + z2 | g1) + (1 | g2)"``.
     reml
         Fit by REML (``True``) or maximum likelihood (``False``).
+    fitter
+        An R function ``(formula, data, REML)`` fitting instead of lmerTest's ``lmer`` (:func:`glmer_fitter`).
+    ddf
+        lmerTest's ``summary(m, ddf = ...)``: ``"Satterthwaite"``, ``"Kenward-Roger"`` (needs pbkrtest) or
+        ``"lme4"`` (no df, so ``fixed`` has NaN df and p-values). Ignored for a glmer ``fitter``.
 
     Returns
     -------
@@ -349,7 +357,9 @@ def fit_lmer(data: pd.DataFrame, formula: str, reml: bool, fitter: Any = None) -
 
     rdata = pymer4.tidystats.bridge.polars2R(pl.from_pandas(data))  # pymer4 takes polars only
     lmer = fitter if fitter is not None else pymer4.tidystats.lmerTest.lib_lmerTest.lmer  # lmerTest::lmer, as pymer4
-    out = _fit_function()(lmer, formula, rdata, bool(reml))
+    if ddf not in ("Satterthwaite", "Kenward-Roger", "lme4"):
+        raise EngineError(f"fit_lmer(): ddf must be 'Satterthwaite', 'Kenward-Roger' or 'lme4', got {ddf!r}.")
+    out = _fit_function()(lmer, formula, rdata, bool(reml), ddf)
     r = dict(zip(out.names, out))
     if "error" in r:
         before = "".join(f" Before that, lme4 said: {m}" for m in r["messages"])

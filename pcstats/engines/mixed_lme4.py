@@ -1,6 +1,7 @@
 """Mixed engine "lme4": R's lme4/lmerTest through pymer4 (see :mod:`pcstats.engines.lme4_bridge`).
 
-Fits every structure the random-effect parser produces, with Satterthwaite df (lmerTest).
+Fits every structure the random-effect parser produces, with lmerTest's Satterthwaite or Kenward-Roger
+(pbkrtest) df, or z tests (``ddf="none"``).
 
 R is handed the same matrices every engine fits (:mod:`pcstats.engines.mixed_design`): columns
 ``x1..xp`` of the fixed design and ``z<k>_<j>`` of each term, with the grouping factors
@@ -26,11 +27,9 @@ __all__ = ["fit", "r_model_frame"]
 
 def fit(spec: MixedSpec, prepared: Prepared):
     """Fit ``spec`` with lme4 (lmerTest) in every group of ``prepared``."""
-    unsupported = [f"{k}={getattr(spec, k)!r}" for k, default in
-                   (("dispersion", None), ("ddf", None)) if getattr(spec, k) != default]
-    if unsupported:
-        raise EngineError(f"engine='lme4' fits lmer models with Satterthwaite df here; {unsupported[0]} needs "
-                          "engine='profiled' (the default).")
+    if spec.dispersion is not None:
+        raise EngineError(f"engine='lme4' fits lmer models without residual variance structures here; "
+                          f"dispersion={spec.dispersion!r} needs engine='profiled' (the default).")
     from .lme4_bridge import load_pymer4
 
     load_pymer4()  # fails early, with install instructions, when R or a package is missing
@@ -78,7 +77,8 @@ def _fit_one(spec: MixedSpec, design: Design, where: str) -> dict:
         link = glm_family(spec.family, spec.link).link
         fitter = glmer_fitter(spec.family, link, spec.n_agq, "w_" in data.columns)
     try:
-        out = fit_lmer(data, formula, spec.reml, fitter)
+        ddf = {"satterthwaite": "Satterthwaite", "kenward-roger": "Kenward-Roger"}.get(spec.degrees_of_freedom, "lme4")
+        out = fit_lmer(data, formula, spec.reml, fitter, ddf)
     except EngineError as exc:
         raise EngineError(f"lme4 could not fit {where}: {exc}") from None
     if out["dropped_terms"]:
