@@ -76,11 +76,9 @@ class _Model:
     lam_theta: np.ndarray
     lower: np.ndarray
     n_agq: int
-    codes: np.ndarray | None  # level of each row (one scalar term, for quadrature)
-    u: np.ndarray  # the last mode, to start the next PIRLS from
     lp0: np.ndarray | None = None  # the linear predictor every PIRLS starts from (lme4's lp0)
     scalar: np.ndarray | None = None  # one scalar term: its column (then A is diagonal)
-    codes_all: np.ndarray | None = None  # and its level codes
+    codes: np.ndarray | None = None  # and its level codes (also those of quadrature, which needs one scalar term)
     crossed: _Crossed | None = None  # several scalar terms: the sparse path
 
     @property
@@ -111,67 +109,6 @@ def _loglik_terms(family: Family, y: np.ndarray, mu: np.ndarray, weights: np.nda
     if family.name == "inverse_gaussian":
         return weights * (np.log(disp * 2 * np.pi) + 1) + 3 * np.log(y) * weights + 2 / len(y)
     raise NotImplementedError(family.name)
-
-
-def _pirls(model: _Model, theta: np.ndarray, beta: np.ndarray, tol: float = 1e-12, max_iter: int = 100):
-    """Conditional mode of u at (θ, β): ``(u, μ, L, converged)``; L the Cholesky factor at the mode."""
-    fam = model.family
-    ZL = (model.Z @ model.lam(theta)).tocsr()
-    ZLt = ZL.T.tocsr()
-    fixed = model.offset + model.X @ beta
-    u = model.u.copy()
-
-    def pdev(u):
-        eta = fixed + ZL @ u
-        mu = fam.linkinv(eta)
-        return float(np.sum(fam.dev_resids(model.y, mu, model.weights)) + u @ u), eta, mu
-
-    dev, eta, mu = pdev(u)
-    if not np.isfinite(dev):
-        u = np.zeros(model.q)
-        dev, eta, mu = pdev(u)
-    converged = False
-    for _ in range(max_iter):
-        mu_eta = fam.mu_eta(eta)
-        w = model.weights * mu_eta**2 / fam.variance(mu)
-        z = ZL @ u + (model.y - mu) / mu_eta
-        A = (ZLt.multiply(w[None, :]) @ ZL).toarray()
-        A[np.diag_indices_from(A)] += 1.0
-        try:
-            c = linalg.cho_factor(A, lower=True)
-        except linalg.LinAlgError:
-            break
-        u_new = linalg.cho_solve(c, ZLt @ (w * z))
-        step = u_new - u
-        for _ in range(30):
-            new, eta_new, mu_new = pdev(u + step)
-            if np.isfinite(new) and new <= dev + 1e-10 * abs(dev):
-                break
-            step /= 2
-        else:
-            break
-        u, change, dev, eta, mu = u + step, dev - new, new, eta_new, mu_new
-        if abs(change) < tol * (abs(dev) + 0.1):
-            converged = True
-            break
-    mu_eta = fam.mu_eta(eta)
-    w = model.weights * mu_eta**2 / fam.variance(mu)
-    A = (ZLt.multiply(w[None, :]) @ ZL).toarray()
-    A[np.diag_indices_from(A)] += 1.0
-    L = _cholesky(A)
-    model.u = u
-    return u, mu, eta, L, converged
-
-
-def _exact_deviance(model: _Model, par: np.ndarray) -> float:
-    """The Laplace deviance at the exact conditional mode (a smooth function, for the first descent)."""
-    k = len(model.lower)
-    try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            u, mu, _, L, _ = _pirls(model, par[:k], par[k:])
-    except (linalg.LinAlgError, np.linalg.LinAlgError, ValueError):
-        return np.inf
-    return _laplace(model, u, mu, L)
 
 
 def _lme4_pirls(model: _Model, theta: np.ndarray, beta: np.ndarray | None, eta: np.ndarray, tol: float = 1e-7,
@@ -239,7 +176,7 @@ def _lme4_pirls_scalar(model: _Model, theta: np.ndarray, beta: np.ndarray | None
     """:func:`_lme4_pirls` for one scalar term (``(1 | g)`` or ``(0 + x | g)``): ``A`` is diagonal, so every
     product is a sum over each level's rows (``np.bincount``) and L is the square root of the diagonal."""
     fam, y, w, X = model.family, model.y, model.weights, model.X
-    codes, q = model.codes_all, model.q
+    codes, q = model.codes, model.q
     zl = model.scalar * theta[0]  # Z Λ's one nonzero per row
     joint = beta is None
     offset = model.offset + (0.0 if joint else X @ beta)
@@ -448,13 +385,11 @@ def _model(y, X, blocks, family, weights, offset, n_agq) -> _Model:
     n = len(y)
     dims, rows, cols, tidx, lower = _lambda_layout(blocks)
     Z = _random_design(blocks, n)
-    codes = np.asarray(blocks[0].codes) if n_agq > 1 else None
     single = len(blocks) == 1 and np.asarray(blocks[0].Z).shape[1] == 1
     return _Model(y, np.asarray(X, dtype=float), Z, np.ones(n) if weights is None else np.asarray(weights, float),
                   np.zeros(n) if offset is None else np.asarray(offset, float), family, dims, rows, cols, tidx, lower,
-                  n_agq, codes, np.zeros(Z.shape[1]),
-                  scalar=np.asarray(blocks[0].Z, dtype=float)[:, 0].copy() if single else None,
-                  codes_all=np.asarray(blocks[0].codes) if single else None,
+                  n_agq, scalar=np.asarray(blocks[0].Z, dtype=float)[:, 0].copy() if single else None,
+                  codes=np.asarray(blocks[0].codes) if single else None,
                   crossed=None if single else _Crossed.of(blocks, n))
 
 
@@ -577,14 +512,9 @@ def fit_glmm(y, X, blocks: Sequence[Block], family: Family, *, weights=None, off
         value = _deviance(model, par)
         return value if np.isfinite(value) else 1e300
 
-    def smooth(par):
-        evaluations[0] += 1
-        value = _exact_deviance(model, par)
-        return value if np.isfinite(value) else 1e300
-
-    # descend on the smooth exact Laplace deviance, then finish on lme4's own (its PIRLS stops at a relative
-    # change of 1e-7 and takes log|L| at the weights of the last step: a deviance up to ~1e-3 away, with steps
-    # where the number of PIRLS iterations changes), derivative-free as lme4 does
+    # lme4's own deviance (its PIRLS stops at a relative change of 1e-7 and takes log|L| at the weights of the
+    # last step: a deviance up to ~1e-3 from the exact Laplace one, with small steps where the number of PIRLS
+    # iterations changes): Newton steps on central differences of step 1e-4, Nelder-Mead where they cannot go on
     start = np.r_[theta1, beta1]
     lower = np.r_[np.where(model.lower == 0, 0.0, -np.inf), np.full(len(beta1), -np.inf)]
     par, H, newton_ok = _newton(objective, start, lower)

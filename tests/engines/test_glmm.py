@@ -178,3 +178,9 @@ def test_lme4_engine_runs_glmer_for_the_same_spec(name):
     close(fixed["std_error"], ref["std_error"], "glmer SEs through rpy2", 1e-5)
     assert fixed["df"].isna().all()
     close(res.glance()["log_lik"], pd.read_csv(GLMM / f"{name}_glance.csv")["logLik"], "logLik", 1e-8)
+
+
+def test_binomial_proportions_that_are_not_whole_counts_of_the_weights_are_named():
+    data = pd.read_csv(GLMM / "cbpp.csv").assign(prop=lambda d: (d["incidence"] + 0.4) / d["size"])
+    with pytest.raises(EngineError, match="not a whole number of successes.*numbers of trials"):
+        pc.fit(pc.MixedSpec("prop ~ factor(period) + (1 | herd)", family="binomial", weights="size"), data)
