@@ -172,12 +172,7 @@ def _refuse(table: pd.DataFrame, where: str) -> None:
 
 def _group_data(rows: pd.DataFrame, observed: list[str], exogenous: tuple[str, ...], where: str,
                 fiml: bool) -> sem_ml.GroupData:
-    text = [v for v in observed if pd.api.types.is_complex_dtype(rows[v])
-            or not (pd.api.types.is_numeric_dtype(rows[v]) or pd.api.types.is_bool_dtype(rows[v]))]
-    if text:
-        raise ContractError(
-            f"{where}: the model's variable {text[0]!r} is not numeric (dtype {rows[text[0]].dtype}); SEM reads "
-            "numbers. Convert it (e.g. pd.to_numeric), or use it as a by= or group= column instead.")
+    require_numeric(rows, observed, where)
     X = rows[observed].to_numpy(dtype=float)
     if not fiml and np.isnan(X).any():
         raise ContractError(f"{where}: missing values reached the fit; this is a bug in the preparer.")
@@ -207,6 +202,16 @@ def _group_data(rows: pd.DataFrame, observed: list[str], exogenous: tuple[str, .
             f"{', '.join(observed)} is not positive definite (smallest eigenvalue of the correlation matrix "
             f"{eig.min():.2g}); a variable is a linear combination of others.")
     return data
+
+
+def require_numeric(rows: pd.DataFrame, observed: list[str], where: str) -> None:
+    """The model's observed variables must be numeric columns (both SEM engines check this first)."""
+    text = [v for v in observed if pd.api.types.is_complex_dtype(rows[v])
+            or not (pd.api.types.is_numeric_dtype(rows[v]) or pd.api.types.is_bool_dtype(rows[v]))]
+    if text:
+        raise ContractError(
+            f"{where}: the model's variable {text[0]!r} is not numeric (dtype {rows[text[0]].dtype}); SEM reads "
+            "numbers. Convert it (e.g. pd.to_numeric), or use it as a by= or group= column instead.")
 
 
 def _starts(table: pd.DataFrame, observed: list[str], exogenous: tuple[str, ...],

@@ -29,6 +29,7 @@ from ..specs.sem import SEMSpec
 from ..stats import sem_model
 from .common import assemble, group_label, group_slices, progress
 from .prepare import Prepared
+from .sem_native import require_numeric
 
 __all__ = ["fit", "fit_table"]
 
@@ -71,12 +72,7 @@ def fit_table(spec: SEMSpec, data: pd.DataFrame, where: str) -> dict | str:
     """Fit the model to the rows ``data`` (columns named as in the model); a reason string if it cannot."""
     table = parameter_table(spec.model, observed=[c for c in data.columns])
     observed = _observed(table)
-    text = [v for v in observed if pd.api.types.is_complex_dtype(data[v])
-            or not (pd.api.types.is_numeric_dtype(data[v]) or pd.api.types.is_bool_dtype(data[v]))]
-    if text:
-        raise ContractError(
-            f"{where}: the model's variable {text[0]!r} is not numeric (dtype {data[text[0]].dtype}); SEM reads "
-            "numbers. Convert it (e.g. pd.to_numeric), or use it as a by= or group= column instead.")
+    require_numeric(data, observed, where)
     X = data[observed].to_numpy(dtype=float)
     values = pd.DataFrame(X, columns=observed)  # float64 for semopy (nullable Int64 columns it cannot read)
     n = len(X)

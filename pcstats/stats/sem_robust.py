@@ -81,7 +81,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from .sem_fit import _pchisq, _uniroot
+from . import sem_fit
 
 __all__ = [
     "CorrectedTest", "DifferenceTest", "Independence", "ScaledTest", "baseline_scaled_test",
@@ -783,36 +783,9 @@ def _rmsea(X2: float, df: float, n: int, G: int, c: float = 1.0) -> float:
 
 
 def _rmsea_ci(X2: float, df: float, n: int, G: int, c: float = 1.0, level: float = 0.90) -> tuple[float, float]:
-    # lav_fit_rmsea_ci, with R's uniroot (see sem_fit.rmsea_ci)
-    if not (math.isfinite(X2) and math.isfinite(df) and math.isfinite(n)):
-        return float("nan"), float("nan")
-    upper_perc, lower_perc = 1 - (1 - level) / 2, (1 - level) / 2
-
-    def lower_f(lam: float) -> float:
-        return _pchisq(X2, df, lam) - upper_perc
-
-    def upper_f(lam: float) -> float:
-        return _pchisq(X2, df, lam) - lower_perc
-
-    def bound(lam: float) -> float:
-        return math.sqrt(c * lam / (n * df)) * math.sqrt(G)
-
-    if df < 1 or lower_f(0.0) < 0:
-        low = 0.0
-    else:
-        try:
-            low = bound(_uniroot(lower_f, 0.0, X2))
-        except ValueError:
-            low = float("nan")
-    n_rmsea = max(n, 4 * X2)
-    if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0.0) < 0:
-        high = 0.0
-    else:
-        try:
-            high = bound(_uniroot(upper_f, 0.0, n_rmsea))
-        except ValueError:
-            high = float("nan")
-    return low, high
+    """lav_fit_rmsea_ci with a scaling factor and groups: :func:`sem_fit.rmsea_ci`'s bounds times √(c G)."""
+    low, high = sem_fit.rmsea_ci(X2, df, n, level)
+    return low * math.sqrt(c * G), high * math.sqrt(c * G)
 
 
 def _rmsea_pvalues(X2: float, df: float, n: int, G: int, c: float, close_h0: float,
