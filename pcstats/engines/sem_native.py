@@ -21,7 +21,7 @@ from ..errors import ContractError, EngineError, FormulaError, SpecError
 from ..specs.lavaan_syntax import parameter_table
 from ..stats import sem_fit, sem_ml, sem_model
 from ..stats.sem_missing import independence_moments
-from .common import assemble, group_label, group_slices, progress
+from .common import assemble, group_slices, progress
 from .prepare import Prepared
 
 __all__ = ["fit", "fit_groups", "SEMFit"]
@@ -295,7 +295,7 @@ def _bootstrap(spec, problem: sem_ml.Problem, solution: sem_ml.Solution) -> np.n
 
 # -------------------------------------------------------------------------------------------- outputs
 def _outputs(spec, out: SEMFit, where: str) -> tuple[pd.DataFrame, dict, list[str]]:
-    table, problem, solution = out.table, out.problem, out.solution
+    table, solution = out.table, out.solution
     notes = []
     if not solution.converged:
         notes.append(f"{where}: the SEM fit did not converge ({solution.message}); the estimates are the last iterate. "
@@ -362,7 +362,7 @@ def _standardized(out: SEMFit, values: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _tidy(spec, out: SEMFit) -> pd.DataFrame:
-    table, problem, x, cov = out.table, out.problem, out.solution.x, out.vcov
+    table, problem = out.table, out.problem
     values = table["est"].to_numpy(dtype=float)
     std = _standardized(out, values)
     model = table["op"].isin(_MODEL_OPS).to_numpy()
@@ -468,7 +468,7 @@ def _glance(spec, out: SEMFit) -> dict:
     problem, solution = out.problem, out.solution
     table = out.table
     values = table["est"].to_numpy(dtype=float)
-    p, n_groups, N = len(out.observed), len(out.groups), problem.n
+    n_groups, N = len(out.groups), problem.n
     x_pos = [out.observed.index(v) for v in out.exogenous]
     npar = _npar(problem)
     df = _df(problem, list(out.observed), out.exogenous)

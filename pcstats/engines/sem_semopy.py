@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import ContractError, EngineError, PcstatsError
+from ..errors import EngineError, PcstatsError
 from ..specs.lavaan_syntax import parameter_table
 from ..specs.sem import SEMSpec
 from ..stats import sem_model
