@@ -81,25 +81,47 @@ def _kernel():
 
     @numba.njit(cache=True, nogil=True)
     def select(a, lo, hi, k):
-        """The k-th smallest of a[lo..hi] (inclusive), rearranging that part in place (Hoare's quickselect)."""
+        """The k-th smallest of a[lo..hi] (inclusive), rearranging that part in place.
+
+        Quickselect with a median-of-three pivot and branchless Lomuto partitions (no
+        mispredicted branches on random slopes); when the part below the pivot is small, the
+        values equal to the pivot are split off too, so long runs of ties stay linear.
+        """
         while hi > lo:
-            pivot = a[(lo + hi) // 2]
-            i, j = lo, hi
-            while i <= j:
-                while a[i] < pivot:
-                    i += 1
-                while a[j] > pivot:
-                    j -= 1
-                if i <= j:
-                    a[i], a[j] = a[j], a[i]
-                    i += 1
-                    j -= 1
-            if k <= j:
-                hi = j
-            elif k >= i:
-                lo = i
+            mid = (lo + hi) // 2
+            x, y, z = a[lo], a[mid], a[hi]
+            if (x <= y) == (y <= z):
+                m = mid
+            elif (y <= x) == (x <= z):
+                m = lo
             else:
-                return a[k]
+                m = hi
+            pivot = a[m]
+            a[m] = a[hi]
+            a[hi] = pivot
+            i = lo
+            for j in range(lo, hi):  # a[lo..i) < pivot <= a[i..j)
+                v = a[j]
+                a[j] = a[i]
+                a[i] = v
+                i += v < pivot
+            a[hi] = a[i]
+            a[i] = pivot
+            if k == i:
+                return pivot
+            if k < i:
+                hi = i - 1
+                continue
+            j = i + 1
+            if 8 * (i - lo) < hi - lo:  # lopsided: gather the ties of the pivot after it
+                for q in range(i + 1, hi + 1):
+                    v = a[q]
+                    a[q] = a[j]
+                    a[j] = v
+                    j += v <= pivot
+                if k < j:
+                    return pivot
+            lo = j
         return a[k]
 
     @numba.njit(cache=True, nogil=True)
@@ -108,6 +130,7 @@ def _kernel():
         slopes = np.empty(n * (n - 1) // 2)
         y = np.empty(n)
         x = np.empty(n)
+        ys = np.empty(n)
         for r in range(n_rows):
             m = 0
             for k in range(n):
@@ -121,12 +144,14 @@ def _kernel():
             s = 0.0
             p = 0
             for a in range(m - 1):
-                for b in range(a + 1, m):
-                    d = y[b] - y[a]
+                ya, xa = y[a], x[a]
+                for b in range(a + 1, m):  # no loop-carried index: the compiler vectorises it
+                    d = y[b] - ya
                     s += (d > 0) - (d < 0)
-                    slopes[p] = d / (x[b] - x[a])
-                    p += 1
-            ys = np.sort(y[:m])
+                    slopes[p + b - a - 1] = d / (x[b] - xa)
+                p += m - 1 - a
+            ys[:m] = y[:m]
+            ys[:m].sort()
             ties, run = 0.0, 1
             for k in range(1, m):
                 if ys[k] == ys[k - 1]:
