@@ -10,8 +10,11 @@ Model, per group of rows: ``y ~ Normal(X β + Σ_k Z_k b_k, σ)`` (or Student-t 
 z_k sd_k`` for one); ``σ`` one per value of ``sigma_by`` if given.
 
 Diagnostics go to ``glance()`` and ``warnings``: divergences, R-hat > 1.01, bulk/tail ESS below
-100 per chain, Pareto k > 0.7 in PSIS-LOO. ``sampling_seconds`` is the wall time of ``pm.sample``
-(nutpie's compilation included) and of the log-likelihood. The default priors are absolute
+100 per chain, Pareto k > 0.7 in PSIS-LOO. ``sampling_seconds`` is the wall time of sampling
+(nutpie's compilation included, when the model was not compiled before) and of the log-likelihood.
+nutpie's compiled model is reused for every group and data set of the same structure in the process
+(:mod:`.bayes_compiled`): the design's arrays are ``pm.Data``, so one compiled model samples
+another data set with the same draws as a fresh compile would give. The default priors are absolute
 numbers for seasonal fluxes in gC m-2 yr-1; a warning says when least squares puts a fixed
 effect more than 3 prior SDs out. On a model frame (any data frame), the priors a spec leaves
 unset are brms's data-scaled defaults (:func:`data_scaled_priors`), recorded in ``glance()``.
@@ -31,7 +34,7 @@ from .common import assemble, group_label, group_slices, progress
 from .mixed_design import Design, build_design, ran_par_names, unfit_reason
 from .prepare import Prepared
 
-__all__ = ["fit", "build_model", "data_scaled_priors", "posterior_prob", "prior_predictive"]
+__all__ = ["fit", "build_model", "structure", "data_scaled_priors", "posterior_prob", "prior_predictive"]
 
 GLANCE = ("nobs", "n_groups", "draws", "chains", "divergences", "max_rhat", "min_ess_bulk", "min_ess_tail",
           "elpd_loo", "p_loo", "looic", "elpd_waic", "p_waic", "waic", "max_pareto_k", "sampling_seconds", "sampler",
@@ -59,7 +62,7 @@ def fit(spec: BayesSpec, prepared: Prepared):
         used = spec if prepared.long else data_scaled_priors(spec, design)
         messages += _prior_scale_check(used, design, where)
         model = build_model(used, design, data)
-        idata, seconds = _sample(used, model, sampler)
+        idata, seconds = _sample(used, model, sampler, structure(used, design, data))
         tidy, glance, notes = _summaries(used, design, data, idata)
         glance.update(sampling_seconds=seconds, sampler=sampler)
         tidy["_group"] = group
@@ -134,20 +137,23 @@ def _prior(pm, name: str, text: str, rv_name: str, **kwargs):
 
 
 def _scaled(spec: BayesSpec, factor) -> dict:
-    """The ``sd`` prior's scale parameter multiplied by ``factor`` (the prior of ``factor · sd``)."""
+    """The ``sd`` prior's scale parameter multiplied by ``factor`` (the prior of ``factor · sd``; a tensor)."""
     from ..specs.bayes import PRIOR_FAMILIES
 
     family, args = parse_prior("sd", spec.prior("sd"))
     name = {"halfnormal": "sigma", "halfcauchy": "beta", "halfstudent_t": "sigma", "exponential": "lam", "gamma": "beta"}[family]
     value = dict(zip(PRIOR_FAMILIES[family], args))[name]
     # exponential's rate and gamma's rate scale inversely
-    return {name: value / np.asarray(factor) if name in ("lam", "beta") and family != "halfcauchy" else value * np.asarray(factor)}
+    return {name: value / factor if name in ("lam", "beta") and family != "halfcauchy" else value * factor}
 
 
 def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
-    """The PyMC model of one group's design (see the module docstring)."""
+    """The PyMC model of one group's design (see the module docstring).
+
+    Every array of the design is a ``pm.Data`` container, so that a compiled model of the same
+    structure (:func:`structure`) samples another group's or data set's design with new data.
+    """
     import pymc as pm
-    import pytensor.tensor as pt
 
     names = list(design.fixed_names)
     coords = {"fixed": names}
@@ -156,17 +162,17 @@ def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
         for i, term in enumerate(names):
             kind = "intercept" if term == "(Intercept)" else "fixed"
             parts.append(_prior(pm, kind, spec.prior(kind), f"beta_{i}"))
-        beta = pm.Deterministic("beta", pt.stack(parts), dims="fixed")
-        mu = pt.as_tensor_variable(design.X) @ beta
+        beta = pm.Deterministic("beta", pm.math.stack(parts), dims="fixed")
+        mu = pm.Data("X", design.X) @ beta
         for k, block in enumerate(design.blocks):
-            m, p = block.n_levels, block.Z.shape[1]
+            p = block.Z.shape[1]
             model.add_coord(f"level_{k}", list(block.levels))
             model.add_coord(f"column_{k}", list(block.columns))
             # sample each column's effects on the scale of a unit-RMS column (a trend on years is
             # ~20x smaller than an intercept); the prior is scaled along, so it is the stated prior
             # on the original scale, and b, sd and cor are reported on the original scale
             rms = np.sqrt(np.mean(block.Z**2, axis=0))
-            rms = np.where(rms > 0, rms, 1.0)
+            rms = pm.Data(f"rms_{k}", np.where(rms > 0, rms, 1.0))
             if p == 1:
                 sd_unit = _prior(pm, "sd", spec.prior("sd"), f"sd_unit_{k}", **_scaled(spec, rms[0]))
                 pm.Deterministic(f"sd_{k}", sd_unit / rms[0])
@@ -180,30 +186,45 @@ def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
                 pm.Deterministic(f"chol_{k}_corr", corr)
                 z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(f"level_{k}", f"column_{k}"))
                 b = pm.Deterministic(f"b_{k}", (z @ chol.T) / rms, dims=(f"level_{k}", f"column_{k}"))
-            mu = mu + (pt.as_tensor_variable(block.Z) * b[block.codes]).sum(axis=1)
+            mu = mu + (pm.Data(f"Z_{k}", block.Z) * b[pm.Data(f"codes_{k}", block.codes)]).sum(axis=1)
         if spec.sigma_by:
             levels, codes = np.unique(data[spec.sigma_by].astype(str).to_numpy(), return_inverse=True)
             model.add_coord("sigma_level", list(levels))
-            sigma = _prior(pm, "sigma", spec.prior("sigma"), "sigma", dims="sigma_level")[codes]
+            sigma = _prior(pm, "sigma", spec.prior("sigma"), "sigma", dims="sigma_level")[pm.Data("sigma_codes", codes)]
         else:
             sigma = _prior(pm, "sigma", spec.prior("sigma"), "sigma")
+        observed = pm.Data("y_observed", design.y)
         if spec.likelihood == "student_t":
             nu = _prior(pm, "nu", spec.prior("nu"), "nu")
-            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=design.y)
+            pm.StudentT("y", nu=nu, mu=mu, sigma=sigma, observed=observed)
         else:
-            pm.Normal("y", mu=mu, sigma=sigma, observed=design.y)
+            pm.Normal("y", mu=mu, sigma=sigma, observed=observed)
     return model
 
 
-def _sample(spec: BayesSpec, model, sampler: str):
+def structure(spec: BayesSpec, design: Design, data: pd.DataFrame) -> tuple:
+    """What :func:`build_model`'s graph depends on besides its ``pm.Data`` arrays: the key under
+    which a compiled model is reused (:mod:`pcstats.engines.bayes_compiled`). The priors, the
+    likelihood, and the shape of every array and parameter; not the values or level names."""
+    sigma_levels = data[spec.sigma_by].astype(str).nunique() if spec.sigma_by else None
+    return (tuple(spec.prior(name) for name in ("intercept", "fixed", "sd", "cor", "sigma", "nu")), spec.likelihood,
+            design.X.shape, tuple((block.Z.shape, block.n_levels) for block in design.blocks), sigma_levels)
+
+
+def _sample(spec: BayesSpec, model, sampler: str, key: tuple):
     import pymc as pm
+
+    from . import bayes_compiled
 
     start = time.perf_counter()
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        kwargs = {"nuts_sampler": "nutpie"} if sampler == "nutpie" else {"nuts_sampler": "pymc", "cores": 1}
-        idata = pm.sample(draws=spec.draws, tune=spec.tune, chains=spec.chains, random_seed=spec.seed,
-                          target_accept=spec.target_accept, progressbar=False, **kwargs)
+        if sampler == "nutpie":
+            idata = bayes_compiled.sample(model, key, draws=spec.draws, tune=spec.tune, chains=spec.chains,
+                                          seed=spec.seed, target_accept=spec.target_accept)
+        else:
+            idata = pm.sample(draws=spec.draws, tune=spec.tune, chains=spec.chains, random_seed=spec.seed,
+                              target_accept=spec.target_accept, progressbar=False, nuts_sampler="pymc", cores=1)
         pm.compute_log_likelihood(idata, progressbar=False)
         seconds = time.perf_counter() - start
         pm.sample_posterior_predictive(idata, extend_inferencedata=True, random_seed=spec.seed, progressbar=False)
