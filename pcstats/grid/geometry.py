@@ -7,7 +7,7 @@ import xarray as xr
 
 from ..errors import ProductError
 
-__all__ = ["EARTH_RADIUS_KM", "spacing", "cell_area", "coslat", "check_same_grid", "describe", "chunked_like"]
+__all__ = ["EARTH_RADIUS_KM", "spacing", "cell_area", "coslat", "lat_weights", "check_same_grid", "describe"]
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -33,19 +33,40 @@ def cell_area(obj: xr.DataArray | xr.Dataset) -> xr.DataArray:
     >>> round(float(cell_area(g)[0, 0]), 1)
     6088.4
     """
-    dlat, dlon = spacing(obj, "lat"), spacing(obj, "lon")
-    lat = np.deg2rad(obj["lat"].values.astype(float))
-    half = np.deg2rad(abs(dlat)) / 2
-    band = np.abs(np.sin(np.clip(lat + half, -np.pi / 2, np.pi / 2)) - np.sin(np.clip(lat - half, -np.pi / 2, np.pi / 2)))
-    area = EARTH_RADIUS_KM**2 * np.deg2rad(abs(dlon)) * band[:, None] * np.ones(obj["lon"].size)[None, :]
-    return xr.DataArray(area, dims=("lat", "lon"), coords={"lat": obj["lat"], "lon": obj["lon"]}, name="cell_area",
-                        attrs={"units": "km2", "long_name": "spherical cell area (R = 6371 km)"})
+    area = lat_weights(obj, "area")
+    full = area.values[:, None] * np.ones(obj["lon"].size)[None, :]
+    return xr.DataArray(full, dims=("lat", "lon"), coords={"lat": obj["lat"], "lon": obj["lon"]}, name="cell_area",
+                        attrs=area.attrs)
 
 
 def coslat(obj: xr.DataArray | xr.Dataset) -> xr.DataArray:
     """cos(latitude) weights, lat x lon."""
-    w = np.cos(np.deg2rad(obj["lat"].values.astype(float)))[:, None] * np.ones(obj["lon"].size)[None, :]
+    w = lat_weights(obj, "coslat").values[:, None] * np.ones(obj["lon"].size)[None, :]
     return xr.DataArray(w, dims=("lat", "lon"), coords={"lat": obj["lat"], "lon": obj["lon"]}, name="coslat")
+
+
+def lat_weights(obj: xr.DataArray | xr.Dataset, kind: str = "area") -> xr.DataArray:
+    """A cell's weight on a regular grid, which depends on latitude only: a vector along ``lat``.
+
+    ``kind="area"``: the spherical cell area (km2) of :func:`cell_area`; ``"coslat"``: cos(latitude).
+    Multiplying a field by it broadcasts over ``lon`` (and every other dimension), so a dask-backed
+    field carries one number per latitude in its task graph instead of a map per cell.
+
+    >>> import xarray as xr
+    >>> g = xr.Dataset(coords={"lat": [60.5, 61.5], "lon": [0.5, 1.5]})
+    >>> lat_weights(g).round(1).values.tolist(), lat_weights(g, "coslat").dims
+    ([6088.4, 5889.5], ('lat',))
+    """
+    lat = np.deg2rad(obj["lat"].values.astype(float))
+    if kind == "coslat":
+        return xr.DataArray(np.cos(lat), dims="lat", coords={"lat": obj["lat"]}, name="coslat")
+    if kind != "area":
+        raise ProductError(f"lat_weights(kind={kind!r}): use 'area' or 'coslat'.")
+    dlat, dlon = spacing(obj, "lat"), spacing(obj, "lon")
+    half = np.deg2rad(abs(dlat)) / 2
+    band = np.abs(np.sin(np.clip(lat + half, -np.pi / 2, np.pi / 2)) - np.sin(np.clip(lat - half, -np.pi / 2, np.pi / 2)))
+    return xr.DataArray(EARTH_RADIUS_KM**2 * np.deg2rad(abs(dlon)) * band, dims="lat", coords={"lat": obj["lat"]},
+                        name="cell_area", attrs={"units": "km2", "long_name": "spherical cell area (R = 6371 km)"})
 
 
 def describe(obj: xr.DataArray | xr.Dataset) -> str:
@@ -89,13 +110,3 @@ def check_same_grid(a: xr.DataArray | xr.Dataset, b: xr.DataArray | xr.Dataset, 
                 f"The grid of {describe(a)} does not match the {what} grid of {describe(b)} ({coord} differs). Put both "
                 "on one grid first: pcstats.grid.regrid(field, like=covariates)."
             )
-
-
-def chunked_like(arr: xr.DataArray, field: xr.DataArray) -> xr.DataArray:
-    """``arr`` (a map: weights, labels) in ``field``'s spatial chunks when ``field`` is dask-backed.
-
-    Large maps then travel as chunks with the data instead of inside every task of the graph.
-    """
-    if field.chunks is None:
-        return arr
-    return arr.chunk({d: field.chunksizes[d] for d in arr.dims if d in field.chunksizes})

@@ -9,13 +9,15 @@ member is missing, so cells never leave a region in some years and stay in other
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from ..data.regions import classify
 from ..errors import ProductError
-from .geometry import cell_area, check_same_grid, chunked_like, coslat
+from .geometry import check_same_grid, lat_weights
 
 __all__ = ["region_classes", "natural_mask", "zonal_mean", "MIN_LAND", "MAX_MANAGED"]
 
@@ -84,19 +86,25 @@ def natural_mask(land_fraction: xr.DataArray, managed_fraction: xr.DataArray | N
 
 
 def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "area",
-               mask: xr.DataArray | None = None) -> xr.DataArray:
+               mask: xr.DataArray | None = None, regions: Sequence[str] | None = None) -> xr.DataArray:
     """Area-weighted mean of ``field`` over the cells of each label; dims ``region`` plus ``field``'s others.
 
     Parameters
     ----------
     field
-        A variable on the grid (``time``, ``year``, ``season`` ... and ``lat``, ``lon``).
+        A variable on the grid (``time``, ``year``, ``season`` ... and ``lat``, ``lon``), in memory or
+        dask-backed (best chunked in ``lat`` and ``lon`` with the other dimensions whole).
     labels
         A label map (lat, lon), e.g. ``region_classes(...)["tc_bin"]``; cells without a label are left out.
+        It may be dask-backed, ideally in the field's spatial chunks: it is then encoded chunk by
+        chunk in the task graph instead of travelling in it as a constant.
     weights
         ``"area"`` (spherical cell area) or ``"coslat"``.
     mask
         Boolean map (e.g. :func:`natural_mask`); cells outside it are left out.
+    regions
+        The regions to report, in this order; labels not listed are left out. By default the sorted
+        labels of the map (inside the mask), which for dask-backed labels computes the map once.
 
     Returns
     -------
@@ -113,39 +121,52 @@ def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "are
     >>> zonal_mean(f, lab).round(3).values.tolist(), zonal_mean(f, lab)["n_cells"].values.tolist()
     ([2.0, 5.0], [2, 1])
     """
-    from flox.xarray import xarray_reduce
-
     check_same_grid(field, labels, "label")
     if weights not in ("area", "coslat"):
         raise ProductError(f"zonal_mean(weights={weights!r}): use 'area' or 'coslat'.")
-    flat = np.asarray(labels.values, dtype=object)
-    present = pd.notna(flat)
     if mask is not None:
         check_same_grid(mask, labels, "mask")
-        present &= np.asarray(mask.values, dtype=bool)
-    names = sorted({str(v) for v in flat[present]})
+        labels = labels.where(mask.astype(bool))
+    if regions is None:
+        found = np.asarray(labels.values, dtype=object)
+        names = sorted({str(v) for v in found[pd.notna(found)]})
+    else:
+        names = [str(r) for r in regions]
+        if len(set(names)) != len(names):
+            raise ProductError(f"zonal_mean(regions={list(regions)!r}): each region once.")
     if not names:
         raise ProductError("zonal_mean(): no cell has a label (inside the mask).")
-    index = {n: i for i, n in enumerate(names)}
-    codes = np.full(flat.shape, np.nan)
-    codes[present] = [index[str(v)] for v in flat[present]]
+    dtype = np.int8 if len(names) < 128 else np.int32
+    codes = xr.apply_ufunc(_encode, labels, kwargs={"names": names, "dtype": dtype}, dask="parallelized",
+                           output_dtypes=[dtype])
+    if field.chunks is not None:
+        codes = codes.chunk({d: field.chunksizes[d] for d in ("lat", "lon")})
     other = [d for d in field.dims if d not in ("lat", "lon")]
     has_data = field.notnull().any(other) if other else field.notnull()
-    by = xr.DataArray(codes, dims=("lat", "lon"), coords={"lat": field["lat"], "lon": field["lon"]}, name="region")
-    by = chunked_like(by, field).where(has_data)
-    w = chunked_like(cell_area(field) if weights == "area" else coslat(field), field)
-    expected = np.arange(len(names), dtype=float)
-
-    def total(obj: xr.DataArray) -> xr.DataArray:
-        return xarray_reduce(obj, by, func="sum", expected_groups=expected, dim=("lat", "lon"), fill_value=0)
-
-    weight = total(w.where(by.notnull(), 0.0))
-    summed = total((field.fillna(0.0) * w).where(by.notnull(), 0.0))
-    n_missing = total(field.isnull().where(by.notnull(), False).astype(np.int64))
-    n_cells = total(by.notnull().astype(np.int64))
+    # one indicator map per region (members only), chunk by chunk: the sums are products over lat and lon
+    region = xr.DataArray(np.arange(len(names), dtype=dtype), dims="region")
+    member = (codes == region) & has_data
+    w = lat_weights(field, weights)
+    weighted = member * w
+    value = field.where(member.any("region"), 0.0).fillna(0.0)
+    summed = xr.dot(value, weighted, dim=["lat", "lon"])
+    n_missing = xr.dot(field.isnull(), member.astype(np.float64), dim=["lat", "lon"])
+    weight = weighted.sum(["lat", "lon"])
+    n_cells = member.sum(["lat", "lon"]).astype(np.int64)
     out = (summed / weight).where(n_missing == 0)
     out = out.assign_coords(n_cells=n_cells, area=weight).assign_coords(region=names)
     out = out.transpose("region", *other)
     return out.rename(field.name).assign_attrs(
         {**field.attrs, "zonal_mean": f"weighted by {'cell area (km2)' if weights == 'area' else 'cos(latitude)'}; members: "
          "labelled cells with data at some time; NaN where any member is missing"})
+
+
+def _encode(labels: np.ndarray, names: list[str], dtype) -> np.ndarray:
+    """Region codes (0, 1, ... in the order of ``names``) of a label block; -1 where unlabelled or not listed."""
+    flat = np.asarray(labels, dtype=object).ravel()
+    present = pd.notna(flat)
+    codes = np.full(flat.size, -1, dtype=dtype)
+    if present.any():
+        index = pd.Index(names)
+        codes[present] = index.get_indexer(pd.Index(flat[present]).astype(str))
+    return codes.reshape(np.shape(labels))

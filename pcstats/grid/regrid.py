@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ProductError
-from .geometry import cell_area, check_same_grid, chunked_like, spacing
+from .geometry import cell_area, check_same_grid, lat_weights, spacing
 
 __all__ = ["regrid", "target_grid", "overlap_weights"]
 
@@ -118,7 +118,7 @@ def regrid(
     if not spatial:
         raise ProductError("regrid(): no variable has both lat and lon dimensions.")
     nested = _nesting(ds, target)
-    area = cell_area(ds.isel(lat=nested[2], lon=nested[3])) if nested else None  # once for every variable
+    area = lat_weights(ds.isel(lat=nested[2]), "area") if nested else None  # once for every variable
     how = "area-weighted block mean" if nested else "conservative (exact spherical overlaps)"
     note = (f"{how}, {abs(dlat):g} x {abs(dlon):g} degrees to {abs(tlat):g} x {abs(tlon):g} degrees; a cell is kept where "
             f"at least {min_coverage:.0%} of its area has data, as the area-weighted mean over that part")
@@ -156,15 +156,17 @@ def _nesting(ds: xr.Dataset, target: xr.Dataset) -> tuple[int, int, slice, slice
 
 
 def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float, area: xr.DataArray) -> xr.DataArray:
+    """Area-weighted block means; ``area`` is the cells' area along ``lat`` (it does not vary with longitude)."""
     k_lat, k_lon, rows, cols = nested
     part = field.isel(lat=rows, lon=cols)
-    area = chunked_like(area, part)
     valid = part.notnull()
     blocks = {"lat": k_lat, "lon": k_lon}
     num = (part.fillna(0.0) * area).coarsen(blocks).sum()
     den = (valid * area).coarsen(blocks).sum()
-    full = area.coarsen(blocks).sum()
-    value = (num / den).where(den >= min_coverage * full)
+    # a target cell's area (the same in every column), summed as ``den`` is; the tolerance covers the order of the sums
+    column = xr.DataArray(area.values[:, None] * np.ones((1, k_lon)), dims=("lat", "lon"), coords={"lat": area["lat"]})
+    full = column.coarsen(blocks).sum().isel(lon=0, drop=True)
+    value = (num / den).where(den >= min_coverage * full * (1 - 1e-12))
     return value.assign_coords(lat=target["lat"].values, lon=target["lon"].values)
 
 
