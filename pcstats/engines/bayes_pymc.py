@@ -204,11 +204,13 @@ def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
 
 def structure(spec: BayesSpec, design: Design, data: pd.DataFrame) -> tuple:
     """What :func:`build_model`'s graph depends on besides its ``pm.Data`` arrays: the key under
-    which a compiled model is reused (:mod:`pcstats.engines.bayes_compiled`). The priors, the
-    likelihood, and the shape of every array and parameter; not the values or level names."""
+    which a compiled model is reused (:mod:`pcstats.engines.bayes_compiled`): the priors, the
+    likelihood, and the number of columns and levels of each term (the number of parameters).
+    Not the values, the level names or the number of rows: the ``pm.Data`` arrays have no fixed
+    length, so a season with one year more reuses the model."""
     sigma_levels = data[spec.sigma_by].astype(str).nunique() if spec.sigma_by else None
     return (tuple(spec.prior(name) for name in ("intercept", "fixed", "sd", "cor", "sigma", "nu")), spec.likelihood,
-            design.X.shape, tuple((block.Z.shape, block.n_levels) for block in design.blocks), sigma_levels)
+            design.X.shape[1], tuple((block.Z.shape[1], block.n_levels) for block in design.blocks), sigma_levels)
 
 
 def _sample(spec: BayesSpec, model, sampler: str, key: tuple):
