@@ -23,7 +23,9 @@ from .data import (  # noqa: E402
     validate,
     write_table,
 )
+from .data.contract import LongTable  # noqa: E402
 from .engines import fit, prepare, run  # noqa: E402
+from .engines.prepare import long_table  # noqa: E402
 from . import robustness, soc  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
 from .evaluation import skill  # noqa: E402
@@ -42,6 +44,7 @@ __all__ = [
     "ContractError",
     "EngineError",
     "FormulaError",
+    "LongTable",
     "MixedSpec",
     "SEMSpec",
     "PanelSpec",
@@ -61,6 +64,7 @@ __all__ = [
     "fit",
     "invariance",
     "load_spec",
+    "long_table",
     "lrt",
     "posterior_prob",
     "prepare",

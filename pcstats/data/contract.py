@@ -28,13 +28,15 @@ ensemble_sd, ensemble_n
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ContractError, did_you_mean, rows_text
+from .coded import Codes, combine, distinct, duplicated, factorize, table_hash
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -44,6 +46,8 @@ __all__ = [
     "VARIABLES",
     "Variable",
     "validate",
+    "validate_coded",
+    "LongTable",
     "key_columns",
     "time_column",
 ]
@@ -139,12 +143,66 @@ def validate(
     >>> pc.validate(t).dtypes["year"]
     dtype('int64')
     """
+    return validate_coded(table, seasons=seasons, variables=variables, origin=origin).table
+
+
+@dataclass(frozen=True, eq=False)
+class LongTable:
+    """A validated long table with its text columns factorized: validate once, fit many specs.
+
+    Made by :func:`pcstats.long_table`; :func:`pcstats.fit` and :func:`pcstats.prepare` accept
+    it wherever they accept a long table and skip validating and hashing it again. ``table`` is
+    the validated copy (the caller's data frame may change afterwards without affecting it);
+    treat it as read-only.
+    """
+
+    table: pd.DataFrame
+    codes: dict[str, Codes]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __repr__(self) -> str:
+        return f"<LongTable: {len(self.table):,} rows, {', '.join(map(str, self.table.columns))}>"
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """Hash of the contents (:func:`pcstats.data.coded.table_hash`), computed once."""
+        return table_hash(self.table, self.codes)
+
+    def key(self, columns: Sequence[str], rows: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """One int64 key per row (at ``rows``) over ``columns``, ordered as sorting by them would be."""
+        parts = [self.coded(c) for c in columns]
+        if rows is not None:
+            parts = [Codes(p.codes[rows], p.uniques, p.sorted) for p in parts]
+        return combine(parts, len(self.table) if rows is None else len(rows))
+
+    def coded(self, column: str) -> Codes:
+        """Codes of any column (integer columns by offset from their minimum, so in order)."""
+        if column not in self.codes:
+            values = self.table[column]
+            if pd.api.types.is_integer_dtype(values.dtype) and len(values):
+                low, high = int(values.min()), int(values.max())
+                self.codes[column] = Codes(values.to_numpy(dtype=np.int64) - low, pd.RangeIndex(low, high + 1), True)
+            else:
+                self.codes[column] = factorize(values, sort=True)
+        return self.codes[column]
+
+
+def validate_coded(
+    table: pd.DataFrame,
+    *,
+    seasons: Collection[str] | None = None,
+    variables: Collection[str] | None = None,
+    origin: str | None = None,
+) -> LongTable:
+    """:func:`validate`, keeping the codes of the text columns it factorized to check them."""
     from .seasons import SEASONS  # seasons imports this module
 
     where = f" in {origin}" if origin else ""
     _check_columns(table, where)
     time = time_column(table)
-    out = table.reset_index(drop=True).copy()
+    out = table.reset_index(drop=True)  # copy-on-write: columns replaced below leave the caller's table alone
     line_offset = 2 if origin and str(origin).lower().endswith(".csv") else None
 
     def rows(mask: np.ndarray) -> str:
@@ -154,12 +212,22 @@ def validate(
             text += f" (file lines {', '.join(str(i + line_offset) for i in idx[:5])})"
         return text
 
+    codes: dict[str, Codes] = {}
     for col in [c for c in _TEXT if c in out.columns]:
-        out[col] = out[col].where(out[col] != "", None)  # an empty CSV cell is missing
-        missing = out[col].isna().to_numpy()
+        if str(out[col].dtype) != "str":
+            out[col] = out[col].where(out[col] != "", None)  # an empty CSV cell is missing
+            missing = out[col].isna().to_numpy()
+            out[col] = out[col].astype("str")
+            if missing.any():
+                out[col] = out[col].where(~missing, None)
+        coded = factorize(out[col], sort=True)
+        if "" in coded.uniques:  # an empty CSV cell is missing
+            out[col] = out[col].where(out[col] != "", None)
+            coded = factorize(out[col], sort=True)
+        missing = coded.codes < 0
         if col not in ("site", "positive") and missing.any():
             raise ContractError(f"Column {col!r}{where} is empty at {rows(missing)}; every row needs a {col}.")
-        out[col] = out[col].astype("str")
+        codes[col] = coded
     out["year"] = _as_int(out, "year", rows, where)
     if time == "month":
         out["month"] = _as_int(out, "month", rows, where)
@@ -169,27 +237,29 @@ def validate(
     for col in [c for c in _FLOAT if c in out.columns]:
         out[col] = _as_float(out, col, rows, where)
 
-    _check_vocabulary(out, "kind", KINDS, rows, where, "")
+    _check_vocabulary(codes["kind"], "kind", KINDS, rows, where, "")
     _check_vocabulary(
-        out, "variable", list(VARIABLES) + list(variables or ()), rows, where,
+        codes["variable"], "variable", list(VARIABLES) + list(variables or ()), rows, where,
         " Pass variables=[...] to accept other variable names.",
     )
     if time == "season":
         _check_vocabulary(
-            out, "season", list(SEASONS) + list(seasons or ()), rows, where,
+            codes["season"], "season", list(SEASONS) + list(seasons or ()), rows, where,
             " Pass seasons=[...] to accept other season names.",
         )
     if "positive" in out.columns:
-        _check_vocabulary(out, "positive", ("up", "down"), rows, where, " Use 'up' (release positive) or 'down' (uptake positive).", allow_missing=True)
+        _check_vocabulary(codes["positive"], "positive", ("up", "down"), rows, where,
+                          " Use 'up' (release positive) or 'down' (uptake positive).")
     for col, lo, hi in (("lat", -90, 90), ("lon", -180, 360)):
         if col in out.columns:
             bad = (out[col].notna() & ~out[col].between(lo, hi)).to_numpy()
             if bad.any():
                 raise ContractError(f"Column {col!r}{where} must lie in [{lo}, {hi}]; {rows(bad)} do not.")
 
-    _check_units(out, where)
-    _check_duplicates(out, rows, where)
-    return out
+    validated = LongTable(out, codes)
+    _check_units(validated, where)
+    _check_duplicates(validated, rows, where)
+    return validated
 
 
 def _check_columns(table: pd.DataFrame, where: str) -> None:
@@ -238,35 +308,40 @@ def _as_float(out: pd.DataFrame, col: str, rows, where: str) -> pd.Series:
     return numeric.astype("float64")
 
 
-def _check_vocabulary(out, col, allowed, rows, where, hint, allow_missing=False) -> None:
-    values = out[col]
-    mask = ~values.isin(list(allowed))
-    if allow_missing:
-        mask &= values.notna()
-    if mask.any():
-        bad = sorted(set(values[mask]))
+def _check_vocabulary(coded: Codes, col, allowed, rows, where, hint) -> None:
+    """Values outside ``allowed`` (missing values pass: required columns were checked for them)."""
+    unknown = ~pd.Index(coded.uniques).isin(list(allowed))
+    if unknown.any():
+        bad = sorted(map(str, coded.uniques[unknown]))
         first = bad[0]
+        mask = np.isin(coded.codes, np.flatnonzero(unknown))
         raise ContractError(
-            f"Unknown {col} {', '.join(repr(b) for b in bad[:5])}{where} at {rows(mask.to_numpy())}."
+            f"Unknown {col} {', '.join(repr(b) for b in bad[:5])}{where} at {rows(mask)}."
             f"{did_you_mean(first, allowed)} Known: {', '.join(allowed)}.{hint}"
         )
 
 
-def _check_units(out: pd.DataFrame, where: str) -> None:
+def _check_units(validated: LongTable, where: str) -> None:
+    """One unit per (source, variable)."""
+    if validated.codes["unit"].size == 1:
+        return
+    if len(distinct(*validated.key(["source", "variable", "unit"]))) == len(distinct(*validated.key(["source", "variable"]))):
+        return
+    out = validated.table
     units = out.groupby(["source", "variable"], sort=True)["unit"].unique()
     mixed = units[units.map(len) > 1]
-    if len(mixed):
-        (source, variable), values = mixed.index[0], mixed.iloc[0]
-        raise ContractError(
-            f"Variable {variable!r} of source {source!r}{where} mixes units {sorted(values)}. "
-            "One source reports one variable in one unit: convert the rows first "
-            "(pcstats.convert_units) or split the source."
-        )
+    (source, variable), values = mixed.index[0], mixed.iloc[0]
+    raise ContractError(
+        f"Variable {variable!r} of source {source!r}{where} mixes units {sorted(values)}. "
+        "One source reports one variable in one unit: convert the rows first "
+        "(pcstats.convert_units) or split the source."
+    )
 
 
-def _check_duplicates(out: pd.DataFrame, rows, where: str) -> None:
+def _check_duplicates(validated: LongTable, rows, where: str) -> None:
+    out = validated.table
     keys = key_columns(out)
-    dup = out.duplicated(keys, keep=False).to_numpy()
+    dup = duplicated(*validated.key(keys))
     if dup.any():
         first = out.loc[dup, keys].iloc[0].to_dict()
         raise ContractError(

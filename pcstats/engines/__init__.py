@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..data.contract import LongTable
 from ..errors import ContractError, EngineError, did_you_mean
 from ..families import family_of, load
 from ..results import Results
@@ -33,6 +34,8 @@ def prepare(spec, data: pd.DataFrame) -> Prepared:
     """
     family = family_of(spec)
     data = _as_pandas(data)
+    if isinstance(data, LongTable) and not family.model_frames:
+        data = data.table  # these families validate their long tables themselves
     if not family.model_frames and not is_long(data):
         raise ContractError(
             f"{type(spec).__name__} fits long tables only (columns variable and value, see pcstats.read_table); "
@@ -87,7 +90,8 @@ def fit(spec, data: pd.DataFrame) -> Results:
     data
         Any data frame whose columns the formula names (as ``lm(formula, data)`` in R), or a
         pcstats long table (columns ``variable`` and ``value``; formula names are variables and
-        key columns). It is not modified.
+        key columns). It is not modified. To fit many specs to one long table, validate it once
+        with :func:`pcstats.long_table` and pass that.
 
     Examples
     --------
@@ -103,8 +107,8 @@ def fit(spec, data: pd.DataFrame) -> Results:
     return run(spec, prepare(spec, data))
 
 
-def _as_pandas(data) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
+def _as_pandas(data) -> pd.DataFrame | LongTable:
+    if isinstance(data, (pd.DataFrame, LongTable)):
         return data
     if type(data).__module__.split(".")[0] == "polars":
         return data.to_pandas()

@@ -19,7 +19,6 @@ Steps, each reported:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.contract import VARIABLES, key_columns, validate
+from ..data.coded import Codes, combine, dense, dense_range, distinct, factorize, table_hash
+from ..data.contract import VARIABLES, LongTable, key_columns, validate_coded
 from ..data.seasons import SEASONS
 from ..errors import ContractError, FormulaError, SpecError, did_you_mean, rows_text
 from ..specs.formula import evaluate_where, where_names
 from ..specs.r_formula import model_formula
 
-__all__ = ["Prepared", "prepare", "prepare_frame", "group_frame", "data_hash", "is_long", "ordered_columns"]
+__all__ = ["Prepared", "long_table", "prepare", "prepare_frame", "group_frame", "data_hash", "is_long", "ordered_columns"]
 
 
 @dataclass(frozen=True)
@@ -62,16 +62,14 @@ def ordered_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype) and frame[c].cat.ordered]
 
 
-def is_long(data: pd.DataFrame) -> bool:
+def is_long(data: pd.DataFrame | LongTable) -> bool:
     """A data frame is a long table when it has the contract's ``variable`` and ``value`` columns."""
-    return "variable" in data.columns and "value" in data.columns
+    return isinstance(data, LongTable) or ("variable" in data.columns and "value" in data.columns)
 
 
 def data_hash(table: pd.DataFrame) -> str:
-    """SHA-256 of the table's contents (row order included), for provenance."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
-    digest.update(",".join(map(str, table.columns)).encode())
-    return digest.hexdigest()
+    """A 256-bit hash of the table's contents (row order included), for provenance."""
+    return table_hash(table)
 
 
 #: columns computed per group after filtering, from the key columns they need
@@ -79,7 +77,7 @@ DERIVED: dict[str, str] = {"year_c": "year", "period": "year"}
 
 
 def prepare(
-    table: pd.DataFrame,
+    table: pd.DataFrame | LongTable,
     formula: str,
     by: Sequence[str],
     where: str | None,
@@ -97,15 +95,16 @@ def prepare(
     grouping factors). Rows are sorted by group, then by year unless ``sort_years`` is False
     (mixed models keep the table's row order within a group, as R would see the data: lme4's
     optimizer path, and so its last digits, depend on row order).
+
+    The table is validated once and its text columns factorized once; rows are then selected,
+    matched and grouped by integer codes, and the text columns are rebuilt for the kept rows only.
     """
-    if table.empty:
-        raise ContractError("the table has no rows to fit.")
-    seasons = _custom_names(table, "season", SEASONS) if "season" in table.columns else None
-    variables = _custom_names(table, "variable", VARIABLES) if "variable" in table.columns else None
-    table = validate(table, seasons=seasons, variables=variables)
-    digest = data_hash(table)
+    validated = long_table(table)
+    table = validated.table
+    digest = validated.digest
     keys = [k for k in key_columns(table) if k != "variable"]
-    present = table["variable"].unique().tolist()
+    variable = validated.codes["variable"]
+    present = [str(v) for v in variable.uniques]
     model = model_formula(formula, keys + present, ordered_columns(table))  # read once; carried in Prepared.model
     for b in by:
         if b not in keys:
@@ -128,20 +127,18 @@ def prepare(
     needed = [n for n in dict.fromkeys(names + sorted(filter_names)) if n in present and n not in keys]
 
     removed = []
-    long = table[table["variable"].isin(needed)]
+    rows = {v: _rows_of(variable, v) for v in needed}
     if where and filter_names <= set(keys):
         # a filter on key columns picks the response's rows; other variables are matched to them
-        response_rows = (long["variable"] == response).to_numpy()
-        keep = np.ones(len(long), dtype=bool)
-        keep[response_rows] = evaluate_where(where, long[response_rows])
-        removed.append(("where", f"{response} rows not matching where={where!r}",
-                        int((~keep).sum()), int(response_rows.sum())))
-        long = long[keep]
-    units = _units(long, needed)
-    _refuse_mixed_signs(long, needed, by)
-    wide = _pivot(long, keys, needed, response)
+        keep = evaluate_where(where, table)[rows[response]]
+        removed.append(("where", f"{response} rows not matching where={where!r}", int((~keep).sum()), len(keep)))
+        rows[response] = rows[response][keep]
+    units = _units(validated, rows)
+    if "positive" in table.columns:
+        _refuse_mixed_signs(table.take(np.concatenate(list(rows.values()))), needed, by)
+    wide = _pivot(validated, keys, rows, response)
     if where and not filter_names <= set(keys):
-        keep = evaluate_where(where, wide)
+        keep = evaluate_where(where, _as_text(wide, filter_names))
         removed.append(("where", f"observations not matching where={where!r}", int((~keep).sum()), len(wide)))
         wide = wide[keep]
     if wide.empty:
@@ -150,9 +147,60 @@ def prepare(
     if missing_ok:
         wide, needed, names = _mark_empty(wide, needed), [*[n for n in needed if n in required], EMPTY_ROW], names + [EMPTY_ROW]
     prepared = group_frame(wide, names, needed, by, min_years, removed, units, digest, response, sort_years)
+    shown = [*by, *[c for c in prepared.columns if c in keys]]  # key columns a model reads or groups by
+    frame, groups = _as_text(prepared.frame, shown), _as_text(prepared.groups)
     if missing_ok:
-        prepared = dataclasses.replace(prepared, frame=prepared.frame.drop(columns=EMPTY_ROW))
-    return dataclasses.replace(prepared, model=model)
+        frame = frame.drop(columns=EMPTY_ROW)
+    return dataclasses.replace(prepared, frame=frame, groups=groups, model=model)
+
+
+def long_table(table: pd.DataFrame | LongTable) -> LongTable:
+    """Validate a long table once, for fitting many specs to it (``pc.fit(spec, long_table(t))``).
+
+    Season and variable names outside pcstats' vocabulary are accepted as the user's own
+    (``JJA``, ``SOC``) unless they look like a typo of a name also in the table.
+
+    Examples
+    --------
+    >>> import pcstats as pc
+    >>> t = pc.long_table(pc.read_table("tests/reference/trend_input.csv"))
+    >>> len(t)
+    1768
+    >>> [round(float(pc.fit(pc.TrendSpec("NEE ~ year", by=("source", "region"), where=f"season == '{s}'"), t)
+    ...              .tidy()["estimate"].iloc[1]), 3) for s in ("ANN", "LGS")]
+    [-0.323, -2.79]
+    """
+    if isinstance(table, LongTable):
+        return table
+    if table.empty:
+        raise ContractError("the table has no rows to fit.")
+    seasons = _custom_names(table, "season", SEASONS) if "season" in table.columns else None
+    variables = _custom_names(table, "variable", VARIABLES) if "variable" in table.columns else None
+    return validate_coded(table, seasons=seasons, variables=variables)
+
+
+def _rows_of(variable: Codes, name: str) -> np.ndarray:
+    """Positions of the rows of one variable."""
+    code = variable.uniques.get_loc(name)
+    return np.flatnonzero(variable.codes == code) if variable.size > 1 else np.arange(len(variable.codes))
+
+
+def _as_text(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Categorical columns (the key columns of a pivoted long table) back to text."""
+    cats = [c for c in (frame.columns if columns is None else columns)
+            if c in frame.columns and isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not cats:
+        return frame
+    out = {}
+    for c in cats:
+        codes = frame[c].cat.codes.to_numpy()
+        categories = frame[c].cat.categories
+        if not len(categories):
+            out[c] = pd.Series(np.nan, index=frame.index, dtype="str")
+            continue
+        text = pd.Series(categories.take(np.maximum(codes, 0)), index=frame.index)
+        out[c] = text.where(codes >= 0) if (codes < 0).any() else text
+    return frame.assign(**out)
 
 
 EMPTY_ROW = "every model variable"  # a row missing all of them is dropped and counted under this name
@@ -257,20 +305,26 @@ def group_frame(
 ) -> Prepared:
     """Group a wide frame, drop rows with NaN in ``check_nan`` columns, flag short groups.
 
-    A row missing several columns is counted once, under the first of ``check_nan`` it lacks, so
-    the counts in ``dropped_why`` add up to ``n_dropped``. Without a ``year`` column,
+    Groups are numbered in the order of their ``by`` values (as ``groupby(sort=True)``; missing
+    last). A row missing several columns is counted once, under the first of ``check_nan`` it
+    lacks, so the counts in ``dropped_why`` add up to ``n_dropped``. Without a ``year`` column,
     ``min_years`` counts observations.
     """
     columns = tuple(dict.fromkeys(columns))
-    code = (wide.groupby(list(by), sort=True, dropna=False).ngroup().to_numpy(dtype=np.int64) if by
-            else np.zeros(len(wide), dtype=np.int64))
-    wide = wide.assign(_group=code)
-    n_groups = int(code.max()) + 1 if len(code) else 0
-    first = np.unique(code, return_index=True)[1]  # each group's first row (codes are 0 .. n_groups - 1)
+    n = len(wide)
+    if by:
+        code, n_groups = dense(*combine([_group_codes(wide[b]) for b in by], n))
+    else:
+        code, n_groups = np.zeros(n, dtype=np.int64), int(n > 0)
+    has_year = "year" in wide.columns
+    year = wide["year"].to_numpy(dtype=np.int64) if has_year else None
+    low = int(year.min()) if has_year and n else 0
+    span = int(year.max()) - low + 1 if has_year and n else 1
     index = pd.Index(np.arange(n_groups, dtype=np.int64), name="_group")
+    first = _first_rows(code, n_groups)
     groups = pd.DataFrame({"n_rows": np.bincount(code, minlength=n_groups),
                            **{b: wide[b].iloc[first].set_axis(index) for b in by}}, index=index)
-    nan_any = np.zeros(len(wide), dtype=bool)
+    nan_any = np.zeros(n, dtype=bool)
     names, per_column = [], []
     for col in check_nan:  # each row counted once, under the first model column (in formula order) it lacks
         if col in columns:
@@ -278,43 +332,38 @@ def group_frame(
             nan_any |= isnan
             names.append(col)
             per_column.append(np.bincount(code, weights=isnan, minlength=n_groups).astype(np.int64))
-    kept = wide[~nan_any]
     kept_code = code[~nan_any]
-    has_year = "year" in kept.columns
     groups["nobs"] = np.bincount(kept_code, minlength=n_groups)
     if has_year:
-        years = kept.groupby("_group")["year"].nunique().reindex(index, fill_value=0).to_numpy()
+        pairs = distinct(kept_code * span + (year[~nan_any] - low), n_groups * span)  # (group, year) kept
+        years = np.bincount(pairs // span, minlength=n_groups)
     else:
         years = groups["nobs"].to_numpy()
-    groups["fit"] = years >= min_years
-    constant = _constant_groups(kept, kept_code, n_groups, response)
-    groups["fit"] &= ~constant
-    why = np.full(len(groups), "", dtype=object)
+    constant, constant_value = _constant_groups(wide, ~nan_any, kept_code, n_groups, response)
+    groups["fit"] = (years >= min_years) & ~constant
     counts = np.column_stack(per_column) if per_column else np.zeros((n_groups, 0), dtype=np.int64)
-    fit, n_years = groups["fit"].to_numpy(), years
-    unit = "years" if has_year else "observations"
-    for i in np.flatnonzero((counts > 0).any(axis=1) | ~fit).tolist():  # only groups with something to report
-        parts = [f"{counts[i, j]} NaN in {c}" for j, c in enumerate(names) if counts[i, j] > 0]
-        if constant[i]:
-            parts.append(f"not fitted: the response {response!r} is constant in this group (every value "
-                         f"{float(kept[response].to_numpy()[kept_code == i][0]):g}): there is nothing to fit")
-        elif not fit[i]:
-            parts.append(f"not fitted: {n_years[i]} {unit} < min_years={min_years}")
-        why[i] = "; ".join(parts)
-    groups["dropped_why"] = why
+    groups["dropped_why"] = _dropped_why(counts, names, groups["fit"].to_numpy(), constant, constant_value,
+                                         years, min_years, response, "years" if has_year else "observations")
     groups["n_dropped"] = np.where(groups["fit"], groups["n_rows"] - groups["nobs"], groups["n_rows"])
     order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
-    sort_cols = ["_group"] + (["year"] if has_year and sort_years else [])
-    frame = kept[kept["_group"].isin(groups.index[groups["fit"]])].sort_values(sort_cols, kind="stable")
+
+    rows = np.flatnonzero(~nan_any & groups["fit"].to_numpy()[code])
+    sort_key = code[rows] * span + (year[rows] - low) if has_year and sort_years else code[rows]
+    if len(sort_key) > 1 and not bool((sort_key[1:] >= sort_key[:-1]).all()):
+        rows = rows[np.argsort(sort_key, kind="stable")]
+    frame = wide.take(rows).reset_index(drop=True)
+    derived = {"_group": code[rows]}
     if "period" in columns and has_year and "period" not in frame.columns:  # the decade: "2000s", "2010s"
-        frame = frame.assign(period=(frame["year"] // 10 * 10).astype(int).astype(str) + "s")
+        derived["period"] = pd.Series(year[rows] // 10 * 10).astype(str) + "s"
     if "year_c" in columns and has_year:
-        centre = frame.groupby("_group")["year"].agg(lambda y: float(np.mean(np.unique(y))))
-        frame = frame.assign(year_c=frame["year"] - frame["_group"].map(centre))
-        groups["year_centre"] = centre.reindex(groups.index)
+        fitted_pairs = pairs[groups["fit"].to_numpy()[pairs // span]]
+        centre = (np.bincount(fitted_pairs // span, weights=fitted_pairs % span + low, minlength=n_groups)
+                  / np.maximum(years, 1))
+        derived["year_c"] = year[rows] - centre[code[rows]]
+        groups["year_centre"] = np.where(groups["fit"], centre, np.nan)
         order.append("year_centre")
     return Prepared(
-        frame=frame.reset_index(drop=True),
+        frame=frame.assign(**derived),
         groups=groups[order],
         by=tuple(by),
         response=response or columns[0],
@@ -323,6 +372,38 @@ def group_frame(
         removed=pd.DataFrame(list(removed), columns=["stage", "reason", "n_removed", "n_before"]),
         data_hash=digest,
     )
+
+
+def _group_codes(column: pd.Series) -> Codes:
+    """Codes of a grouping column in sorted order (a categorical's own order), missing last."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return Codes(column.cat.codes.to_numpy().astype(np.int64), pd.Index(column.cat.categories), True)
+    return factorize(column, sort=True)
+
+
+def _first_rows(code: np.ndarray, n_groups: int) -> np.ndarray:
+    """Position of each group's first row (codes are 0 .. n_groups - 1)."""
+    first = np.full(n_groups, len(code), dtype=np.int64)
+    first[code[::-1]] = np.arange(len(code) - 1, -1, -1, dtype=np.int64)  # repeated indices: the last assignment wins
+    return first
+
+
+def _dropped_why(counts, names, fit, constant, constant_value, years, min_years, response, unit) -> np.ndarray:
+    """Per group, why rows or the whole group were left out ("" when nothing was)."""
+    why = np.full(len(fit), "", dtype=object)
+    for j, name in enumerate(names):
+        some = counts[:, j] > 0
+        if some.any():
+            part = np.char.add(counts[some, j].astype(str), f" NaN in {name}").astype(object)
+            why[some] = np.where(why[some] != "", why[some] + "; " + part, part)
+    for i in np.flatnonzero(~fit).tolist():
+        if constant[i]:
+            part = (f"not fitted: the response {response!r} is constant in this group (every value "
+                    f"{constant_value[i]:g}): there is nothing to fit")
+        else:
+            part = f"not fitted: {years[i]} {unit} < min_years={min_years}"
+        why[i] = f"{why[i]}; {part}" if why[i] else part
+    return why
 
 
 def _custom_names(table: pd.DataFrame, column: str, known) -> list[str]:
@@ -384,54 +465,93 @@ def _refuse_mixed_signs(long: pd.DataFrame, needed: Sequence[str], by: Sequence[
                 "convention first: pcstats.convert_units(table) (uptake positive, as the paper).")
 
 
-def _constant_groups(kept: pd.DataFrame, code: np.ndarray, n_groups: int, response: str | None) -> np.ndarray:
-    """Groups whose numeric response takes one value on every kept row (no variance to explain)."""
-    if response is None or response not in kept.columns or not pd.api.types.is_numeric_dtype(kept[response]):
-        return np.zeros(n_groups, dtype=bool)
-    values = kept[response].to_numpy(dtype=float)
-    low, high = np.full(n_groups, np.inf), np.full(n_groups, -np.inf)
-    np.fmin.at(low, code, values)  # NaN (kept by FIML) ignored
-    np.fmax.at(high, code, values)
-    return (low == high) & (np.bincount(code, minlength=n_groups) > 1)
+def _constant_groups(wide: pd.DataFrame, kept: np.ndarray, code: np.ndarray, n_groups: int,
+                     response: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Groups whose numeric response takes one value on every kept row (no variance to explain), and that value."""
+    if response is None or response not in wide.columns or not pd.api.types.is_numeric_dtype(wide[response]):
+        return np.zeros(n_groups, dtype=bool), np.full(n_groups, np.nan)
+    values = wide[response].to_numpy(dtype=float)[kept]
+    known = ~np.isnan(values)  # NaN (kept by FIML) ignored
+    values, at = values[known], code[known]
+    first = np.full(n_groups, np.nan)
+    first[at[::-1]] = values[::-1]  # each group's first value: the last assignment wins
+    differs = np.bincount(at, weights=values != first[at], minlength=n_groups) > 0
+    constant = ~differs & ~np.isnan(first) & (np.bincount(code, minlength=n_groups) > 1)
+    return constant, first
 
 
-def _units(long: pd.DataFrame, needed: list[str]) -> dict[str, str]:
-    units = long.groupby("variable")["unit"].unique()
-    for var in needed:
-        found = sorted(units.get(var, []))
+def _units(validated: LongTable, rows: dict[str, np.ndarray]) -> dict[str, str]:
+    """The unit of each variable, refusing a variable whose sources use different units."""
+    unit = validated.codes["unit"]
+    out = {}
+    for var, at in rows.items():
+        found = np.flatnonzero(np.bincount(unit.codes[at], minlength=unit.size)) if len(at) else []
         if len(found) > 1:
-            by_unit = {u: sorted(long.loc[(long["variable"] == var) & (long["unit"] == u), "source"].unique())[:3] for u in found}
+            table = validated.table.take(at)
+            by_unit = {str(unit.uniques[u]): sorted(table.loc[table["unit"] == unit.uniques[u], "source"].unique())[:3] for u in found}
             raise ContractError(
-                f"Variable {var!r} mixes units {found} (sources: {by_unit}). A model needs one unit per "
+                f"Variable {var!r} mixes units {sorted(by_unit)} (sources: {by_unit}). A model needs one unit per "
                 "variable: convert with pcstats.convert_units() or seasonalize all sources the same way."
             )
-    return {v: str(units[v][0]) for v in needed if v in units.index}
+        if len(found):
+            out[var] = str(unit.uniques[found[0]])
+    return out
 
 
-def _pivot(long: pd.DataFrame, keys: list[str], needed: list[str], response: str) -> pd.DataFrame:
-    """One row per key of the response, one column per variable.
+def _pivot(validated: LongTable, keys: list[str], rows: dict[str, np.ndarray], response: str) -> pd.DataFrame:
+    """One row per key of the response, one column per variable; text key columns as categoricals.
 
     A variable from the response's own sources is matched on all keys. A variable whose sources
     are all different (AirT from CRU beside NEE from each inversion) is matched on the keys other
     than source and kind, so it pairs with every source of the response.
     """
-    rows = {v: long[long["variable"] == v] for v in needed}
-    wide = rows[response][keys + ["value"]].rename(columns={"value": response}).reset_index(drop=True)
-    own = set(wide["source"].unique())
-    for var in needed:
+    table, at = validated.table, rows[response]
+    wide = {k: _key_values(validated, k, at) for k in keys}
+    values = table["value"].to_numpy()
+    wide[response] = values[at]
+    source = validated.codes["source"]
+    own = set(np.unique(source.codes[at]).tolist())
+    for var, part in rows.items():
         if var == response:
             continue
-        part = rows[var]
-        sources = set(part["source"].unique())
-        on = keys if sources & own or part.empty else [k for k in keys if k not in ("source", "kind")]
+        sources = set(np.unique(source.codes[part]).tolist())
+        on = keys if sources & own or not len(part) else [k for k in keys if k not in ("source", "kind")]
         if on is not keys and len(sources) > 1:
             raise ContractError(
-                f"Variable {var!r} comes from {sorted(sources)}, none of them a source of {response!r} "
-                f"({', '.join(sorted(own)[:5])}), so pcstats cannot tell which to pair with each row. "
-                f"Keep one source of {var!r} in the table."
+                f"Variable {var!r} comes from {sorted(str(source.uniques[c]) for c in sources)}, none of them a source "
+                f"of {response!r} ({', '.join(sorted(str(source.uniques[c]) for c in own)[:5])}), so pcstats cannot tell "
+                f"which to pair with each row. Keep one source of {var!r} in the table."
             )
-        wide = wide.merge(part[on + ["value"]].rename(columns={"value": var}), on=on, how="left", validate="many_to_one")
-    return wide
+        key, size = validated.key(on, np.concatenate([at, part]))
+        match = _match(key[len(at):], key[:len(at)], size)
+        if match is None:
+            raise ContractError(f"Variable {var!r} has several rows for one ({', '.join(on)}) of {response!r}; "
+                                f"keep one source of {var!r}, or add the key that separates them to the table.")
+        wide[var] = np.where(match >= 0, values[part][np.maximum(match, 0)] if len(part) else np.nan, np.nan)
+    return pd.DataFrame(wide, copy=False)
+
+
+def _key_values(validated: LongTable, column: str, rows: np.ndarray):
+    """A key column at ``rows``: text as a categorical of the validated codes (sorted categories), else values."""
+    coded = validated.codes.get(column)
+    if coded is None:
+        return validated.table[column].to_numpy()[rows]
+    return pd.Categorical.from_codes(coded.codes[rows], categories=coded.uniques)
+
+
+def _match(right: np.ndarray, left: np.ndarray, size: int) -> np.ndarray | None:
+    """For each left key, the position of the same key in ``right`` (-1 if absent); None if ``right`` repeats a key."""
+    if dense_range(size, len(right) + len(left)):
+        counts = np.bincount(right, minlength=size)
+        if (counts > 1).any():
+            return None
+        lookup = np.full(size, -1, dtype=np.int64)
+        lookup[right] = np.arange(len(right))
+        return lookup[left]
+    index = pd.Index(right)
+    if not index.is_unique:
+        return None
+    return index.get_indexer(left)
 
 
 def _empty_message(table: pd.DataFrame, where: str | None, names: set[str], keys: list[str]) -> str:

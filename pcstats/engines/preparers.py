@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import pandas as pd
 
-from ..data.contract import key_columns
+from ..data.contract import LongTable, key_columns
 from ..errors import FormulaError, SpecError, did_you_mean
 from ..specs.r_formula import ModelFormula, model_formula
 from .mixed_design import MixedModel
@@ -73,7 +73,8 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
     """Rows for a mixed (or Bayesian hierarchical) model; grouping factors may be any column of a model frame."""
     parsed = spec.parsed
     if is_long(data):
-        keys = [k for k in key_columns(data) if k != "variable"]
+        table = data.table if isinstance(data, LongTable) else data
+        keys = [k for k in key_columns(table) if k != "variable"]
         sigma_by = getattr(spec, "sigma_by", None)
         if sigma_by and sigma_by not in keys:
             raise SpecError(f"sigma_by={sigma_by!r} is not a key column.{did_you_mean(sigma_by, keys)} Key columns: {', '.join(keys)}.")
@@ -84,9 +85,9 @@ def prepare_mixed(spec, data: pd.DataFrame) -> Prepared:
                         f"{term.text}: grouping factor {factor!r} is not a key column.{did_you_mean(factor, keys)} "
                         f"Group random effects by key columns: {', '.join(keys)}."
                     )
-        columns = keys + data["variable"].unique().tolist()
+        columns = keys + table["variable"].unique().tolist()
         _check_dispersion(spec, columns, long=True)
-        random = tuple((t, model_formula("~ " + t.formula, columns, ordered_columns(data), response=False))
+        random = tuple((t, model_formula("~ " + t.formula, columns, ordered_columns(table), response=False))
                        for t in parsed.random)
         extra = [n for t, m in random for n in (*m.names, *t.factors)] + ([sigma_by] if sigma_by else []) + _weights(spec)
         prepared = prepare(data, parsed.fixed, spec.by, spec.where, 1, extra=extra, sort_years=False)
@@ -114,7 +115,8 @@ def prepare_sem(spec, data: pd.DataFrame) -> Prepared:
     latent = set(statements.loc[statements["op"] == "=~", "lhs"])
     used = [v for v in pd.unique(statements[["lhs", "rhs"]].to_numpy().ravel()) if v and v not in latent]
     long = is_long(data)
-    present = (data["variable"].unique().tolist() if long else [str(c) for c in data.columns])
+    present = ((data.table if isinstance(data, LongTable) else data)["variable"].unique().tolist() if long
+               else [str(c) for c in data.columns])
     lower: dict[str, list[str]] = {}
     for v in present:
         lower.setdefault(v.lower(), []).append(v)

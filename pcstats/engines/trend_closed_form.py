@@ -32,10 +32,23 @@ def supports(spec: TrendSpec, prepared: Prepared) -> str | None:
         return "it fits unweighted OLS only"
     if spec.method != "ols" or spec.cov_type != "nonrobust":
         return f"it gives nonrobust OLS only (method={spec.method!r}, cov_type={spec.cov_type!r} asked)"
-    frame = prepared.frame
-    if frame.duplicated(["_group", "year"]).any():
+    row, col, groups, years = _cells(prepared.frame)
+    if len(row) and (np.bincount(row * len(years) + col) > 1).any():
         return "some group has several rows for one year; add the key that separates them (e.g. 'source') to by="
     return None
+
+
+def _cells(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's (group, year) cell of the groups x years array, and the groups and years present."""
+    group, year = frame["_group"].to_numpy(), frame["year"].to_numpy(dtype=np.int64)
+    if not len(group):
+        return group, year, group, year
+    groups = np.flatnonzero(np.bincount(group))
+    low = int(year.min())
+    years = np.flatnonzero(np.bincount(year - low)) + low
+    row = np.cumsum(np.bincount(group) > 0)[group] - 1
+    col = np.searchsorted(years, year)
+    return row, col, groups, years
 
 
 def fit(spec: TrendSpec, prepared: Prepared):
@@ -43,10 +56,7 @@ def fit(spec: TrendSpec, prepared: Prepared):
     if reason:
         raise EngineError(f"engine='closed_form' cannot fit this spec: {reason}. Use engine='statsmodels'.")
     frame = prepared.frame
-    groups = np.unique(frame["_group"].to_numpy())
-    years = np.unique(frame["year"].to_numpy())
-    row = np.searchsorted(groups, frame["_group"].to_numpy())
-    col = np.searchsorted(years, frame["year"].to_numpy())
+    row, col, groups, years = _cells(frame)
     Y = np.full((len(groups), len(years)), np.nan)
     Y[row, col] = frame[prepared.response].to_numpy(dtype=float)
     with np.errstate(all="ignore"), warnings.catch_warnings():  # no group left to fit: empty statistics, no noise
