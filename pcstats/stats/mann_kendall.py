@@ -141,15 +141,17 @@ def _kernel():
             out[r, 0] = m
             if m < 3:
                 continue
-            s = 0.0
             p = 0
             for a in range(m - 1):
                 ya, xa = y[a], x[a]
                 for b in range(a + 1, m):  # no loop-carried index: the compiler vectorises it
-                    d = y[b] - ya
-                    s += (d > 0) - (d < 0)
-                    slopes[p + b - a - 1] = d / (x[b] - xa)
+                    slopes[p + b - a - 1] = (y[b] - ya) / (x[b] - xa)
                 p += m - 1 - a
+            up, down = 0, 0
+            for q in range(p):  # sign(y_b - y_a) is the slope's sign (t_b > t_a); a separate loop vectorises
+                up += slopes[q] > 0
+                down += slopes[q] < 0
+            s = float(up - down)
             ys[:m] = y[:m]
             ys[:m].sort()
             ties, run = 0.0, 1
