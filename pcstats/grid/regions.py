@@ -153,7 +153,7 @@ def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "are
     n_missing = xr.dot(field.isnull(), member.astype(np.float64), dim=["lat", "lon"])
     weight = weighted.sum(["lat", "lon"])
     n_cells = member.sum(["lat", "lon"]).astype(np.int64)
-    out = (summed / weight).where(n_missing == 0)
+    out = (summed / weight.where(weight > 0)).where(n_missing == 0)
     out = out.assign_coords(n_cells=n_cells, area=weight).assign_coords(region=names)
     out = out.transpose("region", *other)
     return out.rename(field.name).assign_attrs(

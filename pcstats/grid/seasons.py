@@ -10,8 +10,6 @@ recognised by the DataArray's name (a pcstats variable) and converted from their
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -69,27 +67,58 @@ def seasonalize_grid(
     years = np.arange(time.year.min(), time.year.max() + 1)
     full = pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-01", freq="MS")
     values = monthly.reindex(time=full)
+    if values.chunks is not None:
+        values = values.chunk({"time": -1})  # a cell's whole series in one chunk; space stays chunked
+    factors = []  # applied in this order, as ``values * factor``
     if flux:
-        values = values * rate_factor(unit)  # gC m-2 d-1
+        factors.append(rate_factor(unit))  # gC m-2 d-1
         if how == "total":
             calendar = monthly.attrs.get("native_calendar", "standard")
-            n_days = days_in_month(full.year, full.month, calendar).astype(float)
-            values = values * xr.DataArray(n_days, dims="time", coords={"time": full})
-    grid = values.coarsen(time=12).construct(time=("year", "month")).assign_coords(year=years, month=np.arange(1, 13))
-    parts = []
-    for season, months in seasons.items():
-        pairs = season_months(tuple(months), winter)
-        members = [grid.sel(month=m, drop=True).shift(year=-offset) if offset else grid.sel(month=m, drop=True)
-                   for m, offset in pairs]
-        # element-wise sums (NaN if any month is): the same arithmetic on NumPy and dask arrays
-        reduced = functools.reduce(operator.add, members)
-        parts.append(reduced if (flux and how == "total") else reduced / len(members))
-    out = xr.concat(parts, dim=pd.Index(list(seasons), name="season"))
-    if flux and how == "mean_x365":
-        out = out * DAYS_PER_YEAR
+            factors.append(days_in_month(full.year, full.month, calendar).astype(float).reshape(years.size, 12))
+    members = [season_months(tuple(months), winter) for months in seasons.values()]
+    divide = not (flux and how == "total")
+    out = xr.apply_ufunc(
+        _season_block, values, input_core_dims=[["time"]], output_core_dims=[["season", "year"]],
+        kwargs={"factors": factors, "members": members, "divide": divide,
+                "scale": DAYS_PER_YEAR if flux and how == "mean_x365" else None},
+        dask="parallelized", output_dtypes=[_season_dtype(values.dtype, factors, divide)],
+        dask_gufunc_kwargs={"output_sizes": {"season": len(seasons), "year": years.size}},
+    ).assign_coords(season=list(seasons), year=years)
     out = out.transpose("season", "year", *[d for d in monthly.dims if d != "time"])
     attrs = dict(monthly.attrs)
     if flux:
         attrs["units"] = SEASON_UNITS[how]
     attrs["seasonal"] = f"how={how!r}, winter={winter!r}; NaN unless every month of the season is present"
     return out.rename(name).assign_attrs(attrs)
+
+
+def _season_block(values: np.ndarray, factors: list, members: list, divide: bool, scale: float | None) -> np.ndarray:
+    """Seasons of a block ``(..., time)`` of whole years of months: ``(..., season, year)``.
+
+    One pass over the block in NumPy: the unit factors, then each season's months added in order
+    (NaN if any is), divided by their number, then scaled.
+    """
+    if not np.issubdtype(values.dtype, np.floating):
+        values = values.astype(np.float64)
+    grid = values.reshape(*values.shape[:-1], -1, 12)
+    for factor in factors:
+        grid = grid * factor
+    n_years = grid.shape[-2]
+    parts = []
+    for pairs in members:
+        total = None
+        for month, offset in pairs:
+            term = grid[..., month - 1]
+            if offset:  # from the following year; the last year has none
+                term = np.concatenate([term[..., offset:], np.full((*term.shape[:-1], min(offset, n_years)), np.nan,
+                                                                   dtype=term.dtype)], axis=-1)[..., :n_years]
+            total = term if total is None else total + term
+        parts.append(total / len(pairs) if divide else total)
+    out = np.stack(parts, axis=-2)
+    return out * scale if scale is not None else out
+
+
+def _season_dtype(dtype: np.dtype, factors: list, divide: bool) -> np.dtype:
+    """The dtype :func:`_season_block` returns, from a one-element trial."""
+    return _season_block(np.zeros(12, dtype=dtype), factors=[f if np.ndim(f) == 0 else f[:1] for f in factors],
+                         members=[[(1, 0)]], divide=divide, scale=None).dtype
