@@ -131,6 +131,7 @@ def _kernel():
         y = np.empty(n)
         x = np.empty(n)
         ys = np.empty(n)
+        window = np.empty(n * (n - 1) // 2)
         for r in range(n_rows):
             m = 0
             for k in range(n):
@@ -166,14 +167,41 @@ def _kernel():
             sigma = np.sqrt(max(var_s, 0.0))
             upper = min(int(np.rint((p - z_half * sigma) / 2.0)), p - 1)
             lower = max(int(np.rint((p + z_half * sigma) / 2.0)) - 1, 0)
-            # the order statistics by in-place selection: the median splits the slopes, and the confidence
-            # bounds are selected within the half that holds them
+            # the order statistics: the slopes within (|z| + 2) OLS standard errors of the OLS slope nearly always
+            # hold the median and the bounds, so they are selected within that window (a third of the slopes);
+            # when the window misses a rank (a bad OLS guide: outliers, ties, perfect fits), among all the slopes
+            xm, ym = 0.0, 0.0
+            for q in range(m):
+                xm += x[q]
+                ym += y[q]
+            xm /= m
+            ym /= m
+            sxx, sxy, syy = 0.0, 0.0, 0.0
+            for q in range(m):
+                dx, dy = x[q] - xm, y[q] - ym
+                sxx += dx * dx
+                sxy += dx * dy
+                syy += dy * dy
+            guide = sxy / sxx
+            half = (abs(z_half) + 2.0) * np.sqrt(max(syy - guide * sxy, 0.0) / (m - 2.0) / sxx)
             k = (p - 1) // 2
-            mid_low = select(slopes, 0, p - 1, k)
-            mid_high = mid_low if p % 2 else np.min(slopes[k + 1:p])
+            k2 = k + 1 - p % 2  # the upper middle rank
+            below, inside = 0, 0
+            for q in range(p):  # branch-free gather of the window
+                v = slopes[q]
+                window[inside] = v
+                below += v < guide - half
+                inside += (v >= guide - half) & (v <= guide + half)
+            if below <= min(lower, k) and below + inside > max(upper, k2):
+                a, shift, end = window, below, inside - 1
+            else:
+                a, shift, end = slopes, 0, p - 1
+            kk, lw, up = k - shift, lower - shift, upper - shift
+            mid_low = select(a, 0, end, kk)  # the median splits the part; the bounds are selected within a half
+            mid_high = mid_low if k2 == k else np.min(a[kk + 1:end + 1])
             slope = 0.5 * (mid_low + mid_high)
-            conf_low = select(slopes, 0, k, lower) if lower <= k else select(slopes, k + 1, p - 1, lower)
-            conf_high = select(slopes, k + 1, p - 1, upper) if upper > k else select(slopes, 0, k, upper)
+            conf_low = select(a, 0, kk, lw) if lw <= kk else select(a, kk + 1, end, lw)
+            conf_high = select(a, kk + 1, end, up) if up > kk else select(a, 0, kk, up)
             y_median = 0.5 * (ys[(m - 1) // 2] + ys[m // 2])
             x_median = 0.5 * (x[(m - 1) // 2] + x[m // 2])  # x is increasing
             if s > 0:
