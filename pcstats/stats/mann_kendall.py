@@ -148,25 +148,6 @@ def _kernel():
                 for b in range(a + 1, m):  # no loop-carried index: the compiler vectorises it
                     slopes[p + b - a - 1] = (y[b] - ya) / (x[b] - xa)
                 p += m - 1 - a
-            up, down = 0, 0
-            for q in range(p):  # sign(y_b - y_a) is the slope's sign (t_b > t_a); a separate loop vectorises
-                up += slopes[q] > 0
-                down += slopes[q] < 0
-            s = float(up - down)
-            ys[:m] = y[:m]
-            ys[:m].sort()
-            ties, run = 0.0, 1
-            for k in range(1, m):
-                if ys[k] == ys[k - 1]:
-                    run += 1
-                else:
-                    ties += run * (run - 1.0) * (2.0 * run + 5.0)
-                    run = 1
-            ties += run * (run - 1.0) * (2.0 * run + 5.0)
-            var_s = (m * (m - 1.0) * (2.0 * m + 5.0) - ties) / 18.0
-            sigma = np.sqrt(max(var_s, 0.0))
-            upper = min(int(np.rint((p - z_half * sigma) / 2.0)), p - 1)
-            lower = max(int(np.rint((p + z_half * sigma) / 2.0)) - 1, 0)
             # the order statistics: the slopes within (|z| + 2) OLS standard errors of the OLS slope nearly always
             # hold the median and the bounds, so they are selected within that window (a third of the slopes);
             # when the window misses a rank (a bad OLS guide: outliers, ties, perfect fits), among all the slopes
@@ -184,24 +165,42 @@ def _kernel():
                 syy += dy * dy
             guide = sxy / sxx
             half = (abs(z_half) + 2.0) * np.sqrt(max(syy - guide * sxy, 0.0) / (m - 2.0) / sxx)
+            up, down, below, inside = 0, 0, 0, 0
+            lo_v, hi_v = guide - half, guide + half
+            for q in range(p):  # branch-free: S (sign(y_b - y_a) is the slope's sign, t_b > t_a) and the window
+                v = slopes[q]
+                up += v > 0
+                down += v < 0
+                window[inside] = v
+                below += v < lo_v
+                inside += (v >= lo_v) & (v <= hi_v)
+            s = float(up - down)
+            ys[:m] = y[:m]
+            ys[:m].sort()
+            ties, run = 0.0, 1
+            for k in range(1, m):
+                if ys[k] == ys[k - 1]:
+                    run += 1
+                else:
+                    ties += run * (run - 1.0) * (2.0 * run + 5.0)
+                    run = 1
+            ties += run * (run - 1.0) * (2.0 * run + 5.0)
+            var_s = (m * (m - 1.0) * (2.0 * m + 5.0) - ties) / 18.0
+            sigma = np.sqrt(max(var_s, 0.0))
+            upper = min(int(np.rint((p - z_half * sigma) / 2.0)), p - 1)
+            lower = max(int(np.rint((p + z_half * sigma) / 2.0)) - 1, 0)
             k = (p - 1) // 2
             k2 = k + 1 - p % 2  # the upper middle rank
-            below, inside = 0, 0
-            for q in range(p):  # branch-free gather of the window
-                v = slopes[q]
-                window[inside] = v
-                below += v < guide - half
-                inside += (v >= guide - half) & (v <= guide + half)
             if below <= min(lower, k) and below + inside > max(upper, k2):
                 a, shift, end = window, below, inside - 1
             else:
                 a, shift, end = slopes, 0, p - 1
-            kk, lw, up = k - shift, lower - shift, upper - shift
+            kk, lw, hw = k - shift, lower - shift, upper - shift
             mid_low = select(a, 0, end, kk)  # the median splits the part; the bounds are selected within a half
             mid_high = mid_low if k2 == k else np.min(a[kk + 1:end + 1])
             slope = 0.5 * (mid_low + mid_high)
             conf_low = select(a, 0, kk, lw) if lw <= kk else select(a, kk + 1, end, lw)
-            conf_high = select(a, kk + 1, end, up) if up > kk else select(a, 0, kk, up)
+            conf_high = select(a, kk + 1, end, hw) if hw > kk else select(a, 0, kk, hw)
             y_median = 0.5 * (ys[(m - 1) // 2] + ys[m // 2])
             x_median = 0.5 * (x[(m - 1) // 2] + x[m // 2])  # x is increasing
             if s > 0:
