@@ -11,7 +11,9 @@ Cases (the data of tests/reference/lavaan_extended/ and a seeded simulation):
 * ``hs_fiml``: the CFA with 10 % of the values missing, FIML;
 * ``pd_mlr``: PoliticalDemocracy with MLR (Huber-White SEs, Yuan-Bentler test);
 * ``lgs_kinds``: the paper's LGS path model across three data kinds with equal regressions (3846 rows);
-* ``path_100k``: a five-variable path model on 100,000 simulated rows.
+* ``path_100k``: a five-variable path model on 100,000 simulated rows;
+* ``hs_cfa_long`` and ``path_100k_long``: the same data as pcstats long tables (one row per key and
+  variable: 2,709 and 500,000 rows), so that ``pcstats.fit`` also pivots them (lavaan gets the wide rows).
 
 Timed per fit (median of ``--repeats``; imports, R start-up and reading excluded):
 
@@ -78,6 +80,15 @@ def _simulated(n: int = 100_000, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame({"x1": x1, "x2": x2, "y1": y1, "y2": y2, "y3": y3})
 
 
+def _long(data: pd.DataFrame) -> pd.DataFrame:
+    """A data frame's rows as a pcstats long table: one row per (cell, year) key, one variable per column."""
+    n = len(data)
+    keys = pd.DataFrame({"source": "bench", "kind": "satellite", "region": [f"c{i // 500}" for i in range(n)],
+                         "year": 1500 + np.arange(n) % 500, "season": "ANN"})
+    parts = [keys.assign(variable=str(c), value=data[c].to_numpy(dtype=float), unit="1") for c in data.columns]
+    return pd.concat(parts, ignore_index=True)
+
+
 def cases() -> dict[str, tuple[pd.DataFrame, str, dict, str]]:
     """name -> (data, lavaan syntax, SEMSpec options, the same options as R arguments)."""
     hs, pd_data = pd.read_csv(EXTENDED / "hs_data.csv"), pd.read_csv(EXTENDED / "pd_data.csv")
@@ -92,6 +103,8 @@ def cases() -> dict[str, tuple[pd.DataFrame, str, dict, str]]:
         "lgs_kinds": (kinds, MODELS.loc["multigroup_free", "syntax"], {"group": "kind", "group_equal": ("regressions",)},
                       ', group = "kind", group.equal = "regressions"'),
         "path_100k": (_simulated(), "y1 ~ x1 + x2\ny2 ~ y1 + x1\ny3 ~ y1 + y2", {}, ""),
+        "hs_cfa_long": (hs[[c for c in hs.columns if c.startswith("x")]], HS_MODEL, {}, ""),
+        "path_100k_long": (_simulated(), "y1 ~ x1 + x2\ny2 ~ y1 + x1\ny3 ~ y1 + y2", {}, ""),
     }
 
 
@@ -160,16 +173,17 @@ def main() -> None:
         if args.cases and name not in args.cases:
             continue
         spec = pc.SEMSpec(syntax, **options)
+        table = _long(data) if name.endswith("_long") else data  # lavaan gets the wide rows either way
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = pc.fit(spec, data)
-            end_to_end = median_time(lambda: pc.fit(spec, data), args.repeats)
-            engine = median_time(engine_only(spec, data), args.repeats)
-            semopy = (median_time(lambda: pc.fit(spec.replace(engine="semopy"), data), args.repeats)
+            res = pc.fit(spec, table)
+            end_to_end = median_time(lambda: pc.fit(spec, table), args.repeats)
+            engine = median_time(engine_only(spec, table), args.repeats)
+            semopy = (median_time(lambda: pc.fit(spec.replace(engine="semopy"), table), args.repeats)
                       if not options and name != "pd_sem" else float("nan"))
         ref = lavaan(data, syntax, r_options, args.repeats)
         alone, full, chisq, estimates = ref if ref else (float("nan"),) * 3 + (None,)
-        rows.append({"case": name, "rows": len(data), "lavaan sem": alone, "lavaan + tables": full,
+        rows.append({"case": name, "rows": len(table), "lavaan sem": alone, "lavaan + tables": full,
                      "pcstats engine": engine, "pcstats.fit": end_to_end, "semopy engine": semopy,
                      "engine x lavaan": engine / alone, "fit x lavaan+tables": end_to_end / full,
                      "max rel diff est": difference(res, estimates), "chisq - lavaan": res.glance()["chisq"].iloc[0] - chisq})

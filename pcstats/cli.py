@@ -1,7 +1,7 @@
 """The ``pcstats`` command.
 
     pcstats fit SPEC --data TABLE --out DIR      fit one spec file to one long table
-    pcstats reproduce --out DIR                  the paper's trend analysis on the bundled fixtures
+    pcstats reproduce --out DIR [--only SECTION] the paper's analyses on the bundled fixtures
     pcstats ingest FOLDER --out DIR              product files (NetCDF, FLUXNET2015) into long tables (Parquet)
     pcstats robustness SPEC --data TABLE --windows N --seed S --out DIR
                                                  random windows, each source alone, leave one out, longest vs shortest
@@ -51,9 +51,9 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import FIXTURES, reproduce
+    from .pipeline import FIXTURES, reproduce
 
-    manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES)
+    manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES, only=args.only, jobs=args.jobs)
     print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
     out = Path(args.shown_out)
     print(f"wrote {len(manifest['tables'])} tables and {len(manifest['figures'])} figures to {out}")
@@ -85,7 +85,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _robustness(args: argparse.Namespace) -> int:
     from .data import read_table
-    from .reproduce_robustness import robustness_set
+    from .pipeline.robustness import robustness_set
     from .specs import load_spec
 
     spec = load_spec(args.spec, trust=args.trust)
@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     p_rep = sub.add_parser("reproduce", help="the paper's trend analysis on the bundled fixtures")
     p_rep.add_argument("--out", default="results", help="output folder (default: results)")
     p_rep.add_argument("--fixtures", default=None, help="folder with the fixture layout (default: bundled fixtures)")
+    p_rep.add_argument("--only", nargs="+", metavar="SECTION", default=None,
+                       help="rerun these sections into an OUT written before (trends, mixed, bayes, sem, evaluation, "
+                            "robustness, grid); the report is rewritten with the others' kept results")
+    p_rep.add_argument("--jobs", type=int, default=1, help="run sections in this many worker processes (default: 1)")
     p_rep.set_defaults(run=_reproduce)
     p_ing = sub.add_parser("ingest", help="convert a folder of product files into long tables (Parquet), with a report")
     p_ing.add_argument("folder", help="folder with NetCDF product files and/or FLUXNET2015 FULLSET daily CSVs")

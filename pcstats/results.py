@@ -158,6 +158,21 @@ class Results:
         return dataclasses.replace(self, _coefficients=keep(self._coefficients), _statistics=keep(self._statistics),
                                    augmenter=augmenter)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickle (and worker processes): ``augment()`` is computed once and kept as a table, and
+        native objects that cannot be pickled (R objects, compiled models) are left out."""
+        state = dict(self.__dict__)
+        if self.augmenter is not None and not _picklable(self.augmenter):
+            state["augmenter"] = _Table(self.augmenter())
+        if self.native is not None:
+            state["native"] = {k: v for k, v in self.native.items() if _picklable(v)}
+        if self.model_data is not None and not _picklable(self.model_data):
+            state["model_data"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def __repr__(self) -> str:
         stats = self._statistics
         fitted = int(stats["nobs"].gt(0).sum()) if stats["nobs"].notna().any() else len(stats)
@@ -191,6 +206,26 @@ def stack(results: Mapping[str, Results], key: str, spec: Any) -> Results:
     return Results(spec, first.engine, first.engine_version, (key, *first.by), _coefficients=concat(Results.tidy),
                    _statistics=concat(Results.glance), provenance=Provenance(hashes, first.provenance.seed, package_versions()),
                    removed=removed, warnings=warnings, units=dict(first.units))
+
+
+@dataclass(frozen=True)
+class _Table:
+    """An ``augment()`` table kept by value (a picklable stand-in for an engine's closure)."""
+
+    frame: pd.DataFrame
+
+    def __call__(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+
+def _picklable(value: Any) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - any object pickle refuses (closures, R and C objects)
+        return False
+    return True
 
 
 def _with_model(frame: pd.DataFrame, model: str) -> pd.DataFrame:

@@ -34,7 +34,7 @@ def trend_input() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tables():
     """Seasonal tables of every region scheme, gradient values per bin, data warnings."""
-    from pcstats.reproduce import FIXTURES, regional_tables
+    from pcstats.pipeline import FIXTURES, regional_tables
 
     nee = pc.read_table(FIXTURES / "inversions" / "inversions_monthly.parquet")
     annual = pc.read_table(FIXTURES / "covariates" / "covariates_annual.parquet")

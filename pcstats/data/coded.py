@@ -49,7 +49,8 @@ def factorize(column: pd.Series, sort: bool = False) -> Codes:
         return Codes(codes, pd.Index(column.cat.categories))
     if len(column):
         first = column.iloc[0]
-        if not _isna(first) and bool((column == first).all()):
+        sample = column.iloc[:: max(1, len(column) // 64)]  # most columns of many values show it here, cheaply
+        if not _isna(first) and bool((sample == first).all()) and bool((column == first).all()):
             return Codes(np.zeros(len(column), dtype=np.int64), pd.Index([first], dtype=column.dtype), True)
     codes, uniques = pd.factorize(column, sort=sort, use_na_sentinel=True)
     return Codes(codes.astype(np.int64, copy=False), pd.Index(uniques), sort)

@@ -172,7 +172,7 @@ class LongTable:
 
     def key(self, columns: Sequence[str], rows: np.ndarray | None = None) -> tuple[np.ndarray, int]:
         """One int64 key per row (at ``rows``) over ``columns``, ordered as sorting by them would be."""
-        parts = [self.coded(c) for c in columns]
+        parts = [p for p in (self.coded(c) for c in columns) if p.size > 1 or (p.codes < 0).any()]  # one value: no key digit
         if rows is not None:
             parts = [Codes(p.codes[rows], p.uniques, p.sorted) for p in parts]
         return combine(parts, len(self.table) if rows is None else len(rows))

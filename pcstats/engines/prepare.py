@@ -483,6 +483,8 @@ def _constant_groups(wide: pd.DataFrame, kept: np.ndarray, code: np.ndarray, n_g
 def _units(validated: LongTable, rows: dict[str, np.ndarray]) -> dict[str, str]:
     """The unit of each variable, refusing a variable whose sources use different units."""
     unit = validated.codes["unit"]
+    if unit.size == 1:
+        return {var: str(unit.uniques[0]) for var, at in rows.items() if len(at)}
     out = {}
     for var, at in rows.items():
         found = np.flatnonzero(np.bincount(unit.codes[at], minlength=unit.size)) if len(at) else []
@@ -510,11 +512,11 @@ def _pivot(validated: LongTable, keys: list[str], rows: dict[str, np.ndarray], r
     values = table["value"].to_numpy()
     wide[response] = values[at]
     source = validated.codes["source"]
-    own = set(np.unique(source.codes[at]).tolist())
+    own = set(distinct(source.codes[at], source.size).tolist())
     for var, part in rows.items():
         if var == response:
             continue
-        sources = set(np.unique(source.codes[part]).tolist())
+        sources = set(distinct(source.codes[part], source.size).tolist())
         on = keys if sources & own or not len(part) else [k for k in keys if k not in ("source", "kind")]
         if on is not keys and len(sources) > 1:
             raise ContractError(

@@ -14,18 +14,18 @@ On the bundled fixtures (or the same layout elsewhere):
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .data import ensemble, read_table, seasonalize
-from .engines import fit
-from .export import to_markdown, write_frame, write_results
-from .second_stage import difference_test
-from .specs import load_spec
+from ..data import ensemble, read_table, seasonalize
+from ..engines import fit
+from ..export import to_markdown, write_frame, write_results
+from ..second_stage import difference_test
+from ..specs import load_spec
+from .context import Section, fit_file
 
-__all__ = ["SKILL_RUNS", "Q10_RUNS", "Section", "evaluation"]
+__all__ = ["SKILL_RUNS", "Q10_RUNS", "evaluation"]
 
 #: output stem -> spec file, fitted to the seasonal evaluation table (towers, models, model ensemble)
 SKILL_RUNS: dict[str, str] = {"skill_nbp": "skill_nbp.toml", "skill_gpp": "skill_gpp.toml", "skill_ter": "skill_ter.toml"}
@@ -33,32 +33,9 @@ SKILL_RUNS: dict[str, str] = {"skill_nbp": "skill_nbp.toml", "skill_gpp": "skill
 Q10_RUNS: dict[str, str] = {"q10_towers": "q10_towers.toml", "q10_models": "q10_models.toml"}
 
 
-@dataclass
-class Section:
-    """What a part of the reproduction wrote: files, manifest rows, summary Markdown, warnings."""
-
-    written: list[Path] = field(default_factory=list)
-    figures: list[Path] = field(default_factory=list)
-    runs: list[dict] = field(default_factory=list)
-    summary: str = ""
-    messages: list[str] = field(default_factory=list)
-    results: dict = field(default_factory=dict)  # fits other parts of the reproduction reuse (the paper tables)
-
-
-def _fit_file(section: Section, out: Path, models: Path, stem: str, spec_file: str, table: pd.DataFrame, table_name: str):
-    spec_path = models / spec_file
-    with warnings.catch_warnings(record=True):  # kept on the Results and in each STEM.json
-        warnings.simplefilter("always")
-        res = fit(load_spec(spec_path), table)
-    section.written += write_results(res, out / "tables", stem, source=str(spec_path.relative_to(models.parent)))
-    section.messages += [f"{stem}: {w}" for w in res.warnings]
-    section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": table_name, "engine": res.engine})
-    return res
-
-
 def evaluation(out: str | Path, fixtures: str | Path, models: str | Path) -> Section:
     """Fit the evaluation specs, write their tables and figures into ``out``; see the module docstring."""
-    from .plots import taylor_figure
+    from ..plots import taylor_figure
 
     out, fixtures, models = Path(out), Path(fixtures), Path(models)
     section = Section()
@@ -73,11 +50,11 @@ def evaluation(out: str | Path, fixtures: str | Path, models: str | Path) -> Sec
 
     skill = {}
     for stem, spec_file in SKILL_RUNS.items():
-        skill[stem] = _fit_file(section, out, models, stem, spec_file, seasonal, "data/seasonal_evaluation.csv")
+        skill[stem] = fit_file(section, out, models, stem, spec_file, seasonal, "data/seasonal_evaluation.csv")
         path = out / "figures" / f"taylor_{stem.split('_')[1]}.png"
         taylor_figure(skill[stem], panel="season", path=path)
         section.figures += [path, path.with_suffix(".svg")]
-    q10 = {stem: _fit_file(section, out, models, stem, f, monthly, "fixtures/evaluation/sites_monthly.parquet")
+    q10 = {stem: fit_file(section, out, models, stem, f, monthly, "fixtures/evaluation/sites_monthly.parquet")
            for stem, f in Q10_RUNS.items()}
     towers = q10["q10_towers"]
     diff = difference_test(towers.subset(region="P"), towers.subset(region="NoP"), term="Q10")
@@ -88,7 +65,7 @@ def evaluation(out: str | Path, fixtures: str | Path, models: str | Path) -> Sec
 
 def _soc(section: Section, out: Path, fixtures: Path) -> str:
     """Zone storage recomputed from the published stocks and areas, beside the published storage; the check."""
-    from . import soc
+    from .. import soc
 
     source = fixtures / "published" / "permafrost_soc_tables.csv"
     tables = soc.read_published(source)

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .export import write_frame, write_results
-from .reproduce_evaluation import Section
+from ..export import write_frame, write_results
+from .context import Section
 
 __all__ = ["SEASONS", "RESOLUTION", "gridded"]
 
@@ -61,9 +61,9 @@ def gridded(out: str | Path, fixtures: str | Path) -> Section:
 
 def _read(folder: Path) -> dict:
     """Each source's files grouped as ``pcstats ingest`` groups them; the inversions, TC and P read."""
-    from .errors import PcstatsError
-    from .grid import regrid
-    from .products import detect_product, read_product
+    from ..errors import PcstatsError
+    from ..grid import regrid
+    from ..products import detect_product, read_product
 
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     groups: dict[tuple[str, str, str], list[Path]] = {}  # (product, kind, source) -> files
@@ -93,9 +93,9 @@ def _read(folder: Path) -> dict:
 def _pipeline(section: Section, out: Path, folder: Path, read: dict) -> None:
     import xarray as xr
 
-    from .grid import ensemble_grid, pixel_trends, region_classes, regrid, seasonalize_grid, zonal_mean
-    from .plots import trend_map_figure
-    from .robustness import sign_agreement
+    from ..grid import ensemble_grid, pixel_trends, region_classes, regrid, seasonalize_grid, zonal_mean
+    from ..plots import trend_map_figure
+    from ..robustness import sign_agreement
 
     tc, p = read["TC"], read["P"]
     classes = region_classes(tc, p)["permafrost"]
@@ -130,7 +130,7 @@ def _pipeline(section: Section, out: Path, folder: Path, read: dict) -> None:
     table = _zonal_trends(pixel_trends(zonal), classes, truth)
     section.written += write_frame(table, out / "tables", "grid_zonal_trends",
                                    "# Trends of the area-weighted P/NoP means of the gridded NEE (gC m-2 yr-2)\n\n"
-                                   "pcstats.reproduce_grid: pcstats.grid.zonal_mean then pcstats.grid.pixel_trends")
+                                   "pcstats.pipeline.grid: pcstats.grid.zonal_mean then pcstats.grid.pixel_trends")
 
     # sign agreement over the inversions that have cell trends (>= 3 years); the paper's rule 5 of 6, scaled
     with_trends = [s for s in seasonal if bool(trends["estimate"].sel(source=s).notnull().any())]
@@ -160,7 +160,7 @@ def _planted(classes, truth: dict):
 
 
 def _zonal_trends(trends, classes, truth: dict | None) -> pd.DataFrame:
-    from .grid import zonal_mean
+    from ..grid import zonal_mean
 
     columns = ["nobs", "estimate", "std_error", "p_value", "conf_low", "conf_high", "sen_slope", "mk_p"]
     frame = trends[columns].to_dataframe().reset_index().rename(columns={"region": "region_class", "area": "area_km2"})

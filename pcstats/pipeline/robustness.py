@@ -16,28 +16,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_output
-from .data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
-from .engines import fit
-from .errors import PcstatsError
-from .export import write_results
-from .reproduce_evaluation import Section
-from .results import Results
-from .second_stage import difference_test, pairwise_differences
-from .sensitivity import sensitivity
-from .specs import load_spec
+from ..atomic import atomic_output
+from ..data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
+from ..engines import fit
+from ..errors import PcstatsError
+from ..export import write_results
+from .context import Section, quietly
+from ..results import Results
+from ..second_stage import difference_test, pairwise_differences
+from ..sensitivity import sensitivity
+from ..specs import load_spec
 
 __all__ = ["GAMMA_SPECS", "robustness", "robustness_set"]
 
 #: the towers' γ three ways: output stem -> spec file (fitted to the towers' seasonal means, gC m-2 d-1)
 GAMMA_SPECS: dict[str, str] = {"gamma_towers_pooled": "gamma_pooled.toml", "gamma_towers_mixed": "gamma_mixed.toml",
                                "gamma_towers_panel": "panel_gamma.toml"}
-
-
-def _quiet(function, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # every warning is kept on the Results and in its STEM.json
-        return function(*args, **kwargs)
 
 
 def _write(section: Section, res: Results, out: Path, stem: str, source: str) -> None:
@@ -66,20 +60,20 @@ def robustness_set(spec, table: pd.DataFrame, out: str | Path, *, windows: int =
 def _robustness_set(spec, table: pd.DataFrame, out: Path, *, windows: int, seed: int, min_length: int, stem: str,
                     source: str) -> Section:
     """The checks of :func:`robustness_set`, written into the temporary folder ``out``."""
-    from .plots import source_trends_figure, window_trends_figure
-    from .robustness import by_source, leave_one_out, longest_vs_shortest, random_windows
+    from ..plots import source_trends_figure, window_trends_figure
+    from ..robustness import by_source, leave_one_out, longest_vs_shortest, random_windows
 
     section = Section()
     skipped: list[str] = []
 
     def attempt(what: str, function, *args, **kwargs):
         try:
-            return _quiet(function, *args, **kwargs)
+            return quietly(function, *args, **kwargs)
         except PcstatsError as exc:
             skipped.append(f"{what}: {exc}")
             return None
 
-    rw = _quiet(random_windows, spec, table, n=windows, min_length=min_length, seed=seed)
+    rw = quietly(random_windows, spec, table, n=windows, min_length=min_length, seed=seed)
     summary = rw.summary()
     _write(section, summary, out, f"{stem}_windows_summary", source)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -165,9 +159,9 @@ def robustness(out: str | Path, fixtures: str | Path, models: str | Path, tables
     section.runs.append({"stem": "robustness", "spec_file": "models/trend_ensemble.toml", "table": "data/seasonal_permafrost.csv",
                          "engine": "window_ols"})
     glmm_path = models / "glmm_trend.toml"
-    from .robustness import leave_one_out, sign_agreement
+    from ..robustness import leave_one_out, sign_agreement
 
-    glmm = _quiet(leave_one_out, load_spec(glmm_path), tables["permafrost"])
+    glmm = quietly(leave_one_out, load_spec(glmm_path), tables["permafrost"])
     _write(section, glmm, out, "glmm_leave_one_out", str(glmm_path.relative_to(models.parent)))
     section.runs.append({"stem": "glmm_leave_one_out", "spec_file": "models/glmm_trend.toml",
                          "table": "data/seasonal_permafrost.csv", "engine": glmm.engine})
@@ -175,9 +169,9 @@ def robustness(out: str | Path, fixtures: str | Path, models: str | Path, tables
     nee = convert_units(read_table(fixtures / "inversions" / "inversions_monthly.parquet"))
     covariates = read_table(fixtures / "covariates" / "covariates_monthly.parquet")
     cells = classify(cell_attributes(read_table(fixtures / "covariates" / "covariates_annual.parquet")))
-    per_cell = _quiet(seasonalize, nee)
-    cell_trends = _quiet(fit, load_spec(models / "trend_seasonal.toml"), per_cell)
-    agreement = _quiet(sign_agreement, cell_trends, over="source", threshold=5, regions=cells["permafrost"])
+    per_cell = quietly(seasonalize, nee)
+    cell_trends = quietly(fit, load_spec(models / "trend_seasonal.toml"), per_cell)
+    agreement = quietly(sign_agreement, cell_trends, over="source", threshold=5, regions=cells["permafrost"])
     _write(section, agreement, out, "sign_agreement", "models/trend_seasonal.toml on the 100 fixture cells")
 
     gamma = _sensitivities(section, out, models, nee, covariates, cells, fixtures)  # fills section.results
@@ -186,7 +180,7 @@ def robustness(out: str | Path, fixtures: str | Path, models: str | Path, tables
 
 
 def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, cells, fixtures: Path) -> str:
-    from .plots import sensitivity_figure
+    from ..plots import sensitivity_figure
 
     regional = aggregate(nee, cells["permafrost"])
     regional = pd.concat([regional, ensemble(regional)], ignore_index=True)
@@ -197,12 +191,12 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
     seasons = ("EGS", "LGS", "ANN")
     fits = {}
     for effect, season in (("legacy", "MJ"), ("direct", None)):
-        fits[f"inversions, {effect}"] = _quiet(sensitivity, inversions, driver_season=season, seasons=seasons, by=("source", "region"))
-        fits[f"towers, {effect}"] = _quiet(sensitivity, towers, driver_season=season, seasons=seasons, by=("region",))
-        fits[f"models, {effect}"] = _quiet(sensitivity, dgvm, "NBP", driver_season=season, seasons=seasons,
+        fits[f"inversions, {effect}"] = quietly(sensitivity, inversions, driver_season=season, seasons=seasons, by=("source", "region"))
+        fits[f"towers, {effect}"] = quietly(sensitivity, towers, driver_season=season, seasons=seasons, by=("region",))
+        fits[f"models, {effect}"] = quietly(sensitivity, dgvm, "NBP", driver_season=season, seasons=seasons,
                                            by=("source", "region"))
     for label, res in fits.items():
-        _write(section, res, out, "gamma_" + label.replace(", ", "_"), "pcstats.sensitivity (see reproduce_robustness.py)")
+        _write(section, res, out, "gamma_" + label.replace(", ", "_"), "pcstats.sensitivity (see pcstats/pipeline/robustness.py)")
     shown = {k: (v.subset(source="ensemble") if "source" in v.by and "ensemble" in set(v.tidy()["source"]) else v)
              for k, v in fits.items() if not k.startswith("models")}
     figure = out / "figures" / "gamma.png"
@@ -218,11 +212,11 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
     for name, res in tests.items():
         _write(section, res, out, f"gamma_tests_{name}", "second stage (Welch t)")
 
-    seasonal_towers = _quiet(seasonalize, towers, how="mean")
+    seasonal_towers = quietly(seasonalize, towers, how="mean")
     three = {}
     for stem, spec_file in GAMMA_SPECS.items():
         spec_path = models / spec_file
-        three[stem] = section.results[stem] = _quiet(fit, load_spec(spec_path), seasonal_towers)
+        three[stem] = section.results[stem] = quietly(fit, load_spec(spec_path), seasonal_towers)
         _write(section, three[stem], out, stem, str(spec_path.relative_to(models.parent)))
         section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": "towers of fixtures/evaluation, "
                              "seasonal means (gC m-2 d-1)", "engine": three[stem].engine})

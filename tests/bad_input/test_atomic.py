@@ -96,7 +96,7 @@ def test_robustness_whose_figure_step_fails_leaves_no_tables(tmp_path, capsys, m
 def test_robustness_set_from_python_is_atomic_too(tmp_path, monkeypatch):
     import pcstats.plots as plots
     from pcstats.data import read_table
-    from pcstats.reproduce_robustness import robustness_set
+    from pcstats.pipeline.robustness import robustness_set
     from pcstats.specs import load_spec
 
     spec, table = load_spec(ENSEMBLE), read_table(TABLE)

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import pcstats as pc
-from pcstats.reproduce import FIXTURES, regional_tables
+from pcstats.pipeline import FIXTURES, regional_tables
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "trend_input.csv"

@@ -1,0 +1,131 @@
+"""Run the sections of the reproduction (in order, or in worker processes) and write the report.
+
+Each section is a function ``(Context) -> Section`` that reads the fixtures and writes its own
+files; none reads another's outputs, so they can run in any order and in parallel processes. The
+report (summary, paper tables, index.html, manifest) is written from all of them at the end. Each
+section's :class:`Section` (fits included) is kept in ``OUT/.pipeline/SECTION.pkl``, so that
+``only=`` reruns some sections and rewrites the report with the others' kept results.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from ..atomic import atomic_output
+from ..errors import PcstatsError, did_you_mean
+from .bayes import bayes
+from .context import Context, Section
+from .evaluation import evaluation
+from .grid import gridded
+from .inputs import FIXTURES, MODELS, seasonal_tables
+from .mixed import mixed
+from .report import write_outputs
+from .robustness import robustness
+from .sem import sem
+from .trends import trends
+
+__all__ = ["SECTIONS", "reproduce"]
+
+
+def _evaluation(ctx: Context) -> Section:
+    return evaluation(ctx.out, ctx.fixtures, ctx.models)
+
+
+def _robustness(ctx: Context) -> Section:
+    return robustness(ctx.out, ctx.fixtures, ctx.models, seasonal_tables(ctx.fixtures)[0])
+
+
+def _grid(ctx: Context) -> Section:
+    return gridded(ctx.out, ctx.fixtures)
+
+
+#: the sections, in the order of the report
+SECTIONS: dict[str, Callable[[Context], Section]] = {
+    "trends": trends, "mixed": mixed, "bayes": bayes, "sem": sem,
+    "evaluation": _evaluation, "robustness": _robustness, "grid": _grid,
+}
+KEPT = ".pipeline"  # each section's Section, for reruns with only=
+
+
+def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS, *,
+              only: Sequence[str] | None = None, jobs: int = 1, progress: bool | None = None) -> dict:
+    """Run the reproduction into ``out`` and return the manifest.
+
+    ``only`` names sections to rerun into an ``out`` written before (the others' results are read
+    from ``out/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes. All files
+    reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: a bar
+    per section on a terminal (``None``: when stderr is one), else one line per finished section.
+    """
+    names = list(SECTIONS) if only is None else list(dict.fromkeys(only))
+    for name in names:
+        if name not in SECTIONS:
+            raise PcstatsError(f"no section {name!r}.{did_you_mean(name, list(SECTIONS))} Sections: {', '.join(SECTIONS)}.")
+    kept = _kept(Path(out), [n for n in SECTIONS if n not in names])
+    with atomic_output(out) as tmp:
+        ctx = Context(Path(tmp), Path(fixtures), Path(models))
+        done = _run(ctx, names, jobs, progress)
+        (ctx.out / KEPT).mkdir(exist_ok=True)
+        for name, section in done.items():
+            (ctx.out / KEPT / f"{name}.pkl").write_bytes(pickle.dumps(section, protocol=pickle.HIGHEST_PROTOCOL))
+        return write_outputs(ctx.out, {n: done.get(n) or kept[n] for n in SECTIONS})
+
+
+def _kept(out: Path, names: list[str]) -> dict[str, Section]:
+    """The Sections of an earlier run for the sections not rerun."""
+    kept = {}
+    for name in names:
+        path = out / KEPT / f"{name}.pkl"
+        if not path.is_file():
+            raise PcstatsError(f"only=: {out} has no results of section {name!r} ({path} is missing); run the whole "
+                               "reproduction into it first (pcstats reproduce --out ...).")
+        kept[name] = pickle.loads(path.read_bytes())
+    return kept
+
+
+def _run(ctx: Context, names: list[str], jobs: int, progress: bool | None) -> dict[str, Section]:
+    """Run sections, reporting each as it finishes; returns them in the order asked."""
+    from tqdm.auto import tqdm
+
+    bar = progress if progress is not None else sys.stderr.isatty()
+    display = tqdm(total=len(names), desc="reproduce", unit="section", disable=not bar, file=sys.stderr)
+    done: dict[str, Section] = {}
+
+    def finished(name: str, section: Section, seconds: float) -> None:
+        done[name] = section
+        display.set_postfix_str(f"{name} {seconds:.0f} s")
+        display.update(1)
+        if not bar:
+            print(f"reproduce: {name} done in {seconds:.1f} s ({len(done)}/{len(names)})", file=sys.stderr, flush=True)
+
+    if jobs <= 1 or len(names) == 1:
+        for name in names:
+            display.set_description(f"reproduce: {name}")
+            finished(name, *_section(name, ctx))
+    else:
+        import multiprocessing
+
+        with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(_section, name, ctx): name for name in names}
+            for future in as_completed(futures):
+                finished(futures[future], *future.result())
+    display.close()
+    return {name: done[name] for name in names}
+
+
+def _section(name: str, ctx: Context) -> tuple[Section, float]:
+    """Run one section; its file paths relative to the output folder."""
+    start = time.perf_counter()
+    section = SECTIONS[name](ctx)
+    section.written = [_relative(p, ctx.out) for p in section.written]
+    section.figures = [_relative(p, ctx.out) for p in section.figures]
+    return section, time.perf_counter() - start
+
+
+def _relative(path: Path, out: Path) -> Path:
+    path = Path(path)
+    return path.relative_to(out) if path.is_absolute() else path
