@@ -32,7 +32,9 @@ import os
 import platform
 import threading
 import time
+import warnings
 
+import dask
 import dask.array as da
 import numpy as np
 import pandas as pd
@@ -68,15 +70,29 @@ def synthetic(lat0: float, lat1: float, years: int, seed: int) -> xr.DataArray:
                         attrs={"units": "gC m-2 yr-1", "positive": "down"})
 
 
+def permafrost_labels(nee: xr.DataArray) -> xr.DataArray:
+    """A class map (P north of 60 N, NoP south), made chunk by chunk in ``nee``'s spatial chunks as a map read from disk would be."""
+    lat = nee["lat"].values
+
+    def block(block_info=None):
+        (r0, r1), (c0, c1) = block_info[None]["array-location"]
+        return np.where(lat[r0:r1, None] >= 60, "P", "NoP") * np.ones((1, c1 - c0), dtype=object)
+
+    if nee.chunks is None:
+        data = block({None: {"array-location": [(0, lat.size), (0, nee["lon"].size)]}})
+    else:
+        chunks = (nee.chunksizes["lat"], nee.chunksizes["lon"])
+        data = da.map_blocks(block, dtype=object, chunks=chunks, meta=np.empty((0, 0), object))
+    return xr.DataArray(data, dims=("lat", "lon"), coords={"lat": nee["lat"], "lon": nee["lon"]}, name="permafrost")
+
+
 def pcstats_pipeline(nee: xr.DataArray):
     from pcstats.grid import pixel_trends, regrid, seasonalize_grid, zonal_mean
 
     seasonal = seasonalize_grid(nee.transpose("time", "lat", "lon")).sel(season=["ANN", "LGS"])
     trends = pixel_trends(seasonal)
     maps = regrid(trends[["estimate", "std_error", "p_value", "sen_slope", "mk_p"]])
-    labels = xr.DataArray(np.where(nee["lat"].values[:, None] >= 60, "P", "NoP") * np.ones((1, nee["lon"].size), dtype=object),
-                          dims=("lat", "lon"), coords={"lat": nee["lat"], "lon": nee["lon"]})
-    regional = zonal_mean(seasonal, labels)
+    regional = zonal_mean(seasonal, permafrost_labels(nee), regions=["NoP", "P"])
     return [maps, regional]
 
 
@@ -86,7 +102,7 @@ def xarray_idiom(nee: xr.DataArray):
 
 
 class PeakMemory:
-    """Largest summed RSS of the given processes, sampled every 0.1 s in a thread."""
+    """Largest summed RSS of the given processes, sampled every 0.1 s in a thread, and their CPU time."""
 
     def __init__(self, pids):
         self.procs = [psutil.Process(p) for p in pids]
@@ -105,6 +121,10 @@ class PeakMemory:
             self.peak, self.peak_each = max(self.peak, sum(rss)), max(self.peak_each, max(rss))
             time.sleep(0.1)
 
+    def cpu(self) -> float:
+        """User + system CPU seconds of the processes so far."""
+        return sum(sum(p.cpu_times()[:2]) for p in self.procs)
+
     def __enter__(self):
         self._thread.start()
         return self
@@ -114,15 +134,39 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_on_cluster(client, pids, build, nee) -> tuple[float, float, float]:
-    """Wall time and peak memory of computing ``build(nee)``, one output after the other (one pass each)."""
+def run_on_cluster(client, pids, build, nee) -> dict:
+    """Wall time, peak memory and task-graph warnings of computing every output of ``build(nee)`` in one pass."""
     client.run(lambda: __import__("gc").collect())
-    with PeakMemory(pids) as mem:
+    with PeakMemory(pids) as mem, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cpu0 = mem.cpu()
         start = time.perf_counter()
-        for result in build(nee):
-            client.compute(result, sync=True)
+        client.compute(build(nee), sync=True)
         wall = time.perf_counter() - start
-    return wall, mem.peak, mem.peak_each
+        cpu = mem.cpu() - cpu0
+    large = sum("large graph" in str(w.message) for w in caught)
+    return {"wall": wall, "cpu": cpu if pids else np.nan, "peak": mem.peak, "each": mem.peak_each, "large_graphs": large}
+
+
+def local_pids(client) -> list[int]:
+    """The workers' process ids when they run on this machine (their memory is then sampled), else none."""
+    here = {a for a in ("127.0.0.1", "localhost", platform.node())}
+    workers = client.scheduler_info()["workers"]
+    if not all(any(h in w for h in here) for w in workers):
+        return []
+    return list(client.run(os.getpid).values())
+
+
+def measure(client, nee, builds: dict) -> dict:
+    """Warm the workers up on one chunk (imports, Numba caches, flox), then run each build once."""
+    small = nee.isel(lat=slice(0, CHUNK["lat"]), lon=slice(0, CHUNK["lon"]))
+    client.compute([r for build in builds.values() for r in build(small)], sync=True)
+    pids = local_pids(client)
+    return {name: run_on_cluster(client, pids, build, nee) for name, build in builds.items()}
+
+
+def input_only(nee: xr.DataArray):
+    return [nee.sum()]
 
 
 def main() -> None:
@@ -132,7 +176,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="40-49 N only (about 0.9 GB)")
     parser.add_argument("--years", type=int, default=40)
-    parser.add_argument("--memory-limit", default="1GiB", help="of the worker process")
+    parser.add_argument("--memory-limit", default="1GiB", help="of each local worker process")
+    parser.add_argument("--scheduler", help="address of a running dask scheduler (e.g. tcp://host:8786): run there instead")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     lat1 = 49.0 if args.quick else 85.0
@@ -142,37 +187,63 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"grid: {nee.sizes['lat']} x {nee.sizes['lon']} cells at 1/12 degree, {nee.sizes['time']} months: {gb:.2f} GB of float32, "
           f"{nee.data.npartitions} chunks of {np.prod(nee.data.chunksize) * 4 / 1e6:.0f} MB")
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, memory_limit=limit, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        pids = list(client.run(os.getpid).values())
+    builds = {"input": input_only, "pcstats": pcstats_pipeline, "xarray": xarray_idiom}
+
+    if args.scheduler:  # a user's cluster: the same calls, nothing else changes
+        with Client(args.scheduler) as client:
+            info = client.scheduler_info()["workers"].values()
+            print(f"cluster at {args.scheduler}: {len(info)} workers, {sum(w['nthreads'] for w in info)} threads")
+            runs = measure(client, nee, builds)
+        report(gb, runs, limit_bytes=sum(w["memory_limit"] for w in info))
+        return
+
+    def cluster(n_workers: int, threads: int):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=threads, processes=True, memory_limit=limit,
+                            dashboard_address=None)
+
+    with cluster(1, 2) as lc, Client(lc) as client:
         limit_bytes = sum(w["memory_limit"] for w in client.scheduler_info()["workers"].values())
         print(f"cluster: 1 worker x 2 threads, memory limit {limit_bytes / 2**30:.2f} GiB in all; input / limit = "
               f"{gb * 1e9 / limit_bytes:.1f}x")
-        small = nee.isel(lat=slice(0, CHUNK["lat"]), lon=slice(0, CHUNK["lon"]))
-        client.compute(pcstats_pipeline(small) + xarray_idiom(small), sync=True)  # warm-up: imports, Numba caches
-        wall_in, peak_in, each_in = run_on_cluster(client, pids, lambda x: [x.sum()], nee)
-        wall_pc, peak_pc, each_pc = run_on_cluster(client, pids, pcstats_pipeline, nee)
-        wall_xr, peak_xr, each_xr = run_on_cluster(client, pids, xarray_idiom, nee)
+        runs = measure(client, nee, builds)
+    scaling = {}
+    for n_workers in (1, 2):
+        with cluster(n_workers, 1) as lc, Client(lc) as client:
+            scaling[n_workers] = measure(client, nee, {"pcstats": pcstats_pipeline})["pcstats"]
 
     # in-memory NumPy path on one latitude band of chunks, scaled by cells
     band = nee.isel(lat=slice(0, CHUNK["lat"]), lon=slice(0, 4 * CHUNK["lon"])).compute()
     scale = nee.sizes["lat"] * nee.sizes["lon"] / (band.sizes["lat"] * band.sizes["lon"])
-    wall_np = best_of(lambda: [r.compute() for r in pcstats_pipeline(band)], 2) * scale  # the first run warms up
+    with dask.config.set(scheduler="synchronous"):
+        wall_np = best_of(lambda: dask.compute(pcstats_pipeline(band)), 2) * scale  # the first run warms up
+    report(gb, runs, limit_bytes, scaling, wall_np)
 
-    rows = [
-        ("making the input only (sum), dask streamed", wall_in, peak_in, each_in),
-        ("pcstats, dask streamed", wall_pc, peak_pc, each_pc),
-        ("xarray groupby + polyfit, dask streamed", wall_xr, peak_xr, each_xr),
-        ("pcstats in memory (NumPy, 1 process, scaled)", wall_np, np.nan, np.nan),
-    ]
-    print(f"\n{'run':46s} {'wall s':>8s} {'GB/s':>6s} {'peak RSS GiB':>13s} {'max worker GiB':>15s}")
-    for name, wall, peak, each in rows:
-        print(f"{name:46s} {wall:8.1f} {gb / wall:6.3f} {peak / 2**30:13.2f} {each / 2**30:15.2f}")
-    print(f"\npeak worker memory / limit: {peak_pc / limit_bytes:.2f} (pcstats), {peak_xr / limit_bytes:.2f} (xarray idiom)")
-    print(f"pcstats streamed vs xarray idiom: {wall_xr / wall_pc:.2f}x the throughput (pcstats also gives SE, p, Sen, MK, "
-          "two seasons and regional means)")
-    print(f"pcstats streamed vs in memory on one core (input made in advance): {wall_np / wall_pc:.2f}x the throughput")
-    print(f"pcstats streamed, less the time to make the input: {gb / max(wall_pc - wall_in, 1e-9):.3f} GB/s")
+
+def report(gb: float, runs: dict, limit_bytes: float, scaling: dict | None = None, wall_np: float = np.nan) -> None:
+    rows = [("making the input only (sum), dask streamed", runs["input"]),
+            ("pcstats, dask streamed", runs["pcstats"]),
+            ("xarray groupby + polyfit, dask streamed", runs["xarray"])]
+    if scaling:
+        rows += [("pcstats, 1 worker x 1 thread", scaling[1]), ("pcstats, 2 workers x 1 thread", scaling[2])]
+    if np.isfinite(wall_np):
+        rows.append(("pcstats in memory (NumPy, 1 process, scaled)", {"wall": wall_np, "cpu": np.nan, "peak": np.nan,
+                                                                      "each": np.nan, "large_graphs": 0}))
+    print(f"\n{'run':46s} {'wall s':>7s} {'GB/s':>6s} {'worker CPU s':>13s} {'peak RSS GiB':>13s} {'max worker GiB':>15s} "
+          f"{'large-graph warnings':>21s}")
+    for name, r in rows:
+        print(f"{name:46s} {r['wall']:7.1f} {gb / r['wall']:6.3f} {r['cpu']:13.1f} {r['peak'] / 2**30:13.2f} "
+              f"{r['each'] / 2**30:15.2f} {r['large_graphs']:21d}")
+    pc, xr_, floor = runs["pcstats"], runs["xarray"], runs["input"]
+    print(f"\npeak worker memory / limit: {pc['peak'] / limit_bytes:.2f} (pcstats), {xr_['peak'] / limit_bytes:.2f} (xarray idiom)")
+    print(f"pcstats streamed vs xarray idiom: {xr_['wall'] / pc['wall']:.2f}x the throughput, {xr_['cpu'] / pc['cpu']:.2f}x "
+          "by worker CPU time (pcstats also gives SE, p, Sen, MK, two seasons and regional means)")
+    print(f"pcstats streamed vs the input-only floor: {pc['wall'] / floor['wall']:.2f}x its time "
+          f"({pc['cpu'] / floor['cpu']:.2f}x its worker CPU time)")
+    if scaling:
+        print(f"pcstats on 2 workers vs 1 worker (1 thread each): {scaling[1]['wall'] / scaling[2]['wall']:.2f}x the throughput")
+    if np.isfinite(wall_np):
+        print(f"pcstats streamed vs in memory on one process (input made in advance): {wall_np / pc['wall']:.2f}x the throughput")
+    print(f"large task-graph warnings: {sum(r['large_graphs'] for _, r in rows)}")
 
 
 if __name__ == "__main__":

@@ -124,8 +124,9 @@ def regrid(
             f"at least {min_coverage:.0%} of its area has data, as the area-weighted mean over that part")
     out = xr.Dataset(coords={k: v for k, v in ds.coords.items() if "lat" not in v.dims and "lon" not in v.dims})
     for v in spatial:
-        field = ds[v].astype(np.float64)
-        value = _block(field, target, nested, min_coverage, area) if nested else _overlap(field, target, min_coverage)
+        field = ds[v]
+        value = _block(field, target, nested, min_coverage, area) if nested else _overlap(field.astype(np.float64), target,
+                                                                                            min_coverage)
         out[v] = value.transpose(*ds[v].dims).assign_attrs(ds[v].attrs)
     if "cell_area" in ds:
         out["cell_area"] = (cell_area(out) * 1e6).assign_attrs(units="m2", long_name="spherical cell area (R = 6371 km)")
@@ -156,18 +157,51 @@ def _nesting(ds: xr.Dataset, target: xr.Dataset) -> tuple[int, int, slice, slice
 
 
 def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float, area: xr.DataArray) -> xr.DataArray:
-    """Area-weighted block means; ``area`` is the cells' area along ``lat`` (it does not vary with longitude)."""
+    """Area-weighted block means; ``area`` is the cells' area along ``lat`` (it does not vary with longitude).
+
+    One NumPy function per chunk (chunks are first aligned to whole blocks), so a dask-backed
+    field adds one task per chunk.
+    """
     k_lat, k_lon, rows, cols = nested
-    part = field.isel(lat=rows, lon=cols)
-    valid = part.notnull()
-    blocks = {"lat": k_lat, "lon": k_lon}
-    num = (part.fillna(0.0) * area).coarsen(blocks).sum()
-    den = (valid * area).coarsen(blocks).sum()
-    # a target cell's area (the same in every column), summed as ``den`` is; the tolerance covers the order of the sums
-    column = xr.DataArray(area.values[:, None] * np.ones((1, k_lon)), dims=("lat", "lon"), coords={"lat": area["lat"]})
-    full = column.coarsen(blocks).sum().isel(lon=0, drop=True)
-    value = (num / den).where(den >= min_coverage * full * (1 - 1e-12))
+    part = field.isel(lat=rows, lon=cols).transpose(..., "lat", "lon")
+    weight = area.values[:, None]
+    kwargs = {"k_lat": k_lat, "k_lon": k_lon, "min_coverage": min_coverage}
+    if part.chunks is None:
+        data = _block_mean(part.values, weight, **kwargs)
+    else:
+        import dask.array as da
+
+        aligned = {d: _whole_blocks(part.chunksizes[d], k) for d, k in (("lat", k_lat), ("lon", k_lon))}
+        part = part.chunk(aligned)
+        weights = da.from_array(weight, chunks=(aligned["lat"], 1))
+        chunks = (*part.data.chunks[:-2], tuple(c // k_lat for c in aligned["lat"]), tuple(c // k_lon for c in aligned["lon"]))
+        data = da.map_blocks(_block_mean, part.data, weights, dtype=np.float64, chunks=chunks, **kwargs)
+    dims = part.dims
+    coords = {k: v for k, v in part.coords.items() if "lat" not in v.dims and "lon" not in v.dims}
+    value = xr.DataArray(data, dims=dims, coords=coords, name=field.name, attrs=field.attrs)
     return value.assign_coords(lat=target["lat"].values, lon=target["lon"].values)
+
+
+def _whole_blocks(chunks: tuple[int, ...], k: int) -> tuple[int, ...]:
+    """Chunk sizes along a dimension, moved to multiples of ``k`` (unchanged when they are)."""
+    if all(c % k == 0 for c in chunks):
+        return chunks
+    total, step = sum(chunks), max(k, (max(chunks) // k) * k)
+    return tuple(min(step, total - i) for i in range(0, total, step))
+
+
+def _block_mean(values: np.ndarray, weight: np.ndarray, k_lat: int, k_lon: int, min_coverage: float) -> np.ndarray:
+    """Block means of ``values`` (..., lat, lon) weighted by ``weight`` (lat, 1); NaN where coverage is short."""
+    values = values.astype(np.float64)
+    valid = ~np.isnan(values)
+    *lead, n_lat, n_lon = values.shape
+    shape = (*lead, n_lat // k_lat, k_lat, n_lon // k_lon, k_lon)
+    num = (np.where(valid, values, 0.0) * weight).reshape(shape).sum(axis=(-3, -1))
+    den = (valid * weight).reshape(shape).sum(axis=(-3, -1))
+    full = (weight * np.ones((1, k_lon))).reshape(n_lat // k_lat, k_lat, 1, k_lon).sum(axis=(-3, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the tolerance covers the order of the sums in ``den`` and ``full``
+        return np.where(den >= min_coverage * full * (1 - 1e-12), num / den, np.nan)
 
 
 def _overlap(field: xr.DataArray, target: xr.Dataset, min_coverage: float) -> xr.DataArray:
