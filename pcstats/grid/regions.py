@@ -139,23 +139,29 @@ def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "are
     dtype = np.int8 if len(names) < 128 else np.int32
     codes = xr.apply_ufunc(_encode, labels, kwargs={"names": names, "dtype": dtype}, dask="parallelized",
                            output_dtypes=[dtype])
-    if field.chunks is not None:
-        codes = codes.chunk({d: field.chunksizes[d] for d in ("lat", "lon")})
     other = [d for d in field.dims if d not in ("lat", "lon")]
-    has_data = field.notnull().any(other) if other else field.notnull()
-    # one indicator map per region (members only), chunk by chunk: the sums are products over lat and lon
-    region = xr.DataArray(np.arange(len(names), dtype=dtype), dims="region")
-    member = (codes == region) & has_data
-    w = lat_weights(field, weights)
-    weighted = member * w
-    value = field.where(member.any("region"), 0.0).fillna(0.0)
-    summed = xr.dot(value, weighted, dim=["lat", "lon"])
-    n_missing = xr.dot(field.isnull(), member.astype(np.float64), dim=["lat", "lon"])
-    weight = weighted.sum(["lat", "lon"])
-    n_cells = member.sum(["lat", "lon"]).astype(np.int64)
+    field = field.transpose(*other, "lat", "lon")
+    weight = lat_weights(field, weights).values[:, None]
+    n = len(names)
+    if field.chunks is None:
+        sums = _region_sums(field.values, codes.values, weight, n_regions=n)[..., 0, 0]
+    else:
+        import dask.array as da
+
+        field = field.chunk({d: -1 for d in other})  # a cell's whole record in one chunk: membership is per chunk
+        lat_chunks, lon_chunks = field.data.chunks[-2:]
+        codes = codes.chunk({"lat": lat_chunks, "lon": lon_chunks}).data
+        weight = da.from_array(weight, chunks=(lat_chunks, 1))
+        partial = da.map_blocks(_region_sums, field.data, codes, weight, n_regions=n, new_axis=[0, 1], dtype=np.float64,
+                                chunks=((4,), (n,), *field.data.chunks[:-2], (1,) * len(lat_chunks), (1,) * len(lon_chunks)))
+        sums = partial.sum(axis=(-2, -1))
+    coords = {k: v for k, v in field.coords.items() if set(v.dims) <= set(other)}
+    sums = xr.DataArray(sums, dims=("quantity", "region", *other), coords=coords)
+    summed, n_missing = sums[0], sums[1]
+    weight, n_cells = (sums[k].isel({d: 0 for d in other}, drop=True) for k in (2, 3))
+    n_cells = n_cells.astype(np.int64)
     out = (summed / weight.where(weight > 0)).where(n_missing == 0)
     out = out.assign_coords(n_cells=n_cells, area=weight).assign_coords(region=names)
-    out = out.transpose("region", *other)
     return out.rename(field.name).assign_attrs(
         {**field.attrs, "zonal_mean": f"weighted by {'cell area (km2)' if weights == 'area' else 'cos(latitude)'}; members: "
          "labelled cells with data at some time; NaN where any member is missing"})
@@ -170,3 +176,26 @@ def _encode(labels: np.ndarray, names: list[str], dtype) -> np.ndarray:
         index = pd.Index(names)
         codes[present] = index.get_indexer(pd.Index(flat[present]).astype(str))
     return codes.reshape(np.shape(labels))
+
+
+def _region_sums(values: np.ndarray, codes: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
+    """Per region: weighted sum, missing members and (broadcast over the other dims) weight and members of a block.
+
+    ``values`` is ``(..., lat, lon)``, ``codes`` ``(lat, lon)`` (-1: no region), ``weight`` ``(lat, 1)``.
+    Members are the coded cells with data at some time; returns ``(4, n_regions, ..., 1, 1)`` (the
+    trailing axes stand for the block's position in the grid).
+    """
+    lead = values.shape[:-2]
+    v = values.reshape(-1, values.shape[-2] * values.shape[-1])
+    missing = np.isnan(v)
+    code = np.asarray(codes).ravel()
+    member = np.flatnonzero((code >= 0) & ~missing.all(axis=0))
+    w = np.broadcast_to(weight, values.shape[-2:]).ravel()[member]
+    indicator = np.zeros((member.size, n_regions))
+    indicator[np.arange(member.size), code[member]] = 1.0
+    out = np.empty((4, n_regions, v.shape[0]))
+    out[0] = (np.where(missing[:, member], 0.0, v[:, member]) @ (indicator * w[:, None])).T
+    out[1] = (missing[:, member].astype(np.float64) @ indicator).T
+    out[2] = (w @ indicator)[:, None]
+    out[3] = indicator.sum(axis=0)[:, None]
+    return out.reshape(4, n_regions, *lead, 1, 1)
