@@ -59,8 +59,9 @@ def seasonal_tables(fixtures: Path) -> tuple[dict[str, pd.DataFrame], dict[str, 
 
     Cached per process: callers must not modify the tables.
     """
+    nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
-    tables, gradients, messages = regional_tables(read_table(fixtures / "inversions" / "inversions_monthly.parquet"), annual)
+    tables, gradients, messages = regional_tables(nee, annual)
     tables["trendy_tc_bins"] = _trendy_bins(read_table(fixtures / "trendy" / "trendy_monthly.parquet"), annual)
     return tables, gradients, tuple(messages)
 

@@ -221,6 +221,14 @@ def test_ingest_of_a_missing_folder(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_reproduce_only_names_a_section_and_needs_an_earlier_run(tmp_path, capsys):
+    code, err = run(capsys, "reproduce", "--only", "sems", "--out", str(tmp_path / "out"))
+    assert code == 2 and "no section 'sems'" in one_line_error(err) and "Did you mean 'sem'" in one_line_error(err)
+    code, err = run(capsys, "reproduce", "--only", "sem", "--out", str(tmp_path / "out"))
+    assert code == 2 and "has no results of section 'trends'" in one_line_error(err) and "run the whole" in one_line_error(err)
+    assert not (tmp_path / "out").exists()
+
+
 def test_reproduce_with_a_fixtures_folder_that_does_not_exist(tmp_path, capsys):
     code, err = run(capsys, "reproduce", "--fixtures", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
     assert code == 2 and re.search(r"no file at .*nowhere/inversions", one_line_error(err))
