@@ -64,6 +64,24 @@ def test_zonal_mean_membership_and_missing_cells():
         zonal_mean(field, labels, weights="none")
 
 
+def test_zonal_mean_with_a_dask_label_map_gives_the_numpy_numbers(ct, classes):
+    labels = classes[0]["tc_bin"]
+    eager = zonal_mean(ct["NEE"], labels)
+    chunks = {"lat": 4, "lon": 7}
+    lazy = zonal_mean(ct["NEE"].chunk(chunks), labels.chunk(chunks))  # the names are found in the map (one pass)
+    assert lazy.chunks is not None
+    np.testing.assert_allclose(lazy.values, eager.values, rtol=1e-13, atol=1e-11, equal_nan=True)
+    np.testing.assert_array_equal(lazy["n_cells"].values, eager["n_cells"].values)
+    np.testing.assert_allclose(lazy["area"].values, eager["area"].values, rtol=1e-13)
+    # regions= names them without looking at the map: in that order, and labels not listed are left out
+    names = list(eager["region"].values[::-1][:3])
+    listed = zonal_mean(ct["NEE"].chunk(chunks), labels.chunk({"lat": 3, "lon": 5}), regions=names)
+    assert listed["region"].values.tolist() == names
+    np.testing.assert_allclose(listed.values, eager.sel(region=names).values, rtol=1e-13, atol=1e-11, equal_nan=True)
+    with pytest.raises(ProductError, match="each region once"):
+        zonal_mean(ct["NEE"], labels, regions=["P", "P"])
+
+
 def test_natural_mask_and_mask_in_zonal_means(ct, classes):
     cams = regrid(product("cams/cams73_v20r1_co2_flux_surface_mm_200001.nc"), like=ct)
     land = natural_mask(cams["land_fraction"])

@@ -111,3 +111,12 @@ def test_grid_mismatch_names_the_variable_and_the_file_of_read_product_output(ct
     with pytest.raises(ProductError) as err:
         region_classes(regrid(tc), p)
     assert f"P (Obu2019, file {p_file})" in str(err.value) and f"TC (MODIS-VCF, file {tc_file})" in str(err.value)
+
+
+def test_dask_chunks_that_split_blocks_give_the_numpy_numbers(covariates):
+    tc = covariates["TC"]
+    eager = regrid(tc)
+    for chunks in ({"lat": 5, "lon": 7}, {"lat": 3}):  # 0.5 -> 1 degree: blocks of 2 x 2 cut by the chunks
+        lazy = regrid(tc.chunk(chunks))
+        assert lazy.chunks is not None and lazy.dims == eager.dims
+        np.testing.assert_allclose(lazy.values, eager.values, rtol=1e-14, equal_nan=True)
