@@ -2,27 +2,32 @@
 
     python bench/grid.py                  # 1/12 degree (about 9 km), 40-85 N, 40 years monthly: 4.5 GB of float32
     python bench/grid.py --quick          # 40-49 N only, for a check (about 0.9 GB)
+    python bench/grid.py --scheduler tcp://host:8786   # the same runs on a running dask cluster
 
 The monthly NEE grid is synthetic and never exists in memory: each dask chunk (36 x 360 cells x
-480 months, 25 MB) is drawn from its own seeded stream when a worker needs it. A LocalCluster of
+480 months, 25 MB) is drawn from its own seeded stream when a worker needs it. A LocalCluster of one
 worker process with 2 threads gets ``--memory-limit`` (default 1 GiB, of which about 0.3 GiB is the
-imported libraries), so the input is more than 4x what the worker may hold. Measured in one run:
+imported libraries), so the full input is more than 4x what the worker may hold. Measured in one run:
 
 * pcstats, streamed: ``seasonalize_grid`` (ANN and LGS) -> ``pixel_trends`` (OLS, t test, Sen's
-  slope, Mann-Kendall) at 9 km -> trend maps block-averaged to 1 degree (``regrid``), then, in a
-  second pass over the input, ``zonal_mean`` of the seasonal NEE over permafrost classes --
-  everything a map and a regional series need;
+  slope, Mann-Kendall) at 9 km -> trend maps block-averaged to 1 degree (``regrid``), and
+  ``zonal_mean`` of the seasonal NEE over a permafrost class map (made chunk by chunk, as a map read
+  from disk would be), all in one ``compute`` -- everything a map and a regional series need;
 * the xarray idiom for the same maps, streamed on the same cluster: ``groupby("time.year").mean()``
   then ``polyfit(deg=1)`` (OLS slope only: no standard errors, p, Sen or seasons but ANN);
+* pcstats on one worker with one thread, then on two workers with one thread each (scaling);
 * the in-memory NumPy path (pcstats functions on a NumPy array of one latitude band that fits),
   in the main process, scaled to the whole grid.
 
-Each path runs once first on one chunk (imports, Numba's cached kernels, flox's compilation).
+Each cluster is warmed up first on one chunk (imports, Numba's cached kernels).
 
 Also timed: making the input alone (a sum over the streamed grid), the floor of any streamed run.
 
-Reported: wall time, input throughput (GB/s of float32 input), peak resident memory of the
-workers (sampled every 0.1 s with psutil) against the limit, and the ratios.
+Reported: wall time, input throughput (GB/s of float32 input), the workers' CPU time (user +
+system; on a shared machine the wall time also counts waiting for the cores), peak resident memory
+of the workers (sampled every 0.1 s with psutil) against the limit, the number of dask "large
+graph" warnings, and the ratios. With ``--scheduler`` the workers' memory and CPU time are not
+sampled unless they run on this machine.
 """
 
 from __future__ import annotations
