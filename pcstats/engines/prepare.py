@@ -329,38 +329,46 @@ def group_frame(
     for col in check_nan:  # each row counted once, under the first model column (in formula order) it lacks
         if col in columns:
             isnan = wide[col].isna().to_numpy() & ~nan_any
-            nan_any |= isnan
+            if isnan.any():
+                nan_any |= isnan
+                per_column.append(np.bincount(code[isnan], minlength=n_groups))
+            else:
+                per_column.append(np.zeros(n_groups, dtype=np.int64))
             names.append(col)
-            per_column.append(np.bincount(code, weights=isnan, minlength=n_groups).astype(np.int64))
-    kept_code = code[~nan_any]
+    # kept rows in their final order: by group, then by year (or the table's order within a group)
+    kept = np.flatnonzero(~nan_any) if nan_any.any() else np.arange(n)
+    sort_key = code[kept] * span + (year[kept] - low) if has_year and sort_years else code[kept]
+    if len(sort_key) > 1 and not bool((sort_key[1:] >= sort_key[:-1]).all()):
+        order_rows = np.argsort(sort_key, kind="stable")
+        kept, sort_key = kept[order_rows], sort_key[order_rows]
+    kept_code = code[kept]
     groups["nobs"] = np.bincount(kept_code, minlength=n_groups)
-    if has_year:
-        pairs = distinct(kept_code * span + (year[~nan_any] - low), n_groups * span)  # (group, year) kept
-        years = np.bincount(pairs // span, minlength=n_groups)
-    else:
-        years = groups["nobs"].to_numpy()
-    constant, constant_value = _constant_groups(wide, ~nan_any, kept_code, n_groups, response)
-    groups["fit"] = (years >= min_years) & ~constant
+    if has_year and sort_years:  # (group, year) pairs kept: where the sorted key changes
+        pairs = sort_key[np.r_[True, sort_key[1:] != sort_key[:-1]]] if len(sort_key) else sort_key
+    elif has_year:
+        pairs = distinct(kept_code * span + (year[kept] - low), n_groups * span)
+    years = np.bincount(pairs // span, minlength=n_groups) if has_year else groups["nobs"].to_numpy()
+    constant, constant_value = _constant_groups(wide, kept, kept_code, n_groups, response)
+    fit = (years >= min_years) & ~constant
+    groups["fit"] = fit
     counts = np.column_stack(per_column) if per_column else np.zeros((n_groups, 0), dtype=np.int64)
-    groups["dropped_why"] = _dropped_why(counts, names, groups["fit"].to_numpy(), constant, constant_value,
+    groups["dropped_why"] = _dropped_why(counts, names, fit, constant, constant_value,
                                          years, min_years, response, "years" if has_year else "observations")
-    groups["n_dropped"] = np.where(groups["fit"], groups["n_rows"] - groups["nobs"], groups["n_rows"])
+    groups["n_dropped"] = np.where(fit, groups["n_rows"] - groups["nobs"], groups["n_rows"])
     order = list(by) + ["nobs", "n_dropped", "dropped_why", "fit"]
 
-    rows = np.flatnonzero(~nan_any & groups["fit"].to_numpy()[code])
-    sort_key = code[rows] * span + (year[rows] - low) if has_year and sort_years else code[rows]
-    if len(sort_key) > 1 and not bool((sort_key[1:] >= sort_key[:-1]).all()):
-        rows = rows[np.argsort(sort_key, kind="stable")]
+    fitted = fit[kept_code]
+    rows = kept if fitted.all() else kept[fitted]
     frame = wide.take(rows).reset_index(drop=True)
     derived = {"_group": code[rows]}
     if "period" in columns and has_year and "period" not in frame.columns:  # the decade: "2000s", "2010s"
         derived["period"] = pd.Series(year[rows] // 10 * 10).astype(str) + "s"
     if "year_c" in columns and has_year:
-        fitted_pairs = pairs[groups["fit"].to_numpy()[pairs // span]]
+        fitted_pairs = pairs[fit[pairs // span]]
         centre = (np.bincount(fitted_pairs // span, weights=fitted_pairs % span + low, minlength=n_groups)
                   / np.maximum(years, 1))
         derived["year_c"] = year[rows] - centre[code[rows]]
-        groups["year_centre"] = np.where(groups["fit"], centre, np.nan)
+        groups["year_centre"] = np.where(fit, centre, np.nan)
         order.append("year_centre")
     return Prepared(
         frame=frame.assign(**derived),
@@ -467,15 +475,22 @@ def _refuse_mixed_signs(long: pd.DataFrame, needed: Sequence[str], by: Sequence[
 
 def _constant_groups(wide: pd.DataFrame, kept: np.ndarray, code: np.ndarray, n_groups: int,
                      response: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Groups whose numeric response takes one value on every kept row (no variance to explain), and that value."""
+    """Groups whose numeric response takes one value on every kept row (no variance to explain), and that value.
+
+    ``kept`` are the kept rows ordered by group (``code`` their groups).
+    """
     if response is None or response not in wide.columns or not pd.api.types.is_numeric_dtype(wide[response]):
         return np.zeros(n_groups, dtype=bool), np.full(n_groups, np.nan)
     values = wide[response].to_numpy(dtype=float)[kept]
     known = ~np.isnan(values)  # NaN (kept by FIML) ignored
-    values, at = values[known], code[known]
+    if not known.all():
+        values, code = values[known], code[known]
+    same_group = code[1:] == code[:-1]
+    differs = np.zeros(n_groups, dtype=bool)
+    differs[code[1:][same_group & (values[1:] != values[:-1])]] = True
     first = np.full(n_groups, np.nan)
-    first[at[::-1]] = values[::-1]  # each group's first value: the last assignment wins
-    differs = np.bincount(at, weights=values != first[at], minlength=n_groups) > 0
+    starts = np.r_[True, ~same_group] if len(code) else np.zeros(0, dtype=bool)
+    first[code[starts]] = values[starts]
     constant = ~differs & ~np.isnan(first) & (np.bincount(code, minlength=n_groups) > 1)
     return constant, first
 
@@ -538,7 +553,7 @@ def _key_values(validated: LongTable, column: str, rows: np.ndarray):
     coded = validated.codes.get(column)
     if coded is None:
         return validated.table[column].to_numpy()[rows]
-    return pd.Categorical.from_codes(coded.codes[rows], categories=coded.uniques)
+    return pd.Categorical.from_codes(coded.codes[rows], categories=coded.uniques, validate=False)
 
 
 def _match(right: np.ndarray, left: np.ndarray, size: int) -> np.ndarray | None:

@@ -24,6 +24,10 @@ __all__ = ["fit", "supports"]
 
 def supports(spec: TrendSpec, prepared: Prepared) -> str | None:
     """None if this engine can fit the spec on these rows, else the reason it cannot."""
+    return _unsupported_model(spec, prepared) or _repeated_years(*_cells(prepared.frame))
+
+
+def _unsupported_model(spec: TrendSpec, prepared: Prepared) -> str | None:
     model = prepared.model
     if (model.term_labels != ("year",) or not model.intercept or model.offsets
             or model.response.label != prepared.response):
@@ -32,7 +36,11 @@ def supports(spec: TrendSpec, prepared: Prepared) -> str | None:
         return "it fits unweighted OLS only"
     if spec.method != "ols" or spec.cov_type != "nonrobust":
         return f"it gives nonrobust OLS only (method={spec.method!r}, cov_type={spec.cov_type!r} asked)"
-    row, col, groups, years = _cells(prepared.frame)
+    return None
+
+
+def _repeated_years(row, col, groups, years) -> str | None:
+    """The reason the closed form cannot fit when some group has several rows for one year."""
     if len(row) and (np.bincount(row * len(years) + col) > 1).any():
         return "some group has several rows for one year; add the key that separates them (e.g. 'source') to by="
     return None
@@ -43,20 +51,20 @@ def _cells(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     group, year = frame["_group"].to_numpy(), frame["year"].to_numpy(dtype=np.int64)
     if not len(group):
         return group, year, group, year
-    groups = np.flatnonzero(np.bincount(group))
+    present = np.bincount(group) > 0
     low = int(year.min())
-    years = np.flatnonzero(np.bincount(year - low)) + low
-    row = np.cumsum(np.bincount(group) > 0)[group] - 1
-    col = np.searchsorted(years, year)
-    return row, col, groups, years
+    years_present = np.bincount(year - low) > 0
+    row = (np.cumsum(present) - 1)[group]
+    col = (np.cumsum(years_present) - 1)[year - low]
+    return row, col, np.flatnonzero(present), np.flatnonzero(years_present) + low
 
 
 def fit(spec: TrendSpec, prepared: Prepared):
-    reason = supports(spec, prepared)
-    if reason:
-        raise EngineError(f"engine='closed_form' cannot fit this spec: {reason}. Use engine='statsmodels'.")
     frame = prepared.frame
     row, col, groups, years = _cells(frame)
+    reason = _unsupported_model(spec, prepared) or _repeated_years(row, col, groups, years)
+    if reason:
+        raise EngineError(f"engine='closed_form' cannot fit this spec: {reason}. Use engine='statsmodels'.")
     Y = np.full((len(groups), len(years)), np.nan)
     Y[row, col] = frame[prepared.response].to_numpy(dtype=float)
     with np.errstate(all="ignore"), warnings.catch_warnings():  # no group left to fit: empty statistics, no noise
