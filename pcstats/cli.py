@@ -53,7 +53,8 @@ def _fit(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from .pipeline import FIXTURES, reproduce
 
-    manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES, only=args.only, jobs=args.jobs)
+    manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES, only=args.only, jobs=args.jobs,
+                         previous=args.shown_out)  # args.out is the temporary folder the outputs are written in
     print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
     out = Path(args.shown_out)
     print(f"wrote {len(manifest['tables'])} tables and {len(manifest['figures'])} figures to {out}")

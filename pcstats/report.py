@@ -59,11 +59,14 @@ def sections(summary: str) -> list[tuple[str, str]]:
     return [(h, b.strip("\n") + "\n") for h, b in out]
 
 
-def write_report(out: str | Path, summary: str, figures: Sequence[str | Path], *, title: str = "pcstats reproduce") -> Path:
-    """Write ``out/index.html`` from the summary Markdown and the PNG figures (paths relative to ``out``)."""
+def write_report(out: str | Path, summary: str, figures: Sequence[str | Path], *, title: str = "pcstats reproduce",
+                 also_in: Sequence[str | Path] = ()) -> Path:
+    """Write ``out/index.html`` from the summary Markdown and the PNG figures (paths relative to ``out``;
+    a figure not in ``out`` is read from the first of the folders ``also_in`` that has it)."""
     import markdown
 
     out = Path(out)
+    folders = [out, *map(Path, also_in)]
     pngs = [Path(f) for f in figures if str(f).endswith(".png")]
     by_name = {p.name: p for p in pngs}
     shown: set[Path] = set()
@@ -77,12 +80,12 @@ def write_report(out: str | Path, summary: str, figures: Sequence[str | Path], *
         spec_line = ("Spec files: " + ", ".join(f"<code>{s}</code>" for s in specs)) if specs else \
             "No spec file: computed by the code named in the heading."
         body.append(f"<section id='s{i}'>\n<h2>{html.escape(heading)}</h2>\n<p class='spec'>{spec_line}</p>\n"
-                    + markdown.markdown(text, extensions=["tables"]) + "".join(_figure(out, p) for p in named) + "</section>\n")
+                    + markdown.markdown(text, extensions=["tables"]) + "".join(_figure(folders, p) for p in named) + "</section>\n")
         toc.append(f"<li><a href='#s{i}'>{html.escape(heading)}</a></li>")
     rest = [p for p in pngs if p not in shown]
     if rest:
         body.append("<section id='other'>\n<h2>Other figures</h2>\n<p class='spec'>Figures no section names.</p>\n"
-                    + "".join(_figure(out, p) for p in rest) + "</section>\n")
+                    + "".join(_figure(folders, p) for p in rest) + "</section>\n")
         toc.append("<li><a href='#other'>Other figures</a></li>")
     parts += ["<nav><ol>", *toc, "</ol></nav>\n", *body, _CHECK, "</body></html>\n"]
     path = out / "index.html"
@@ -90,7 +93,8 @@ def write_report(out: str | Path, summary: str, figures: Sequence[str | Path], *
     return path
 
 
-def _figure(out: Path, rel: Path) -> str:
-    data = base64.b64encode((out / rel).read_bytes()).decode("ascii")
+def _figure(folders: Sequence[Path], rel: Path) -> str:
+    path = next((f / rel for f in folders if (f / rel).is_file()), folders[0] / rel)
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f"<figure><img alt='{html.escape(str(rel))}' src='data:image/png;base64,{data}'>"
             f"<figcaption>{html.escape(str(rel))} (also .svg)</figcaption></figure>\n")

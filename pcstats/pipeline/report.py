@@ -19,8 +19,9 @@ from .sem import SEM_KINDS
 __all__ = ["write_outputs"]
 
 
-def write_outputs(out: Path, sections: dict[str, Section]) -> dict:
-    """summary.md, the paper tables, index.html and manifest.json from the sections (paths relative to ``out``)."""
+def write_outputs(out: Path, sections: dict[str, Section], previous: Path | None = None) -> dict:
+    """summary.md, the paper tables, index.html and manifest.json from the sections (paths relative to ``out``;
+    the figures of sections not rerun are read from ``previous``, the folder of the earlier run)."""
     results = {k: v for s in sections.values() for k, v in s.results.items()}
     seasonal = results["trend_seasonal"]
     paper, paper_text = _paper_tables(out, results)
@@ -31,7 +32,7 @@ def write_outputs(out: Path, sections: dict[str, Section]) -> dict:
                + paper_text + sections["robustness"].summary + sections["evaluation"].summary + sections["grid"].summary)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     figures = [p for s in sections.values() for p in s.figures]
-    report = write_report(out, summary, figures)
+    report = write_report(out, summary, figures, also_in=[previous] if previous else [])
     manifest = {
         "report": str(report.relative_to(out)),
         "runs": [run for s in sections.values() for run in s.runs],

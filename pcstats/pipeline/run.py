@@ -53,11 +53,12 @@ KEPT = ".pipeline"  # each section's Section, for reruns with only=
 
 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS, *,
-              only: Sequence[str] | None = None, jobs: int = 1, progress: bool | None = None) -> dict:
+              only: Sequence[str] | None = None, jobs: int = 1, progress: bool | None = None,
+              previous: str | Path | None = None) -> dict:
     """Run the reproduction into ``out`` and return the manifest.
 
     ``only`` names sections to rerun into an ``out`` written before (the others' results are read
-    from ``out/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes. All files
+    from ``out/.pipeline``, or from ``previous/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes. All files
     reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: a bar
     per section on a terminal (``None``: when stderr is one), else one line per finished section.
     """
@@ -65,14 +66,14 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     for name in names:
         if name not in SECTIONS:
             raise PcstatsError(f"no section {name!r}.{did_you_mean(name, list(SECTIONS))} Sections: {', '.join(SECTIONS)}.")
-    kept = _kept(Path(out), [n for n in SECTIONS if n not in names])
+    kept = _kept(Path(previous or out), [n for n in SECTIONS if n not in names])
     with atomic_output(out) as tmp:
         ctx = Context(Path(tmp), Path(fixtures), Path(models))
         done = _run(ctx, names, jobs, progress)
         (ctx.out / KEPT).mkdir(exist_ok=True)
         for name, section in done.items():
             (ctx.out / KEPT / f"{name}.pkl").write_bytes(pickle.dumps(section, protocol=pickle.HIGHEST_PROTOCOL))
-        return write_outputs(ctx.out, {n: done.get(n) or kept[n] for n in SECTIONS})
+        return write_outputs(ctx.out, {n: done.get(n) or kept[n] for n in SECTIONS}, Path(previous or out))
 
 
 def _kept(out: Path, names: list[str]) -> dict[str, Section]:
