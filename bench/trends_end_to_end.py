@@ -34,6 +34,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from timing import best_of
 
 YEARS = np.arange(1981, 2019)
 
@@ -79,15 +80,6 @@ class PeakRSS:
         return self.peak - self.base
 
 
-def best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def measure(groups: int, sample: int) -> dict:
     """Every timing for one size (run in its own process)."""
     import statsmodels.api as sm
@@ -104,11 +96,11 @@ def measure(groups: int, sample: int) -> dict:
     pc.fit(spec, table.iloc[: 38 * 10])  # imports and first-call costs
     with PeakRSS() as rss:
         res = pc.fit(spec, table)
-    t_fit = best(lambda: pc.fit(spec, table), repeats)
+    t_fit = best_of(lambda: pc.fit(spec, table), repeats)
     validated = pc.long_table(table)
-    t_validated = best(lambda: pc.fit(spec, validated), repeats)
+    t_validated = best_of(lambda: pc.fit(spec, validated), repeats)
     wide = table.loc[table["variable"] == "NEE", ["region", "year", "value"]].rename(columns={"value": "NEE"})
-    t_wide = best(lambda: pc.fit(spec, wide), repeats)
+    t_wide = best_of(lambda: pc.fit(spec, wide), repeats)
 
     Y = table["value"].to_numpy().reshape(groups, len(YEARS))
 
@@ -118,14 +110,14 @@ def measure(groups: int, sample: int) -> dict:
         se = np.concatenate([fit.se_intercept, fit.se_slope])
         return t_test(est, se, np.concatenate([fit.df_residual, fit.df_residual]), 0.95)
 
-    t_maths = best(maths, repeats)
+    t_maths = best_of(maths, repeats)
 
     def pivot_polyfit():
         arr = table.pivot(index="region", columns="year", values="value")
         da = xr.DataArray(arr.to_numpy(), dims=("region", "year"), coords={"region": arr.index, "year": arr.columns})
         return da.polyfit("year", deg=1, cov=True, skipna=True)
 
-    t_poly = best(pivot_polyfit, 1)
+    t_poly = best_of(pivot_polyfit, 1)
     rows = np.random.default_rng(1).choice(groups, size=min(sample, groups), replace=False)
     x = sm.add_constant(YEARS.astype(float))
     start = time.perf_counter()

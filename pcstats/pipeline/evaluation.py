@@ -19,10 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..data import ensemble, read_table, seasonalize
-from ..engines import fit
 from ..export import to_markdown, write_frame, write_results
 from ..second_stage import difference_test
-from ..specs import load_spec
 from .context import Section, fit_file
 
 __all__ = ["SKILL_RUNS", "Q10_RUNS", "evaluation"]

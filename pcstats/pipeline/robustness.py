@@ -11,7 +11,6 @@ models, with Welch tests between regions, seasons and datasets.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pandas as pd
