@@ -55,7 +55,7 @@ def lat_weights(obj: xr.DataArray | xr.Dataset, kind: str = "area") -> xr.DataAr
     >>> import xarray as xr
     >>> g = xr.Dataset(coords={"lat": [60.5, 61.5], "lon": [0.5, 1.5]})
     >>> lat_weights(g).round(1).values.tolist(), lat_weights(g, "coslat").dims
-    ([6088.4, 5889.5], ('lat',))
+    ([6088.4, 5899.7], ('lat',))
     """
     lat = np.deg2rad(obj["lat"].values.astype(float))
     if kind == "coslat":
