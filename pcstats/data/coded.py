@@ -147,6 +147,7 @@ def table_hash(table: pd.DataFrame, coded: Mapping[str, Codes] | None = None) ->
             digest.update(_narrow(np.ascontiguousarray(column.to_numpy())).view(np.uint8))
             continue
         codes = (coded or {}).get(name) or factorize(column)
-        digest.update(_narrow(codes.codes).view(np.uint8))
+        if codes.size > 1 or (len(codes.codes) and int(codes.codes.min()) < 0):  # one value everywhere: its text suffices
+            digest.update(_narrow(codes.codes).view(np.uint8))
         digest.update(pd.util.hash_pandas_object(pd.Series(codes.uniques, dtype=object), index=False).to_numpy().tobytes())
     return digest.hexdigest()

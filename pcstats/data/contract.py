@@ -283,7 +283,10 @@ def _check_columns(table: pd.DataFrame, where: str) -> None:
 
 
 def _as_int(out: pd.DataFrame, col: str, rows, where: str) -> pd.Series:
-    numeric = pd.to_numeric(out[col], errors="coerce")
+    column = out[col]
+    if column.dtype == np.int64 and (not len(column) or max(-int(column.min()), int(column.max())) <= 9999):
+        return column  # already whole numbers of at most 4 digits
+    numeric = pd.to_numeric(column, errors="coerce")
     bad = (numeric.isna() | (numeric != np.round(numeric)) | (numeric.abs() > 9999)).to_numpy()
     if bad.any():
         example = out[col][bad].iloc[0]
@@ -292,7 +295,10 @@ def _as_int(out: pd.DataFrame, col: str, rows, where: str) -> pd.Series:
 
 
 def _as_float(out: pd.DataFrame, col: str, rows, where: str) -> pd.Series:
-    numeric = pd.to_numeric(out[col], errors="coerce")
+    column = out[col]
+    if column.dtype == np.float64 and not np.isinf(column.to_numpy()).any():
+        return column
+    numeric = pd.to_numeric(column, errors="coerce")
     infinite = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan))
     if infinite.any():
         raise ContractError(
