@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     p_rep.add_argument("--only", nargs="+", metavar="SECTION", default=None,
                        help="rerun these sections into an OUT written before (trends, mixed, bayes, sem, evaluation, "
                             "robustness, grid); the report is rewritten with the others' kept results")
-    p_rep.add_argument("--jobs", type=int, default=1, help="run sections in this many worker processes (default: 1)")
+    p_rep.add_argument("--jobs", type=int, default=None,
+                       help="run sections in this many worker processes (default: 2 on a machine with 2 cores or more)")
     p_rep.set_defaults(run=_reproduce)
     p_ing = sub.add_parser("ingest", help="convert a folder of product files into long tables (Parquet), with a report")
     p_ing.add_argument("folder", help="folder with NetCDF product files and/or FLUXNET2015 FULLSET daily CSVs")

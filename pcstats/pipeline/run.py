@@ -9,6 +9,7 @@ section's :class:`Section` (fits included) is kept in ``OUT/.pipeline/SECTION.pk
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import time
@@ -49,20 +50,24 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "trends": trends, "mixed": mixed, "bayes": bayes, "sem": sem,
     "evaluation": _evaluation, "robustness": _robustness, "grid": _grid,
 }
+#: seconds each section took on the 2-core machine (bundled fixtures): worker processes start the longest first
+SECONDS = {"bayes": 36, "robustness": 10, "mixed": 7, "trends": 6, "evaluation": 5, "grid": 5, "sem": 4}
 KEPT = ".pipeline"  # each section's Section, for reruns with only=
 
 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS, *,
-              only: Sequence[str] | None = None, jobs: int = 1, progress: bool | None = None,
+              only: Sequence[str] | None = None, jobs: int | None = None, progress: bool | None = None,
               previous: str | Path | None = None) -> dict:
     """Run the reproduction into ``out`` and return the manifest.
 
     ``only`` names sections to rerun into an ``out`` written before (the others' results are read
-    from ``out/.pipeline``, or from ``previous/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes. All files
+    from ``out/.pipeline``, or from ``previous/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes
+    (default: 2 when the machine has 2 cores or more, the longest sections first). All files
     reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: a bar
     per section on a terminal (``None``: when stderr is one), else one line per finished section.
     """
     names = list(SECTIONS) if only is None else list(dict.fromkeys(only))
+    jobs = min(2, os.cpu_count() or 1) if jobs is None else jobs
     for name in names:
         if name not in SECTIONS:
             raise PcstatsError(f"no section {name!r}.{did_you_mean(name, list(SECTIONS))} Sections: {', '.join(SECTIONS)}.")
@@ -111,7 +116,8 @@ def _run(ctx: Context, names: list[str], jobs: int, progress: bool | None) -> di
         import multiprocessing
 
         with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(_section, name, ctx): name for name in names}
+            futures = {pool.submit(_section, name, ctx): name
+                       for name in sorted(names, key=lambda n: -SECONDS.get(n, 0))}
             for future in as_completed(futures):
                 finished(futures[future], *future.result())
     display.close()
