@@ -78,7 +78,9 @@ def pixel_trends(data: xr.DataArray, dim: str = "year", *, conf_level: float = 0
         data = data.chunk({dim: -1})
     stacked = xr.apply_ufunc(
         _trend_block, data, input_core_dims=[[dim]], output_core_dims=[["statistic_name"]],
-        kwargs={"years": years, "conf_level": conf_level}, dask="parallelized", output_dtypes=[np.float64],
+        # in dask tasks the kernels run on one thread each: the scheduler's threads and workers share the cores
+        kwargs={"years": years, "conf_level": conf_level, "threads": 1 if data.chunks is not None else None},
+        dask="parallelized", output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {"statistic_name": len(names)}},
     )
     unit = data.attrs.get("units", "1")
@@ -93,12 +95,12 @@ def pixel_trends(data: xr.DataArray, dim: str = "year", *, conf_level: float = 0
     )
 
 
-def _trend_block(values: np.ndarray, years: np.ndarray, conf_level: float) -> np.ndarray:
+def _trend_block(values: np.ndarray, years: np.ndarray, conf_level: float, threads: int | None) -> np.ndarray:
     shape = values.shape[:-1]
     Y = values.reshape(-1, values.shape[-1]).astype(np.float64)
-    ols = simple_trend(Y, years)
+    ols = simple_trend(Y, years, threads=threads)
     stat, p, low, high = t_test(ols.slope, ols.se_slope, ols.df_residual, conf_level)
-    sen = sen_mann_kendall(Y, years, conf_level)
+    sen = sen_mann_kendall(Y, years, conf_level, threads=threads)
     columns = [ols.slope, ols.se_slope, stat, p, low, high, ols.intercept, ols.r_squared, ols.nobs,
                sen.slope, sen.conf_low, sen.conf_high, sen.s, sen.z, sen.p_value]
     return np.stack(columns, axis=-1).reshape(*shape, len(columns))

@@ -46,8 +46,11 @@ class SenMannKendall:
     p_value: np.ndarray
 
 
-def sen_mann_kendall(Y: np.ndarray, years: np.ndarray, conf_level: float = 0.95) -> SenMannKendall:
+def sen_mann_kendall(Y: np.ndarray, years: np.ndarray, conf_level: float = 0.95, *,
+                     threads: int | None = None) -> SenMannKendall:
     """Sen's slope with its confidence interval and the Mann-Kendall test for every row of ``Y``.
+
+    Blocks of rows run on up to ``threads`` threads (default: up to 4; 1 inside a dask task).
 
     Examples
     --------
@@ -66,7 +69,7 @@ def sen_mann_kendall(Y: np.ndarray, years: np.ndarray, conf_level: float = 0.95)
     z_half = float(special.ndtri(0.5 - conf_level / 2.0))  # negative, as scipy's norm.ppf(alpha / 2)
     blocks = [slice(i, i + _CHUNK) for i in range(0, Y.shape[0], _CHUNK)]
     kernel = _kernel()
-    in_threads(lambda b: kernel(np.ascontiguousarray(Y[b]), years, z_half, out[b]), blocks)
+    in_threads(lambda b: kernel(np.ascontiguousarray(Y[b]), years, z_half, out[b]), blocks, threads)
     nobs, slope, intercept, low, high, s, var_s, z = out.T
     with np.errstate(invalid="ignore"):
         p = 2.0 * special.ndtr(-np.abs(z))

@@ -91,11 +91,12 @@ def essentially_perfect(residual_variance, mean, variance) -> np.ndarray:
         return np.isfinite(residual_variance) & (residual_variance < (np.asarray(mean) ** 2 + np.asarray(variance)) * 1e-20)
 
 
-def simple_trend(Y: np.ndarray, years: np.ndarray) -> SimpleTrend:
+def simple_trend(Y: np.ndarray, years: np.ndarray, *, threads: int | None = None) -> SimpleTrend:
     """Fit ``y = a + b * year`` to every row of ``Y`` (NaN = missing).
 
     Rows with fewer than 3 finite values get NaN statistics (the caller reports them). Blocks of
-    rows that fit in cache are processed on a small thread pool (NumPy releases the GIL).
+    rows that fit in cache are processed on a small thread pool (NumPy releases the GIL) of up to
+    ``threads`` threads (default: up to 4; 1 inside a dask task, whose scheduler has the cores).
 
     Precision: years are shifted by an integer, so their sums are exact; y is centred per row
     before its cross-products. ``RSS = Syy - b Sxy`` keeps ~1e-13 relative accuracy unless the fit
@@ -116,7 +117,7 @@ def simple_trend(Y: np.ndarray, years: np.ndarray) -> SimpleTrend:
     t = years - shift  # whole years stay whole: exact sums of t and t^2
     out = {k: np.empty(Y.shape[0]) for k in ("nobs", "tbar", "ybar", "slope", "sxx", "rss", "tss")}
     blocks = [slice(i, i + _CHUNK) for i in range(0, Y.shape[0], _CHUNK)]
-    in_threads(lambda b: _fit_block(Y[b], t, {k: v[b] for k, v in out.items()}), blocks)
+    in_threads(lambda b: _fit_block(Y[b], t, {k: v[b] for k, v in out.items()}), blocks, threads)
     n, slope, sxx, rss = out["nobs"], out["slope"], out["sxx"], out["rss"]
     with np.errstate(invalid="ignore", divide="ignore"):
         few = n < 3
@@ -155,9 +156,9 @@ def _fit_block(Y: np.ndarray, t: np.ndarray, out: dict[str, np.ndarray]) -> None
         out["tss"][:] = syy
 
 
-def in_threads(work, blocks: list) -> list:
-    """Run ``work(block)`` for every block, on up to 4 threads when there is more than one block."""
-    workers = min(len(blocks), os.cpu_count() or 1, 4)
+def in_threads(work, blocks: list, threads: int | None = None) -> list:
+    """Run ``work(block)`` for every block, on up to ``threads`` (default 4) threads when there is more than one block."""
+    workers = min(len(blocks), os.cpu_count() or 1, 4 if threads is None else threads)
     if workers <= 1:
         return [work(b) for b in blocks]
     with ThreadPoolExecutor(workers) as pool:
