@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..atomic import atomic_output
@@ -116,30 +115,13 @@ def _run(ctx: Context, names: list[str], jobs: int, progress: bool | None) -> di
     else:
         import multiprocessing
 
-        # one BLAS thread per worker: two workers on two cores, not two threads each fighting for them
-        with _environment(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"), \
-                ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_section, name, ctx): name
                        for name in sorted(names, key=lambda n: -SECONDS.get(n, 0))}
             for future in as_completed(futures):
                 finished(futures[future], *future.result())
     display.close()
     return {name: done[name] for name in names}
-
-
-@contextmanager
-def _environment(**values: str):
-    """Environment variables set while worker processes start (they read them when they load BLAS)."""
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _section(name: str, ctx: Context) -> tuple[Section, float]:
