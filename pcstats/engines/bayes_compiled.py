@@ -88,13 +88,13 @@ def sample(model, key: Hashable, *, draws: int, tune: int, chains: int, seed: in
     """``pm.sample(nuts_sampler="nutpie")`` of ``model`` with its compiled model from the cache.
 
     The InferenceData has what ``pm.sample`` gives: the draws, the sampler statistics, the
-    observed data, and the sampling time and tuning steps in the posterior's attributes.
+    observed and constant data, and the sampling time and tuning steps in the posterior's attributes.
     """
     import nutpie
     import pymc as pm
     from arviz import dict_to_dataset
     from arviz.data.base import make_attrs
-    from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_observations
+    from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
 
     ready = compiled(model, key)
     start = time.time()
@@ -104,5 +104,8 @@ def sample(model, key: Hashable, *, draws: int, tune: int, chains: int, seed: in
     coords, dims = coords_and_dims_for_inferencedata(model)
     observed = dict_to_dataset(find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[])
     idata.posterior.attrs.update(make_attrs({"sampling_time": seconds, "tuning_steps": tune}, library=nutpie))
-    idata.add_groups({"observed_data": observed}, coords=coords, dims=dims)
+    # the data the draws were made with: sample_posterior_predictive compares it with the model's
+    # pm.Data and, without it, draws every variable that depends on one (the LKJ factor) from its prior
+    constant = dict_to_dataset(find_constants(model), library=pm, coords=coords, dims=dims, default_dims=[])
+    idata.add_groups({"observed_data": observed, "constant_data": constant}, coords=coords, dims=dims)
     return idata

@@ -51,3 +51,23 @@ def test_cached_model_gives_the_draws_of_a_fresh_compile(monkeypatch):
     levels = set(cached.tidy().query("component == 'ran_vals'")["level"])
     assert levels == set(b["region"]) == set(cached.idata.posterior["b_0"].coords["level_0"].values)
     assert set(fit_c.tidy().query("component == 'ran_vals'")["level"]) == set(c["region"])
+
+
+def test_posterior_predictive_draws_only_the_response(caplog):
+    """The posterior predictive keeps every parameter's posterior draws (the LKJ factor of correlated random
+    effects and the SDs depend on pm.Data scales, which PyMC would otherwise draw anew from their priors)."""
+    import logging
+
+    table = pc.read_table(REFERENCE / "mixed_cells.csv")
+    spec = SPEC.replace(formula="NEE ~ year_c + (1 + year_c | region)")
+    with caplog.at_level(logging.INFO, logger="pymc"):
+        res = _fit(spec, table)
+    sampled = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Sampling: ")]
+    assert sampled == ["Sampling: [y]"]
+    assert "constant_data" in res.idata.groups() and "posterior_predictive" in res.idata.groups()
+
+
+def _fit(spec, table):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pc.fit(spec, table)
