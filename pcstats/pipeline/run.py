@@ -50,8 +50,9 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "trends": trends, "mixed": mixed, "bayes": bayes, "sem": sem,
     "evaluation": _evaluation, "robustness": _robustness, "grid": _grid,
 }
-#: seconds each section took on the 2-core machine (bundled fixtures): worker processes start the longest first
-SECONDS = {"bayes": 36, "robustness": 10, "mixed": 7, "trends": 6, "evaluation": 5, "grid": 5, "sem": 4}
+#: the order worker processes start sections in: the longest (bayes, 36 s of 76 s in one process) first, and
+#: mixed last, as its BLAS-bound fits slow 3x while nutpie samples beside them
+START = ("bayes", "robustness", "trends", "evaluation", "grid", "sem", "mixed")
 KEPT = ".pipeline"  # each section's Section, for reruns with only=
 
 
@@ -62,7 +63,7 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
 
     ``only`` names sections to rerun into an ``out`` written before (the others' results are read
     from ``out/.pipeline``, or from ``previous/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes
-    (default: 2 when the machine has 2 cores or more, the longest sections first). All files
+    (default: 2 when the machine has 2 cores or more; started in the order of :data:`START`). All files
     reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: a bar
     per section on a terminal (``None``: when stderr is one), else one line per finished section.
     """
@@ -117,7 +118,7 @@ def _run(ctx: Context, names: list[str], jobs: int, progress: bool | None) -> di
 
         with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(_section, name, ctx): name
-                       for name in sorted(names, key=lambda n: -SECONDS.get(n, 0))}
+                       for name in sorted(names, key=lambda n: START.index(n) if n in START else len(START))}
             for future in as_completed(futures):
                 finished(futures[future], *future.result())
     display.close()
