@@ -147,3 +147,15 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     assert len(cells) == 4 and not cells.str.contains(r"\*|\+").any()
     np.testing.assert_allclose(cells.astype(float), bayes.set_index("season").loc[cells.index, "estimate"], atol=5e-4)
     assert table1.index.str.contains("posterior SDs for Bayesian").any()
+    # rerun two sections in two worker processes: the same numbers, the other sections' files untouched
+    trend_file = out / "tables" / "trend_seasonal_tidy.csv"
+    before = {name: pd.read_csv(out / "tables" / name) for name in ("sem_lgs_tidy.csv", "grid_zonal_trends.csv")}
+    stamp, headings = trend_file.stat().st_mtime_ns, [h for h, _ in sections(summary)]
+    proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out), "--only", "sem", "grid",
+                           "--jobs", "2"], capture_output=True, text=True, check=True)
+    assert "reproduce: sem done" in proc.stderr and "reproduce: grid done" in proc.stderr and "trends done" not in proc.stderr
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(pd.read_csv(out / "tables" / name), frame, check_exact=False, rtol=1e-10)
+    assert trend_file.stat().st_mtime_ns == stamp
+    assert [h for h, _ in sections((out / "summary.md").read_text())] == headings
+    assert sorted(json.loads((out / "manifest.json").read_text())["tables"]) == sorted(manifest["tables"])

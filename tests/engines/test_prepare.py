@@ -142,3 +142,12 @@ def test_key_filter_selects_response_rows_and_keeps_foreign_covariates():
 def test_table_must_be_a_dataframe():
     with pytest.raises(pc.EngineError, match="data must be a pandas \\(or polars\\) DataFrame, got str.*read_table"):
         pc.fit(pc.TrendSpec("NEE ~ year"), "fixtures/inversions/inversions_monthly.parquet")
+
+
+def test_a_covariate_with_two_rows_for_one_key_of_the_response_is_refused():
+    years = list(range(1990, 2000))
+    nee = series(years, np.arange(10.0) + 0.1 * (-1.0) ** np.arange(10))
+    airt = [series(years, np.linspace(-5, 5, 10) + k, source="CRU", kind=kind, variable="AirT", unit="degC")
+            for k, kind in enumerate(("covariate", "satellite"))]  # one source, two kinds: two AirT per year
+    with pytest.raises(pc.ContractError, match=r"Variable 'AirT' has several rows for one \(region, year, season\) of 'NEE'"):
+        pc.fit(pc.TrendSpec("NEE ~ year + AirT"), pd.concat([nee, *airt], ignore_index=True))
