@@ -24,22 +24,15 @@ _DENSE_FACTOR = 4
 
 @dataclass(frozen=True)
 class Codes:
-    """A column as ``codes`` (int64, -1 for missing) into ``uniques``; ``sorted`` if ``uniques`` is."""
+    """A column as ``codes`` (int64, -1 for missing) into ``uniques``."""
 
     codes: np.ndarray
     uniques: pd.Index
-    sorted: bool = False
 
     @property
     def size(self) -> int:
         """Number of distinct values (missing not counted)."""
         return len(self.uniques)
-
-    def values(self, rows: np.ndarray | None = None) -> pd.Index:
-        """The column's values (at ``rows``), missing as NaN."""
-        codes = self.codes if rows is None else self.codes[rows]
-        out = self.uniques.take(np.maximum(codes, 0)) if len(self.uniques) else pd.Index(np.full(len(codes), np.nan))
-        return out.where(codes >= 0) if (codes < 0).any() else out
 
 
 def factorize(column: pd.Series, sort: bool = False) -> Codes:
@@ -51,9 +44,9 @@ def factorize(column: pd.Series, sort: bool = False) -> Codes:
         first = column.iloc[0]
         sample = column.iloc[:: max(1, len(column) // 64)]  # most columns of many values show it here, cheaply
         if not _isna(first) and bool((sample == first).all()) and bool((column == first).all()):
-            return Codes(np.zeros(len(column), dtype=np.int64), pd.Index([first], dtype=column.dtype), True)
+            return Codes(np.zeros(len(column), dtype=np.int64), pd.Index([first], dtype=column.dtype))
     codes, uniques = pd.factorize(column, sort=sort, use_na_sentinel=True)
-    return Codes(codes.astype(np.int64, copy=False), pd.Index(uniques), sort)
+    return Codes(codes.astype(np.int64, copy=False), pd.Index(uniques))
 
 
 def _isna(value) -> bool:

@@ -174,7 +174,7 @@ class LongTable:
         """One int64 key per row (at ``rows``) over ``columns``, ordered as sorting by them would be."""
         parts = [p for p in (self.coded(c) for c in columns) if p.size > 1 or (p.codes < 0).any()]  # one value: no key digit
         if rows is not None:
-            parts = [Codes(p.codes[rows], p.uniques, p.sorted) for p in parts]
+            parts = [Codes(p.codes[rows], p.uniques) for p in parts]
         return combine(parts, len(self.table) if rows is None else len(rows))
 
     def coded(self, column: str) -> Codes:
@@ -183,7 +183,7 @@ class LongTable:
             values = self.table[column]
             if pd.api.types.is_integer_dtype(values.dtype) and len(values):
                 low, high = int(values.min()), int(values.max())
-                self.codes[column] = Codes(values.to_numpy(dtype=np.int64) - low, pd.RangeIndex(low, high + 1), True)
+                self.codes[column] = Codes(values.to_numpy(dtype=np.int64) - low, pd.RangeIndex(low, high + 1))
             else:
                 self.codes[column] = factorize(values, sort=True)
         return self.codes[column]
@@ -215,11 +215,7 @@ def validate_coded(
     codes: dict[str, Codes] = {}
     for col in [c for c in _TEXT if c in out.columns]:
         if str(out[col].dtype) != "str":
-            out[col] = out[col].where(out[col] != "", None)  # an empty CSV cell is missing
-            missing = out[col].isna().to_numpy()
-            out[col] = out[col].astype("str")
-            if missing.any():
-                out[col] = out[col].where(~missing, None)
+            out[col] = out[col].astype("str")  # missing values stay missing
         coded = factorize(out[col], sort=True)
         if "" in coded.uniques:  # an empty CSV cell is missing
             out[col] = out[col].where(out[col] != "", None)

@@ -385,7 +385,7 @@ def group_frame(
 def _group_codes(column: pd.Series) -> Codes:
     """Codes of a grouping column in sorted order (a categorical's own order), missing last."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return Codes(column.cat.codes.to_numpy().astype(np.int64), pd.Index(column.cat.categories), True)
+        return Codes(column.cat.codes.to_numpy().astype(np.int64), pd.Index(column.cat.categories))
     return factorize(column, sort=True)
 
 

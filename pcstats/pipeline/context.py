@@ -23,10 +23,6 @@ class Context:
     fixtures: Path
     models: Path
 
-    def spec_source(self, spec_file: str) -> str:
-        """How a spec file is named in the outputs (``models/trend_seasonal.toml``)."""
-        return str((self.models / spec_file).relative_to(self.models.parent))
-
 
 @dataclass
 class Section:

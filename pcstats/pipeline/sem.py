@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from ..data import read_table
-from ..export import write_results
 from ..sem_compare import partial_invariance
 from ..specs import load_spec
-from ..engines import fit
-from .context import Context, Section, quietly
+from .context import Context, Section, fit_file, quietly
 
 __all__ = ["SEM_RUNS", "SEM_KINDS", "sem"]
 
@@ -24,12 +22,8 @@ def sem(ctx: Context) -> Section:
     section = Section()
     table = read_table(ctx.fixtures / "sem" / "sem_seasonal.parquet")
     for stem, spec_file in SEM_RUNS.items():
-        res = quietly(fit, load_spec(ctx.models / spec_file), table)
+        res = fit_file(section, ctx.out, ctx.models, stem, spec_file, table, "fixtures/sem/sem_seasonal.parquet")
         section.results[stem] = res
-        section.written += write_results(res, ctx.out / "tables", stem, source=ctx.spec_source(spec_file))
-        section.messages += [f"{stem}: {w}" for w in res.warnings]
-        section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": "fixtures/sem/sem_seasonal.parquet",
-                             "engine": res.engine})
         path = ctx.out / "figures" / f"{stem}_paths.png"
         sem_path_figure(res, path=path)
         section.figures += [path, path.with_suffix(".svg")]

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from ..export import to_markdown, write_results
 from ..results import compare
 from ..second_stage import difference_test, trend_gradient
-from ..specs import load_spec
-from ..engines import fit
-from .context import Context, Section, quietly
+from .context import Context, Section, fit_file
 from .inputs import GRADIENTS, long_tables, seasonal_tables
 
 __all__ = ["Run", "TREND_RUNS", "trends"]
@@ -42,11 +40,7 @@ def fit_runs(ctx: Context, section: Section, runs: tuple[Run, ...]) -> dict:
     """Fit each run's spec file to its seasonal table; write the tables and record the runs."""
     tables = long_tables(ctx.fixtures)
     for run in runs:
-        res = quietly(fit, load_spec(ctx.models / run.spec_file), tables[run.table])
-        section.results[run.stem] = res
-        section.written += write_results(res, ctx.out / "tables", run.stem, source=ctx.spec_source(run.spec_file))
-        section.messages += [f"{run.stem}: {w}" for w in res.warnings]
-        section.runs.append({"stem": run.stem, "spec_file": f"models/{run.spec_file}", "table": run.table, "engine": res.engine})
+        section.results[run.stem] = fit_file(section, ctx.out, ctx.models, run.stem, run.spec_file, tables[run.table], run.table)
     return section.results
 
 
