@@ -502,6 +502,7 @@ def _combine(fits: list[dict], sem_fit) -> dict:
         "nobs": n, "n_groups": len(g), "npar": npar, "chisq": chisq, "df": df, "p_value": sem_fit.chisq_pvalue(chisq, df),
         "cfi": sem_fit.cfi(chisq, df, base_chisq, base_df), "tli": sem_fit.tli(chisq, df, base_chisq, base_df),
         "rmsea": sem_fit.rmsea(chisq, df, n) * scale, "rmsea_ci_low": low * scale, "rmsea_ci_high": high * scale,
+        "rmsea_pvalue": sem_fit.rmsea_pvalue(chisq, df, n, n_groups=len(g)),
         "srmr": sum(x["srmr"] * np.sqrt(moments / (moments + p)) * x["nobs"] for x in g) / n,
         "aic": -2 * logl + 2 * npar, "bic": -2 * logl + np.log(n) * npar, "log_lik": logl,
         "baseline_chisq": base_chisq, "baseline_df": base_df, "converged": all(x["converged"] for x in g),

@@ -343,27 +343,41 @@ def rmsea_ci(chisq: float, df: int, n: int, level: float = 0.90) -> tuple[float,
     return low, high
 
 
-def rmsea_pvalue(chisq: float, df: int, n: int, h0: float = 0.05) -> float:
-    """p-value of the test of close fit (H0: RMSEA <= ``h0``): ``1 - pchisq(chisq, df, ncp = N df h0^2)``.
+def _close_fit_ncp(chisq: float, df: int, n: int, h0: float, n_groups: int) -> float | None:
+    # lavaan's noncentrality under H0: RMSEA = h0, N df h0^2 / G (Dudgeon 2004, eq. 16); None where it gives NA
+    if not (math.isfinite(chisq) and math.isfinite(df) and math.isfinite(n)) or df <= 0:
+        return None
+    if n_groups < 1:
+        raise ValueError(f"n_groups must be at least 1; got {n_groups}.")
+    return n * df * h0**2 / n_groups
 
-    NaN when ``df = 0``.
 
-    Follows lavaan's ``lav_fit_rmsea_closefit`` (lav_fit_rmsea.R).
+def rmsea_pvalue(chisq: float, df: int, n: int, h0: float = 0.05, n_groups: int = 1) -> float:
+    """p-value of the test of close fit (H0: RMSEA <= ``h0``): ``1 - pchisq(chisq, df, ncp = N df h0^2 / G)``.
+
+    ``n`` is the total number of rows over the ``n_groups`` groups (G); dividing the noncentrality by G
+    matches the ``sqrt(G)``-scaled multi-group RMSEA. NaN when ``df = 0`` or an input is not finite.
+
+    Follows lavaan's ``lav_fit_rmsea_closefit`` (lav_fit_rmsea.R), which ``fitMeasures`` reports as
+    ``rmsea.pvalue``.
 
     Examples
     --------
     >>> round(rmsea_pvalue(85.306, 24, 301), 4)    # Holzinger-Swineford CFA
     0.0007
+    >>> round(rmsea_pvalue(115.851, 48, 301, n_groups=2), 4)   # the same CFA in two schools (configural)
+    0.0006
     """
-    if df <= 0:
+    ncp = _close_fit_ncp(chisq, df, n, h0, n_groups)
+    if ncp is None:
         return float("nan")
-    return float(stats.ncx2.sf(chisq, df, n * df * h0**2))
+    return float(stats.ncx2.sf(chisq, df, ncp))
 
 
-def rmsea_notclose_pvalue(chisq: float, df: int, n: int, h0: float = 0.08) -> float:
-    """p-value of the test of not-close fit (H0: RMSEA >= ``h0``): ``pchisq(chisq, df, ncp = N df h0^2)``.
+def rmsea_notclose_pvalue(chisq: float, df: int, n: int, h0: float = 0.08, n_groups: int = 1) -> float:
+    """p-value of the test of not-close fit (H0: RMSEA >= ``h0``): ``pchisq(chisq, df, ncp = N df h0^2 / G)``.
 
-    NaN when ``df = 0``.
+    ``n`` and ``n_groups`` as in :func:`rmsea_pvalue`. NaN when ``df = 0`` or an input is not finite.
 
     Follows lavaan's ``lav_fit_rmsea_notclosefit`` (lav_fit_rmsea.R).
 
@@ -372,9 +386,10 @@ def rmsea_notclose_pvalue(chisq: float, df: int, n: int, h0: float = 0.08) -> fl
     >>> round(rmsea_notclose_pvalue(85.306, 24, 301), 3)   # Holzinger-Swineford CFA
     0.84
     """
-    if df <= 0:
+    ncp = _close_fit_ncp(chisq, df, n, h0, n_groups)
+    if ncp is None:
         return float("nan")
-    return float(stats.ncx2.cdf(chisq, df, n * df * h0**2))
+    return float(stats.ncx2.cdf(chisq, df, ncp))
 
 
 def srmr(S: ArrayLike, Sigma: ArrayLike) -> float:
@@ -488,7 +503,8 @@ def glance(S: ArrayLike, Sigma: ArrayLike, n: int, npar: int, exogenous: Sequenc
     return {
         "nobs": n, "npar": npar, "chisq": stat, "df": df, "p_value": chisq_pvalue(stat, df),
         "cfi": cfi(stat, df, base.chisq, base.df), "tli": tli(stat, df, base.chisq, base.df),
-        "rmsea": rmsea(stat, df, n), "rmsea_ci_low": low, "rmsea_ci_high": high, "srmr": srmr(S, Sigma),
+        "rmsea": rmsea(stat, df, n), "rmsea_ci_low": low, "rmsea_ci_high": high,
+        "rmsea_pvalue": rmsea_pvalue(stat, df, n), "srmr": srmr(S, Sigma),
         "aic": aic(logl, npar), "bic": bic(logl, npar, n), "log_lik": logl,
         "baseline_chisq": base.chisq, "baseline_df": base.df,
     }
