@@ -5,12 +5,17 @@ The canonical form, whatever the product:
 * dimensions ``time`` (month starts, datetime64; absent for static maps), ``lat`` (ascending,
   degrees north) and ``lon`` (ascending, in [-180, 180));
 * one variable per pcstats variable (``NEE``, ``NBP``, ``GPP``, ``TER``, ``RA``, ``RH``, ``AirT``,
-  ``TC``, ``P``): fluxes in gC m-2 yr-1 with net uptake positive (``positive = "down"``);
+  ``TC``, ``P``, ``NDVI``, ``SM``): fluxes in gC m-2 yr-1 with net uptake positive (``positive = "down"``),
+  NDVI unitless, SM in m3 m-3;
   each carries ``units``, ``positive``, ``native_variables``, ``native_units``,
   ``native_positive`` and ``pcstats_conversion``, the sentence that says what was done, and
   ``source`` and ``files`` (the files it was read from, so a variable taken out of the Dataset
   still says where it came from) and, when it has a time axis, ``native_calendar`` (the files' calendar);
 * ``cell_area`` (m2) and ``land_fraction`` (0-1) where the product ships them;
+* for sub-monthly products (GIMMS NDVI3g's 15-day composites, ESA CCI SM's daily files),
+  ``<variable>_count``: how many valid steps made each month's value (the product's ``to_month``
+  rule: the mean of the valid steps, or their maximum; steps whose quality flag is not in
+  ``keep_flags`` are left out first);
 * Dataset attributes ``product``, ``source``, ``kind``, ``files``, ``calendar``,
   ``time_steps``, ``missing_values`` (how many values were missing in the files, and why) and
   ``undeclared_fill`` (how many values beyond 1e30 were read as missing: fill values that no
@@ -56,7 +61,7 @@ CALENDARS = ("standard", "gregorian", "proleptic_gregorian", "noleap", "365_day"
 
 def read_product(
     paths: str | Path | Sequence[str | Path],
-    product: str | None = None,
+    product: str | Product | None = None,
     *,
     units: Mapping[str, str] | None = None,
     chunks: Mapping[str, int] | None = None,
@@ -69,8 +74,10 @@ def read_product(
         A NetCDF file or a list of files of the same source (e.g. the 12 ``cams73_..._mm_YYYYMM.nc``
         of a year, or ``CLM5.0_S3_nbp.nc`` with ``CLM5.0_S3_gpp.nc``).
     product
-        A key of :data:`pcstats.products.layouts.PRODUCTS`; by default recognised from the file
-        name, else from the variables.
+        A key of :data:`pcstats.products.layouts.PRODUCTS` (``"CTE-nofire"`` reads CarbonTracker
+        Europe's NEE without fire), or a :class:`Product` made with ``dataclasses.replace`` (e.g.
+        ``replace(PRODUCTS["GIMMS-NDVI3g"], to_month="mean", keep_flags=(0,))``); by default
+        recognised from the file name, else from the variables.
     units
         ``{native variable: units}`` for files whose variables lack a ``units`` attribute (or carry a
         wrong one). Recorded in ``pcstats_conversion``.
@@ -103,7 +110,11 @@ def read_product(
         raise ProductError(f"read_product(): the files belong to several sources {sorted(sources)}; read each source separately.")
     opened = [_open(f, layout, chunks) for f in files]
     ds, missing, undeclared = _combine(opened, layout, files)
-    out = _outputs(ds, layout, files, dict(units or {}), missing)
+    counts = {}
+    if layout.steps != "monthly":
+        ds, counts, screened = _to_months(ds, layout, _where(files, layout))
+        missing += screened
+    out = _outputs(ds, layout, files, dict(units or {}), missing, counts)
     if chunks is None:  # a lazy read masks them without counting (see missing_values)
         out.attrs["undeclared_fill"] = undeclared
     out.attrs.update({
@@ -130,7 +141,9 @@ def detect_product(path: str | Path) -> Product:
     return _layout([Path(path)], None)
 
 
-def _layout(files: list[Path], product: str | None) -> Product:
+def _layout(files: list[Path], product: str | Product | None) -> Product:
+    if isinstance(product, Product):
+        return product
     if product is not None:
         if product not in PRODUCTS:
             raise ProductError(f"product={product!r} is not in the catalogue.{did_you_mean(product, PRODUCTS)} "
@@ -148,11 +161,11 @@ def _layout(files: list[Path], product: str | None) -> Product:
     except (OSError, ValueError, RuntimeError) as exc:
         raise ProductError(f"{files[0]}: cannot be opened as NetCDF ({exc}). The file is damaged (truncated or corrupt "
                            "download) or not NetCDF; download it again.") from exc
-    candidates = [p for p in PRODUCTS.values() if p.native_names & names]
+    candidates = [p for p in PRODUCTS.values() if p.detect and p.native_names & names]
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        known = "; ".join(f"{p.name}: {', '.join(sorted(p.native_names))}" for p in PRODUCTS.values())
+        known = "; ".join(f"{p.name}: {', '.join(sorted(p.native_names))}" for p in PRODUCTS.values() if p.detect)
         raise ProductError(
             f"{files[0]}: no variable of a known product. The file has {', '.join(sorted(names)) or 'no variables'}; "
             f"pcstats reads {known}. Rename the variable (e.g. with `ncrename -v old,new FILE`) or pass product= "
@@ -186,14 +199,18 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
         if time_dim and "time" in chunks:
             spec[time_dim] = chunks["time"]
         ds = ds.chunk(spec)
-    if not layout.native_names & set(ds.data_vars):
+    principal = {n for fields in layout.outputs.values() for n in fields[0].names}  # fire_flux_imp alone makes nothing
+    if not principal & set(ds.data_vars):
         raise ProductError(
-            f"{path}: none of {layout.name}'s variables ({', '.join(sorted(layout.native_names))}) is in the file, which "
+            f"{path}: none of {layout.name}'s variables ({', '.join(sorted(principal))}) is in the file, which "
             f"has {', '.join(sorted(map(str, ds.data_vars))) or 'no variables'}. Rename the variable (e.g. `ncrename -v "
             "old,new FILE`) or pass the product whose layout the file has."
         )
-    keep = (layout.native_names | {layout.area, layout.land_fraction}) & set(ds.data_vars)
+    keep = (layout.native_names | layout.flag_variables | {layout.area, layout.land_fraction}) & set(ds.data_vars)
     ds = ds[sorted(keep)]
+    for field in (f for fields in layout.outputs.values() for f in fields if f.scale != 1.0):
+        for name in (n for n in field.names if n in ds and "scale_factor" not in ds[n].encoding):
+            ds[name].attrs["pcstats_undeclared_scale"] = field.scale  # applied after missing codes are masked
     empty = [(n, d) for n in sorted(layout.native_names & keep) for d in ds[n].dims if ds.sizes[d] == 0]
     if empty:
         name, dim = empty[0]
@@ -207,12 +224,31 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
             raise ProductError(f"{path}: the data of {', '.join(sorted(keep))} cannot be read ({exc}). The file is "
                                "damaged (truncated or corrupt download); download it again.") from exc
     if layout.time_from_file_name:
-        match = re.search(layout.file_name, path.name)
-        if not match or "yyyymm" not in match.groupdict():
-            raise ProductError(f"{path}: {layout.name} files give their month in the file name "
-                               f"(pattern {layout.file_name!r}); this name does not match. Rename the file as shipped.")
-        ym = int(match["yyyymm"])
-        extra = [d for d in ds.dims if d not in ("lat", "lon")]
+        ds = _time_from_file_name(ds, layout, path)
+    elif layout.time:
+        present = [n for n in layout.time if n in ds.dims]
+        if not present:
+            raise ProductError(f"{path}: no time dimension; {layout.name} files have one of {layout.time}, this file "
+                               f"has dimensions {list(ds.dims)}.")
+        ds = _decode_time(ds, present[0], path) if layout.steps == "monthly" else _decode_days(ds, present[0], path)
+    ds["lon"] = ((ds["lon"] + 180.0) % 360.0) - 180.0
+    ds = ds.sortby(["lat", "lon"])
+    if ds.indexes["lon"].has_duplicates or ds.indexes["lat"].has_duplicates:
+        raise ProductError(f"{path}: duplicated latitudes or longitudes (after putting longitudes in [-180, 180)).")
+    return ds
+
+
+def _time_from_file_name(ds: xr.Dataset, layout: Product, path: Path) -> xr.Dataset:
+    """Dates from the file name: one month (``yyyymm``) or a half-year of 15-day composites (``yyyy``, ``months``)."""
+    match = re.search(layout.file_name, path.name)
+    groups = match.groupdict() if match else {}
+    if "yyyymm" not in groups and not {"yyyy", "months"} <= set(groups):
+        what = "month" if "yyyymm" in layout.file_name else "dates"
+        raise ProductError(f"{path}: {layout.name} files give their {what} in the file name "
+                           f"(pattern {layout.file_name!r}); this name does not match. Rename the file as shipped.")
+    extra = [d for d in ds.dims if d not in ("lat", "lon")]
+    if "yyyymm" in groups:
+        ym = int(groups["yyyymm"])
         if any(ds.sizes[d] != 1 for d in extra):
             raise ProductError(f"{path}: a {layout.name} monthly file holds one month; this one has dimensions "
                                f"{dict(ds.sizes)}.")
@@ -222,17 +258,75 @@ def _open(path: Path, layout: Product, chunks: Mapping[str, int] | None) -> xr.D
         for name in (layout.area, layout.land_fraction):
             if name in ds:
                 ds[name] = ds[name].isel(time=0, drop=True)
-    elif layout.time:
-        present = [n for n in layout.time if n in ds.dims]
-        if not present:
-            raise ProductError(f"{path}: no time dimension; {layout.name} files have one of {layout.time}, this file "
-                               f"has dimensions {list(ds.dims)}.")
-        ds = _decode_time(ds, present[0], path)
-    ds["lon"] = ((ds["lon"] + 180.0) % 360.0) - 180.0
-    ds = ds.sortby(["lat", "lon"])
-    if ds.indexes["lon"].has_duplicates or ds.indexes["lat"].has_duplicates:
-        raise ProductError(f"{path}: duplicated latitudes or longitudes (after putting longitudes in [-180, 180)).")
-    return ds
+        return ds
+    year, first = int(groups["yyyy"]), int(groups["months"][:2])
+    if len(extra) != 1 or ds.sizes[extra[0]] != 12:
+        raise ProductError(f"{path}: a {layout.name} file holds the 12 half-monthly composites of six months (one time "
+                           f"dimension of size 12); this one has dimensions {dict(ds.sizes)}. The file is incomplete; "
+                           "download it again.")
+    stamps = pd.DatetimeIndex([pd.Timestamp(year, first + k // 2, 1 if k % 2 == 0 else 16) for k in range(12)])
+    dim = extra[0]
+    ds = ds.drop_vars([dim], errors="ignore").rename({dim: "time"}).assign_coords(time=stamps)
+    return ds.assign_attrs(calendar="standard", time_steps="half-monthly composites (1-15 and 16-end of each month, "
+                                                            "dates from the file name)")
+
+
+def _decode_days(ds: xr.Dataset, dim: str, path: Path) -> xr.Dataset:
+    """A daily (sub-monthly) time axis as dates, kept step by step (months are made after the files are combined)."""
+    import cftime
+
+    var = ds[dim] if dim in ds.variables else None
+    if var is None:
+        raise ProductError(f"{path}: dimension {dim!r} has no coordinate variable, so its dates are unknown. Add a "
+                           f"{dim!r} variable with CF units (e.g. 'days since 1970-01-01 00:00:00').")
+    where = f"{path}, variable {dim!r}"
+    _, _, calendar = decode_months(var.values, var.attrs, where)  # checks units, calendar and values
+    dates = np.atleast_1d(cftime.num2date(np.asarray(var.values, dtype=np.float64), var.attrs["units"], calendar=calendar))
+    stamps = pd.DatetimeIndex([pd.Timestamp(d.year, d.month, d.day) for d in dates])
+    ds = ds.drop_vars(dim).rename({dim: "time"}).assign_coords(time=stamps).sortby("time")
+    return ds.assign_attrs(calendar=calendar, time_steps="daily")
+
+
+def _to_months(ds: xr.Dataset, layout: Product, where: object) -> tuple[xr.Dataset, dict[str, xr.DataArray], list[str]]:
+    """Monthly values of a sub-monthly product: quality screening by flag, then the mean (or maximum) of the valid
+    steps of each month; also how many steps each month used, and notes on what the screening left out."""
+    time = pd.DatetimeIndex(ds["time"].values)
+    ym = xr.DataArray(time.year * 12 + time.month - 1, dims="time")
+    months = pd.DatetimeIndex(sorted({pd.Timestamp(t.year, t.month, 1) for t in time}))
+    step = {"daily": "daily", "half-monthly": "half-monthly"}.get(layout.steps, layout.steps)
+    keep, notes = None, []
+    if layout.flag and layout.keep_flags is not None:
+        if layout.flag not in ds:
+            raise ProductError(f"{where}: the quality-flag variable {layout.flag!r} is not "
+                               f"in the files, so {layout.name}'s values cannot be screened (keep_flags="
+                               f"{layout.keep_flags}). Read with replace(product, keep_flags=None) to use every value.")
+        keep = np.floor(ds[layout.flag] / layout.flag_divisor).isin(list(layout.keep_flags))
+    out = xr.Dataset(attrs=ds.attrs)
+    counts = {}
+    for name in ds.data_vars:
+        var = ds[name]
+        if name in layout.flag_variables:
+            continue
+        if "time" not in var.dims:
+            out[name] = var
+            continue
+        if keep is not None:
+            if var.chunks is None:
+                left_out = int((var.notnull() & ~keep).sum())
+                notes.append(f"{name}: {left_out} valid {step} value(s) whose {layout.flag} flag is not in "
+                             f"{list(layout.keep_flags)} left out")
+            var = var.where(keep)
+        grouped = var.groupby(ym.rename("month"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months are NaN
+            made = grouped.max(skipna=True) if layout.to_month == "max" else grouped.mean(skipna=True)
+        n = var.notnull().groupby(ym.rename("month")).sum()
+        out[name] = made.rename({"month": "time"}).assign_coords(time=months).assign_attrs(var.attrs)
+        counts[name] = n.rename({"month": "time"}).assign_coords(time=months)
+    how = "maximum-value composite" if layout.to_month == "max" else "mean"
+    screen = f", steps flagged other than {list(layout.keep_flags)} left out" if keep is not None else ""
+    out.attrs["time_steps"] = f"monthly {how} of the valid {step} steps ({ds.attrs.get('time_steps', step)}{screen})"
+    return out, counts, notes
 
 
 def _check_axis(ds: xr.Dataset, dim: str, target: str, path: Path) -> None:
@@ -376,8 +470,13 @@ def _undeclared_fill(ds: xr.Dataset, name: str, f: Path) -> tuple[int, str]:
     return n, f"{f.name} {name}: {n} undeclared fill value(s) (|x| > 1e30) read as missing"
 
 
-def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str, str], missing: list[str]) -> xr.Dataset:
-    where = files[0] if len(files) == 1 else f"{files[0].parent} ({len(files)} {layout.name} files)"
+def _where(files: list[Path], layout: Product) -> object:
+    return files[0] if len(files) == 1 else f"{files[0].parent} ({len(files)} {layout.name} files)"
+
+
+def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str, str], missing: list[str],
+             counts: Mapping[str, xr.DataArray]) -> xr.Dataset:
+    where = _where(files, layout)
     out = xr.Dataset(coords={c: ds[c] for c in ("time", "lat", "lon") if c in ds.coords})
     not_made = []
     for variable, fields in layout.outputs.items():
@@ -407,12 +506,22 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
         attrs["pcstats_conversion"] = f"{variable} = {formula}: " + "; ".join(texts)
         if total.chunks is None:  # a lazy read is not checked here (it would read the data now)
             if not bool(total.notnull().any()):
-                not_made.append(f"{variable} (all {total.size} values of {' + '.join(names)} are missing: NaN, fill "
-                                f"value or missing code; check the file with `ncdump -v {names[0]} FILE`)")
+                empty = [n for n, c in zip(names, converted) if not bool(c.notnull().any())] or names
+                not_made.append(f"{variable} (all {total.size} values of {' + '.join(empty)} are missing: NaN, fill "
+                                f"value or missing code; check the file with `ncdump -v {empty[0]} FILE`)")
                 continue
-            _check_range(total, variable, names, native_units, where, attrs["units"])
+            try:
+                _check_range(total, variable, names, native_units, where, attrs["units"])
+            except ProductError:  # name the native variable at fault when one alone is out of range
+                for value, name, unit in zip(converted, names, native_units) if len(names) > 1 else ():
+                    _check_range(value, variable, [name], [unit], where, attrs["units"])
+                raise
         out[variable] = total.assign_attrs(attrs)
-    made = [v for v in out.data_vars]
+        if names[0] in counts:
+            step = "days" if layout.steps == "daily" else f"{layout.steps} steps"
+            out[f"{variable}_count"] = counts[names[0]].assign_attrs(
+                units="1", long_name=f"valid {step} of {names[0]} used for the month's {variable}")
+    made = [v for v in out.data_vars if not str(v).endswith("_count")]
     if not made:
         raise ProductError(f"{where}: none of {layout.name}'s variables could be made: {'; '.join(not_made)}. "
                            f"The files have {', '.join(sorted(ds.data_vars)) or 'no variables'}. Download the files "
@@ -422,10 +531,10 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
     for name, target, unit in ((layout.area, "cell_area", "m2"), (layout.land_fraction, "land_fraction", "1")):
         if name and name in ds:
             out[target] = ds[name].assign_attrs(units=unit, native_variable=name)
-    counts = [f"{v}: {int(out[v].isnull().sum())} of {out[v].size} values missing" for v in made
-              if out[v].chunks is None]  # a lazy read is not counted here: count with ds[v].isnull().sum()
+    missing_counts = [f"{v}: {int(out[v].isnull().sum())} of {out[v].size} values missing" for v in made
+                      if out[v].chunks is None]  # a lazy read is not counted here: count with ds[v].isnull().sum()
     out.attrs.update(ds.attrs)
-    out.attrs["missing_values"] = "; ".join(missing + counts)
+    out.attrs["missing_values"] = "; ".join(missing + missing_counts)
     if not_made:
         out.attrs["not_made"] = "; ".join(not_made)
     return out
@@ -433,7 +542,7 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
 
 #: the ranges of values a variable can physically take, in pcstats units (fluxes: FLUX_MIN, FLUX_MAX)
 _FLUXES = ("NEE", "NBP", "GPP", "TER", "RA", "RH")
-_RANGES = {"AirT": (-100.0, 100.0), "TC": (0.0, 100.0), "P": (0.0, 100.0)}
+_RANGES = {"AirT": (-100.0, 100.0), "TC": (0.0, 100.0), "P": (0.0, 100.0), "NDVI": (-1.0, 1.0), "SM": (0.0, 1.0)}
 FLUX_MAX = 1e5  # gC m-2 yr-1: 25 times the largest annual GPP of any ecosystem
 FLUX_MIN = 1e-2  # a flux field whose largest |value| is below this is in the wrong unit
 
@@ -469,6 +578,12 @@ def _convert(ds, name, field, variable, layout, where, overrides):
     attrs = ds[name].attrs
     ds = ds.assign({name: ds[name].astype(np.float64)})  # computations in double precision
     unit = overrides.get(name, attrs.get("units"))
+    assumed_unit = unit is None and field.units_if_absent is not None
+    if assumed_unit:
+        unit = field.units_if_absent
+    scale = attrs.get("pcstats_undeclared_scale")
+    if scale is not None:
+        ds = ds.assign({name: ds[name] * float(scale)})
     if unit is None:
         raise ProductError(f"{where}, variable {name!r}: no 'units' attribute. {layout.name} ships {name!r} in "
                            f"{field.units[0]!r}; if this file does too, pass units={{{name!r}: {field.units[0]!r}}}.")
@@ -478,6 +593,10 @@ def _convert(ds, name, field, variable, layout, where, overrides):
                            f"({layout.name} ships {field.units[0]!r}). Pass units={{{name!r}: '...'}} if the attribute is "
                            "wrong.")
     text = f"{name} [{unit}] {conv.text}" + (" (units given by the caller)" if name in overrides else "")
+    if assumed_unit:
+        text = f"{name} (no units attribute; {layout.name} documents it as {unit!r}) {conv.text}"
+    if scale is not None:
+        text = f"{name} x {float(scale):g} (the documented scale factor, not declared in the file); " + text
     if conv.needs == "days_in_month":
         calendar = ds.attrs.get("calendar", "standard")
         days = days_in_month(ds["time"].dt.year.values, ds["time"].dt.month.values, calendar)
