@@ -1,0 +1,282 @@
+"""Section ``productivity``: the paper's hypothesis H1 (Fig. 2a-d) -- does greening explain the net sink?
+
+Per cell, 1982-2015 (the years GIMMS NDVI3g, LUE GPP and the inversions share): the EGS trends of
+NDVI and LUE GPP and their medians in 5 % tree-cover bins (Fig. 2a-b), the correlation across
+years of productivity and the inversion ensemble's net uptake (Fig. 2c), and whether the trends of
+productivity and of net uptake go together across bins and cells (Fig. 2d). TER = LUE GPP - NEE
+per cell feeds the paper's SEM spec files (``models/sem_egs.toml``, ``models/sem_lgs.toml``).
+
+Choices (``figure2.r`` unless said): monthly NDVI below 0.1 is missing (the paper's mask, which
+removes barren cells); trends are Sen's slopes; NEE is the mean of the inversions covering each
+year, net uptake positive, seasons "mean x 365" (gC m-2 yr-1) for trends and correlations and mean
+daily rates (gC m-2 d-1) in the SEM table as in ``fixtures/sem``; all 100 cells are kept (no
+natural-vegetation mask) and cells are not weighted except in the area-weighted shares.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data import cell_attributes, convert_units, ensemble, read_table, seasonalize
+from ..export import write_frame, write_results
+from ..engines import fit
+from ..productivity import (association, balance_paths, bin_medians, cell_correlations, cell_trends, correlation_shares, pearson,
+                            sem_table, trend_frame)
+from ..specs import load_spec
+from .context import Context, Section, quietly
+
+__all__ = ["YEARS", "NDVI_MIN", "SEM_RUNS", "productivity", "productivity_tables"]
+
+#: the years GIMMS NDVI3g, LUE GPP and the inversions share (figure2.r: 1982-2015)
+YEARS = (1982, 2015)
+#: monthly NDVI below this is missing (figure2.r: ``NDVI[NDVI < 0.1] = NA``)
+NDVI_MIN = 0.1
+#: the paper's SEMs fitted to the cells' seasonal table (TER = LUE GPP - inversion-ensemble NEE)
+SEM_RUNS = {"productivity_sem_egs": "sem_egs.toml", "productivity_sem_lgs": "sem_lgs.toml"}
+#: (productivity variable, season) pairs analysed; the planted truths are for EGS
+PAIRS = (("NDVI", "EGS"), ("GPP", "EGS"), ("GPP", "ANN"))
+
+
+def _seasonal(monthly: pd.DataFrame, how: str) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # incomplete seasons stay NaN and are counted by the fits
+        return seasonalize(monthly, how=how)
+
+
+@functools.lru_cache(maxsize=2)
+def productivity_tables(fixtures: Path) -> dict[str, pd.DataFrame]:
+    """Seasonal NDVI (GIMMS), GPP (LUE), the inversion ensemble's NEE and the SEM drivers per cell, 1982-2015.
+
+    Keys: ``productivity`` (NDVI, GPP; "mean x 365"), ``nee`` (ensemble, "mean x 365"),
+    ``gpp_daily``/``nee_daily``/``drivers`` (mean daily rates, for the SEM), ``cells`` (TC, P, MAT,
+    weight, lat, lon per cell). Cached per process: do not modify.
+    """
+    first, last = YEARS
+    monthly = read_table(fixtures / "covariates" / "covariates_monthly.parquet")
+    monthly = monthly[monthly["year"].between(first, last)]
+    ndvi = monthly[(monthly["variable"] == "NDVI") & (monthly["source"] == "GIMMS")].copy()
+    ndvi.loc[ndvi["value"] < NDVI_MIN, "value"] = np.nan
+    gpp = monthly[(monthly["variable"] == "GPP") & (monthly["source"] == "LUE")]
+    drivers = monthly[monthly["variable"].isin(["AirT", "PAR", "SM"])]
+    nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
+    nee = convert_units(nee[nee["year"].between(first, last)])  # gC m-2 d-1, net uptake positive
+
+    def nee_ensemble(how: str) -> pd.DataFrame:
+        return ensemble(_seasonal(nee, how)).drop(columns=["ensemble_sd", "ensemble_n"])
+
+    annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
+    cells = cell_attributes(annual, ("TC", "P", "MAT"))
+    geo = monthly.groupby("region")[["weight", "lat", "lon"]].first()
+    return {
+        "productivity": _seasonal(pd.concat([ndvi, gpp], ignore_index=True), "mean_x365"),
+        "nee": nee_ensemble("mean_x365"),
+        "gpp_daily": _seasonal(gpp, "mean"),
+        "nee_daily": nee_ensemble("mean"),
+        "drivers": _seasonal(drivers, "mean"),
+        "cells": cells.join(geo),
+    }
+
+
+def productivity(ctx: Context) -> Section:
+    """Fig. 2a-d per cell: productivity trends by tree-cover bin, productivity-NEE correlations, their trends'
+    association, and the SEMs on TER = LUE GPP - NEE."""
+    section = Section()
+    tables_dir, figures_dir = ctx.out / "tables", ctx.out / "figures"
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    data = productivity_tables(ctx.fixtures)
+    cells, prod, nee = data["cells"], data["productivity"], data["nee"]
+    planted = json.loads((ctx.fixtures / "truth.json").read_text(encoding="utf-8")).get("productivity", {})
+
+    def write(res, stem: str, source: str) -> None:
+        section.written.extend(write_results(res, tables_dir, stem, source=source))
+        section.messages.extend(f"{stem}: {w}" for w in res.warnings)
+        section.results[stem] = res
+
+    # Fig. 2a-b: trends per cell, medians in 5 % TC bins, and the gradient of the cells' trends in TC
+    seasons = sorted({s for _, s in PAIRS})
+    fits = {
+        "NDVI": quietly(cell_trends, prod[prod["season"] == "EGS"], "NDVI"),
+        "GPP": quietly(cell_trends, prod[prod["season"].isin(seasons)], "GPP"),
+        "NEE": quietly(cell_trends, nee[nee["season"].isin(seasons)], "NEE"),
+    }
+    for name, res in fits.items():
+        write(res, f"productivity_trend_{name}", "pcstats.productivity.cell_trends (Sen's slope per cell)")
+    cell_frame = trend_frame(fits, cells)
+    medians = bin_medians(cell_frame, ["NDVI", "GPP", "NEE"], by=("season",))
+    section.written += write_frame(cell_frame, tables_dir, "productivity_cell_trends",
+                                   "# Trends per cell, 1982-2015 (Sen's slope; NDVI yr-1, GPP and NEE gC m-2 yr-2)")
+    section.written += write_frame(medians, tables_dir, "productivity_tc_bin_medians",
+                                   "# Median trend per 5 % tree-cover bin (Fig. 2a-b; figure2.r)")
+    gradients = {name: quietly(association, cell_frame[cell_frame[name].notna()], name, "TC", by=("season",),
+                               name=f"{name} trend ~ TC (cells)") for name in ("NDVI", "GPP", "NEE")}
+    for name, res in gradients.items():
+        write(res, f"productivity_gradient_{name}", "pcstats.productivity.association (OLS across cells)")
+
+    # Fig. 2c: per-cell correlation of productivity and net uptake, same season
+    correlations, shares = {}, []
+    for variable, season in PAIRS:
+        x = prod[(prod["variable"] == variable) & (prod["season"] == season)]
+        y = nee[nee["season"] == season]
+        res = cell_correlations(x, y)
+        correlations[(variable, season)] = res
+        write(res, f"productivity_cor_{variable}_NEE_{season}", "pcstats.productivity.cell_correlations (Pearson per cell)")
+        shares.append(correlation_shares(res, cells["weight"]).assign(productivity=variable))
+    share_table = pd.concat(shares, ignore_index=True)
+    share_table = share_table[["productivity"] + [c for c in share_table.columns if c != "productivity"]]
+    section.written += write_frame(share_table, tables_dir, "productivity_cor_shares",
+                                   "# Per-cell correlations of productivity and net uptake: shares (Fig. 2c)")
+
+    # Fig. 2d: do the trends go together? bin medians (figure2.r) and cells
+    associations = {}
+    for variable, season in PAIRS:
+        bins = medians[(medians["season"] == season) & medians[variable].notna() & medians["NEE"].notna()]
+        frame = cell_frame[cell_frame["season"] == season]
+        associations[(variable, season)] = {
+            "bins": quietly(association, bins, "NEE", variable, name=f"NEE trend ~ {variable} trend (TC bin medians, {season})"),
+            "cells": pearson(frame, variable, "NEE", name=f"cor({variable} trend, NEE trend) across cells, {season}"),
+        }
+        write(associations[(variable, season)]["bins"], f"productivity_trends_bins_{variable}_{season}",
+              "pcstats.productivity.association (OLS of bin medians)")
+        write(associations[(variable, season)]["cells"], f"productivity_trends_cells_{variable}_{season}",
+              "pcstats.productivity.pearson (across cells)")
+
+    # SEMs on TER = LUE GPP - NEE per cell
+    sem_data = sem_table(data["nee_daily"], data["gpp_daily"], data["drivers"], cells)
+    sem_data.to_csv(tables_dir / "productivity_sem_table.csv", index=False)
+    section.written.append(tables_dir / "productivity_sem_table.csv")
+    # NEE = GPP - TER holds exactly, so `nee ~ gpp + ter` is an identity ML cannot fit (singular covariance):
+    # the spec files are fitted without it, and its paths come from the identity (balance_paths)
+    sems = {}
+    for stem, spec_file in SEM_RUNS.items():
+        spec = load_spec(ctx.models / spec_file)
+        lines = [line for line in spec.model.splitlines() if not line.strip().lower().startswith("nee")]
+        reduced = spec.replace(model="\n".join(lines), name=f"{spec.label} (no nee equation: TER = GPP - NEE)")
+        res = quietly(fit, reduced, sem_data)
+        write(res, stem, f"models/{spec_file} without its nee equation")
+        section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": "productivity SEM table (cells)",
+                             "engine": res.engine})
+        sems[stem] = res
+    nee_paths = balance_paths(sem_data)
+    section.written += write_frame(nee_paths, tables_dir, "productivity_sem_nee_paths",
+                                   "# Paths into NEE under NEE = GPP - TER (TER = LUE GPP - ensemble NEE)")
+
+    path = figures_dir / "fig2_productivity.png"
+    productivity_figure(cell_frame, medians, correlations[("GPP", "EGS")], associations[("GPP", "ANN")]["bins"],
+                        planted, path=path)
+    section.figures += [path, path.with_suffix(".svg")]
+    section.summary = _summary(gradients, correlations, share_table, associations, nee_paths, planted)
+    return section
+
+
+# --------------------------------------------------------------------------------------------- summary
+
+
+def _slope(res, term: str, **where) -> tuple[float, float, float, float]:
+    tidy = res.tidy()
+    rows = tidy[tidy["term"] == term]
+    for k, v in where.items():
+        rows = rows[rows[k] == v]
+    r = rows.iloc[0]
+    return float(r["estimate"]), float(r["conf_low"]), float(r["conf_high"]), float(r["p_value"])
+
+
+def _summary(gradients, correlations, shares, associations, nee_paths, planted) -> str:
+    lines = ["## Productivity and net uptake (H1, Fig. 2)", "",
+             f"Per cell, {YEARS[0]}-{YEARS[1]}: Sen's trends of GIMMS NDVI and LUE GPP (EGS) and the inversion "
+             "ensemble's net uptake, Pearson correlations across years per cell (at least 10 paired years), "
+             "TER = LUE GPP - NEE for the SEMs. All 100 cells; monthly NDVI < 0.1 missing (the paper's mask).", "",
+             "| quantity | published | planted | recovered (95 % CI) |", "|---|---|---|---|"]
+    for name, key, unit in (("NDVI", "ndvi_trend", "yr-1 per %TC"), ("GPP", "gpp_trend", "gC m-2 yr-2 per %TC")):
+        est, lo, hi, _ = _slope(gradients[name], "TC", season="EGS")
+        truth = planted.get(key, {}).get("per_pct_tc", float("nan"))
+        lines.append(f"| EGS {name} trend gradient in TC ({unit}) | greening weaker where trees are denser (Fig. 2a-b; "
+                     f"no value stated) | {truth:.3g} | {est:.3g} ({lo:.3g}, {hi:.3g}) |")
+        est, lo, hi, _ = _slope(gradients[name], "(Intercept)", season="EGS")
+        truth = planted.get(key, {}).get("intercept", float("nan"))
+        lines.append(f"| EGS {name} trend at TC = 0 | - | {truth:.3g} | {est:.3g} ({lo:.3g}, {hi:.3g}) |")
+    for (variable, season), res in correlations.items():
+        row = shares[(shares["productivity"] == variable) & (shares["season"] == season)].iloc[0]
+        sign = "positive (coupling {:.2g} of the common NEE variability in LUE GPP)".format(planted.get("coupling", np.nan)) \
+            if variable == "GPP" and season == "EGS" else "- (not planted)"
+        lines.append(f"| r({variable}, NEE) per cell, {season}: median; share p < 0.05 positive / negative (area) | "
+                     f"mostly positive (Fig. 2c) | {sign} | {row['median_r']:.2f}; {row['share_sig_positive']:.0%} / "
+                     f"{row['share_sig_negative']:.0%} ({row['area_share_sig_positive']:.0%} / "
+                     f"{row['area_share_sig_negative']:.0%}) of {int(row['n_cells'])} cells |")
+    for (variable, season), pair in associations.items():
+        est, lo, hi, p = _slope(pair["bins"], variable)
+        r2 = float(pair["bins"].glance()["r_squared"].iloc[0])
+        rc, rlo, rhi, rp = _slope(pair["cells"], "r")
+        lines.append(f"| NEE trend ~ {variable} trend, {season}: bin-median slope (R², p); cell r | Fig. 2d, R² and p "
+                     f"shown | - | {est:.3g} ({lo:.3g}, {hi:.3g}), R² {r2:.2f}, p {p:.2g}; r {rc:.2f} ({rlo:.2f}, {rhi:.2f}) |")
+    for season, rows in nee_paths.groupby("season", sort=False):
+        text = "; ".join(f"{r.rhs} {r.std_all:.2f}" for r in rows.itertuples())
+        lines.append(f"| SEM {season}, standardised paths into NEE (cells, TER = LUE GPP - NEE) | respiration controls "
+                     f"LGS NEE in inversions (Fig. 5) | - | {text} |")
+    lines += ["", "TER is LUE GPP - NEE exactly, so the SEMs' `nee ~ gpp + ter` is an identity (raw paths 1 and -1, no "
+              "residual) that maximum likelihood cannot fit; the spec files are fitted without that equation "
+              "(`productivity_sem_*`) and its standardised paths, sd(GPP)/sd(NEE) and -sd(TER)/sd(NEE), are in "
+              "`productivity_sem_nee_paths.csv`."]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- figure
+
+
+def productivity_figure(cells: pd.DataFrame, medians: pd.DataFrame, correlations, trends_fit, planted: dict, *,
+                        path: str | Path | None = None):
+    """Fig. 2a-d: EGS NDVI and GPP trends by tree cover (cells and bin medians), per-cell r(GPP, NEE)
+    on a lon/lat map (black rings: p < 0.05), and bin-median NEE trend against GPP trend (ANN).
+
+    Saved as PNG and SVG when ``path`` is given.
+    """
+    from ..plots import _pyplot, unit_label
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 8), constrained_layout=True)
+    tc = np.linspace(0, 100, 2)
+    for ax, (name, key, unit, letter) in zip(axes[0], (("NDVI", "ndvi_trend", "yr-1", "a"),
+                                                        ("GPP", "gpp_trend", "gC m-2 yr-2", "b"))):
+        frame = cells[cells["season"] == "EGS"]
+        bins = medians[(medians["season"] == "EGS") & medians[name].notna()]
+        ax.scatter(frame["TC"], frame[name], s=10, color="0.7", label="cells")
+        ax.plot(bins["center"], bins[name], "o-", color="tab:green", label="median per 5 % TC bin")
+        if key in planted:
+            ax.plot(tc, planted[key]["intercept"] + planted[key]["per_pct_tc"] * tc, "--", color="k", lw=1, label="planted")
+        ax.axhline(0, color="0.5", lw=0.5)
+        ax.set(xlabel="Tree cover (%)", ylabel=f"EGS {name} trend ({unit_label(unit)})", title=f"{letter}  {name} trend (EGS)")
+        ax.legend(fontsize=8)
+    ax = axes[1, 0]
+    tidy = correlations.tidy().merge(cells.groupby("region")[["lat", "lon"]].first(), left_on="region", right_index=True)
+    lim = max(0.1, float(np.nanmax(np.abs(tidy["estimate"]))))
+    sc = ax.scatter(tidy["lon"], tidy["lat"], c=tidy["estimate"], cmap="RdBu_r", vmin=-lim, vmax=lim, s=40)
+    sig = tidy[tidy["p_value"] < 0.05]
+    ax.scatter(sig["lon"], sig["lat"], s=40, facecolors="none", edgecolors="k", lw=0.8, label="p < 0.05")
+    fig.colorbar(sc, ax=ax, label="r (LUE GPP, net uptake), EGS")
+    ax.set(xlabel="Longitude", ylabel="Latitude", title="c  Correlation per cell (EGS)")
+    ax.legend(fontsize=8, loc="lower left")
+    ax = axes[1, 1]
+    bins = medians[(medians["season"] == "ANN") & medians["GPP"].notna() & medians["NEE"].notna()]
+    sc = ax.scatter(bins["GPP"], bins["NEE"], c=bins["center"], cmap="viridis", s=60, vmin=0, vmax=100)
+    fig.colorbar(sc, ax=ax, label="Tree cover (%)")
+    coef = trends_fit.tidy().set_index("term")["estimate"]
+    x = np.linspace(bins["GPP"].min(), bins["GPP"].max(), 2)
+    ax.plot(x, coef["(Intercept)"] + coef["GPP"] * x, color="k", lw=1)
+    glance = trends_fit.glance().iloc[0]
+    p = trends_fit.tidy().set_index("term").loc["GPP", "p_value"]
+    ax.text(0.03, 0.95, f"R² = {glance['r_squared']:.2f}, p = {p:.2g}", transform=ax.transAxes, va="top")
+    ax.set(xlabel=f"GPP trend ({unit_label('gC m-2 yr-2')})", ylabel=f"Net uptake trend ({unit_label('gC m-2 yr-2')})",
+           title="d  Trends of TC bins (annual)")
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path.with_suffix(".png"), dpi=150)
+        fig.savefig(path.with_suffix(".svg"))
+        plt.close(fig)
+    return fig
