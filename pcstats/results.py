@@ -58,9 +58,11 @@ class Provenance:
     seed: int | None
     versions: tuple[tuple[str, str], ...]
     created: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    design: Mapping[str, Any] | None = None  # how the data were made into the table (pcstats.StudyDesign.describe())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"data_hash": self.data_hash, "seed": self.seed, "versions": dict(self.versions), "created": self.created}
+        out = {"data_hash": self.data_hash, "seed": self.seed, "versions": dict(self.versions), "created": self.created}
+        return out if self.design is None else out | {"design": dict(self.design)}
 
 
 @dataclass(frozen=True, eq=False)

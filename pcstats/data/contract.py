@@ -86,6 +86,9 @@ VARIABLES: dict[str, Variable] = {
     "Precip": Variable("precipitation"),
     "TC": Variable("tree cover fraction (%)"),
     "P": Variable("permafrost extent fraction (%)"),
+    "NDVI": Variable("normalised difference vegetation index (1)"),
+    "IPA": Variable("IPA permafrost zone code: 1 continuous, 2 discontinuous, 3 sporadic, 4 isolated, 0 none"),
+    "LC": Variable("land cover class (MCD12Q1 LC_Type1, IGBP 1-17)"),
 }
 
 

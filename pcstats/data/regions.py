@@ -154,7 +154,8 @@ def aggregate(
     A region's value is NaN if any of its cells (those the table has for that source and
     variable) is NaN or absent for that row's keys: cells are never silently left out of one
     year and kept in another. Weights must be positive and finite. The output's ``weight`` is the
-    summed weight (area) of the cells present.
+    summed area (the table's ``weight`` column) of the cells present, whatever weights the mean
+    used, so regional totals (mean x area) stay at hand; without that column, the summed weights.
     """
     groups = pd.Series(groups, dtype=object)
     label = table["region"].map(groups)
@@ -180,18 +181,19 @@ def aggregate(
         cells = sorted(work.loc[bad, "_cell"].unique())
         raise ContractError(f"aggregate(): weights must be positive and finite; cells {cells[:5]} have {w[bad][0]!r}.")
     work["_w"] = w
+    work["_area"] = work["weight"].to_numpy(dtype=float) if "weight" in work.columns else w
     work["_wv"] = w * work["value"].to_numpy()
     work["_nan"] = work["value"].isna()
     keys = ["source", "kind", "region"] + (["site"] if "site" in work.columns else [])
     keys += ["year", time_column(work), "variable", "unit"] + (["positive"] if "positive" in work.columns else [])
     agg = work.groupby(keys, sort=True, dropna=False).agg(
-        _wv=("_wv", "sum"), _w=("_w", "sum"), _nan=("_nan", "any"), _cells=("_cell", "size"))
+        _wv=("_wv", "sum"), _w=("_w", "sum"), _area=("_area", "sum"), _nan=("_nan", "any"), _cells=("_cell", "size"))
     # every cell a region has for this source and variable must be present in every row
     members = work.groupby(["source", "region", "variable"])["_cell"].nunique().rename("_members")
     agg = agg.reset_index().merge(members.reset_index(), on=["source", "region", "variable"])
     incomplete = agg["_nan"] | (agg["_cells"] < agg["_members"])
     agg["value"] = np.where(incomplete, np.nan, agg["_wv"] / agg["_w"])
-    agg["weight"] = agg["_w"]
+    agg["weight"] = agg["_area"]
     columns = [c for c in table.columns if c not in ("lat", "lon", "ensemble_sd", "ensemble_n")]
     if "weight" not in columns:
         columns.append("weight")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ..data.design import PAPER, StudyDesign
 from ..engines import fit
 from ..export import write_results
 from ..specs import load_spec
@@ -22,6 +24,7 @@ class Context:
     out: Path
     fixtures: Path
     models: Path
+    design: StudyDesign = PAPER  # how the inversions' cells become the regions compared (the paper's, by default)
 
 
 @dataclass
@@ -43,11 +46,18 @@ def quietly(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def fit_file(section: Section, out: Path, models: Path, stem: str, spec_file: str, table: pd.DataFrame, table_name: str):
-    """Fit a spec file to a table, write its tables as ``STEM_*`` and record the run in ``section``."""
+def fit_file(section: Section, out: Path, models: Path, stem: str, spec_file: str, table: pd.DataFrame, table_name: str,
+             design: StudyDesign | None = None):
+    """Fit a spec file to a table, write its tables as ``STEM_*`` and record the run in ``section``.
+
+    ``design``: the study design that made ``table``, recorded in the Results' provenance (and so in STEM.json).
+    """
     spec_path = models / spec_file
     res = quietly(fit, load_spec(spec_path), table)
+    if design is not None:
+        res = dataclasses.replace(res, provenance=dataclasses.replace(res.provenance, design=design.describe()))
     section.written += write_results(res, out / "tables", stem, source=str(spec_path.relative_to(models.parent)))
     section.messages += [f"{stem}: {w}" for w in res.warnings]
-    section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": table_name, "engine": res.engine})
+    section.runs.append({"stem": stem, "spec_file": f"models/{spec_file}", "table": table_name, "engine": res.engine}
+                        | ({} if design is None else {"design": design.name}))
     return res

@@ -38,7 +38,7 @@ def _evaluation(ctx: Context) -> Section:
 
 
 def _robustness(ctx: Context) -> Section:
-    return robustness(ctx.out, ctx.fixtures, ctx.models, seasonal_tables(ctx.fixtures)[0])
+    return robustness(ctx.out, ctx.fixtures, ctx.models, seasonal_tables(ctx.fixtures, ctx.design)[0])
 
 
 def _grid(ctx: Context) -> Section:

@@ -38,9 +38,10 @@ TREND_RUNS: tuple[Run, ...] = (
 
 def fit_runs(ctx: Context, section: Section, runs: tuple[Run, ...]) -> dict:
     """Fit each run's spec file to its seasonal table; write the tables and record the runs."""
-    tables = long_tables(ctx.fixtures)
+    tables = long_tables(ctx.fixtures, ctx.design)
     for run in runs:
-        section.results[run.stem] = fit_file(section, ctx.out, ctx.models, run.stem, run.spec_file, tables[run.table], run.table)
+        section.results[run.stem] = fit_file(section, ctx.out, ctx.models, run.stem, run.spec_file, tables[run.table], run.table,
+                                             ctx.design)
     return section.results
 
 
@@ -49,7 +50,7 @@ def trends(ctx: Context) -> Section:
     from ..plots import bin_trends_figure, gradient_figure, trend_figure
 
     out = ctx.out
-    tables, gradients, messages = seasonal_tables(ctx.fixtures)
+    tables, gradients, messages = seasonal_tables(ctx.fixtures, ctx.design)
     section = Section(messages=list(messages))
     (out / "data").mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
