@@ -3,7 +3,9 @@
 The paper's spatial agreement: a cell agrees when at least 5 of the 6 inversions have a trend of
 the same sign. :func:`sign_agreement` counts, per cell, the sources with a finite slope, a positive
 and a negative one, and reports per region (and per season or other key) the share of cells that
-agree on a positive sign, a negative sign, and on either. It reads trend fits (a :class:`Results`
+agree on a positive sign, a negative sign, and on either, both as a share of the cells and as a share of
+their area (the table's ``weight`` column, the cell area, or cos(latitude) where there is no weight). It
+reads trend fits (a :class:`Results`
 fitted by source and cell) or gridded trends (:func:`pcstats.grid.pixel_trends` with the sources
 stacked along a dimension), and returns a :class:`Results`, so ``compare()`` and the exporters take it.
 """
@@ -35,6 +37,9 @@ REGION_KEY = "region_class"
 
 _COUNTS = ("n_finite", "n_positive", "n_negative")
 
+#: how each cell's area was found (glance()'s ``area_basis``)
+AREA_WEIGHT, AREA_COSLAT, AREA_NONE = "weight", "cos(lat)", "none"
+
 
 @dataclass(frozen=True)
 class SignAgreementSpec:
@@ -59,7 +64,7 @@ class SignAgreementSpec:
 class _Counts(NamedTuple):
     """What each input kind hands the shared summary: per-cell counts and how they were made."""
 
-    frame: pd.DataFrame  # one row per cell: group keys, cell keys, n_finite, n_positive, n_negative
+    frame: pd.DataFrame  # one row per cell: group keys, cell keys, n_finite, n_positive, n_negative, area
     cells: list[str]
     group: list[str]
     sources: list[Any]
@@ -67,6 +72,7 @@ class _Counts(NamedTuple):
     regions: str
     digest: str
     removed: pd.DataFrame
+    area_basis: str  # AREA_WEIGHT, AREA_COSLAT or AREA_NONE
 
 
 def sign_agreement(
@@ -78,6 +84,7 @@ def sign_agreement(
     *,
     alpha: float | None = None,
     cells: Sequence[str] | None = None,
+    areas: pd.DataFrame | xr.DataArray | None = None,
 ) -> Results:
     """Share of cells where at least ``threshold`` of the sources agree on the sign of the trend, by region.
 
@@ -110,18 +117,29 @@ def sign_agreement(
         The keys that make a cell: for fits the by key(s) of the cell id (default ``("region",)``),
         for grids the spatial dimensions (default ``lat`` and ``lon``, or ``cell``). Every other
         key (season, ...) is reported separately.
+    areas
+        Where each cell's area comes from, for the area shares. For fits: a table with the cell key(s)
+        and a ``weight`` column (the cell area, e.g. km², as in the long table the trends were fitted
+        from, which can be passed as is) or, without ``weight``, a ``lat`` column (area taken as
+        cos(latitude)); ``None``: no areas, the area shares are NaN. For grids: a DataArray of cell
+        areas on the grid (e.g. :func:`pcstats.grid.cell_area`); ``None``: the Dataset's ``weight``
+        variable if it has one, else cos(latitude) from the ``lat`` coordinate. glance()'s
+        ``area_basis`` says which: ``"weight"``, ``"cos(lat)"`` or ``"none"``.
 
     Returns
     -------
     Results
         ``by`` is ``("region_class", *other keys)``. ``tidy()``: per region and other key, component ``agreement`` and terms ``share_agree``,
         ``share_positive``, ``share_negative`` (estimate = the share of the judged cells; std_error
-        and the rest NaN). ``glance()``: nobs (cells judged: the share's denominator), n_cells (all
+        and the rest NaN), with ``count`` (the judged cells in that category: the share's numerator)
+        and ``area_share`` (the category's share of the judged cells' area). ``glance()``: nobs
+        (cells judged: the share's denominator), area (their area: the area share's denominator, in
+        the weight's units or in summed cos(lat)), area_basis, n_cells (all
         cells of the region), n_sources, threshold, n_cells_too_few_sources (cells with fewer
         finite slopes than ``threshold``, which cannot agree and are left out of the share),
         n_dropped (the same) and dropped_why. ``augment()``: one row per cell with n_finite,
-        n_positive, n_negative and agree_sign (1 positive, -1 negative, 0 no agreement, NaN too few
-        sources), to map.
+        n_positive, n_negative, agree_sign (1 positive, -1 negative, 0 no agreement, NaN too few
+        sources), to map, and area.
 
     Examples
     --------
@@ -135,18 +153,23 @@ def sign_agreement(
     [['all', 'ANN', 0.5], ['all', 'EGS', 1.0], ['all', 'LGS', 1.0], ['all', 'WIN', 0.5]]
     >>> agree.glance()[["nobs", "n_sources", "threshold", "n_dropped"]].iloc[0].tolist()
     [2, 6, 5, 0]
+    >>> by_area = sign_agreement(res, over="source", threshold=5, areas=t)   # t's weight: each region's area
+    >>> by_area.tidy().query("season == 'ANN'")[["term", "count", "estimate", "area_share"]].round(3).values.tolist()
+    [['share_agree', 1, 0.5, 0.443], ['share_positive', 1, 0.5, 0.443], ['share_negative', 0, 0.0, 0.0]]
+    >>> by_area.glance()["area_basis"].iloc[0]
+    'weight'
     """
     if alpha is not None and not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise PcstatsError(f"sign_agreement(alpha={alpha!r}): give a significance level in (0, 1), or None to count every "
                            "finite slope.")
-    made = (_from_results(trends, over, term, alpha, cells, regions) if isinstance(trends, Results)
-            else _from_grid(trends, over, alpha, cells, regions))
+    made = (_from_results(trends, over, term, alpha, cells, regions, areas) if isinstance(trends, Results)
+            else _from_grid(trends, over, alpha, cells, regions, areas))
     _check_threshold(threshold, made.sources, over)
     counts = made.frame.assign(agree_sign=_agree_sign(made.frame, threshold))
-    coefficients, statistics = _summarise(counts, made.group, threshold, len(made.sources), over)
+    coefficients, statistics = _summarise(counts, made.group, threshold, len(made.sources), over, made.area_basis)
     spec = SignAgreementSpec(slope=made.slope, over=over, threshold=int(threshold), n_sources=len(made.sources),
                              cells=tuple(made.cells), regions=made.regions, alpha=alpha)
-    per_cell = counts[[*made.group, *made.cells, *_COUNTS, "agree_sign"]].reset_index(drop=True)
+    per_cell = counts[[*made.group, *made.cells, *_COUNTS, "agree_sign", "area"]].reset_index(drop=True)
     return build_results(spec, "count", __version__, made.group, coefficients, statistics,
                    provenance=Provenance(made.digest, None, package_versions()), removed=made.removed,
                    augmenter=per_cell.copy)
@@ -172,34 +195,49 @@ def _agree_sign(counts: pd.DataFrame, threshold: int) -> np.ndarray:
 
 
 def _summarise(counts: pd.DataFrame, group: list[str], threshold: int, n_sources: int,
-               over: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+               over: str, area_basis: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """tidy and glance frames: one row per group of cells."""
+    too_few = counts["n_finite"] < threshold
+    positive, negative = counts["agree_sign"] == 1, counts["agree_sign"] == -1
+    area = counts["area"].to_numpy(float)
     flags = pd.DataFrame({
         "n_cells": 1,
-        "too_few": counts["n_finite"] < threshold,
+        "too_few": too_few,
         "none": counts["n_finite"] == 0,
-        "positive": counts["agree_sign"] == 1,
-        "negative": counts["agree_sign"] == -1,
+        "positive": positive,
+        "negative": negative,
+        "area_judged": np.where(too_few, 0.0, area),
+        "area_positive": np.where(positive, area, 0.0),
+        "area_negative": np.where(negative, area, 0.0),
     })
     flags[group] = counts[group].to_numpy()
     sums = flags.groupby(group, sort=True, dropna=False).sum().reset_index()
+    if area_basis == AREA_NONE:
+        sums[["area_judged", "area_positive", "area_negative"]] = np.nan
     judged = sums["n_cells"] - sums["too_few"]
     denominator = judged.where(judged > 0).astype(float)
-    shares = {"share_agree": (sums["positive"] + sums["negative"]) / denominator,
-              "share_positive": sums["positive"] / denominator,
-              "share_negative": sums["negative"] / denominator}
+    area_judged = sums["area_judged"].astype(float)
+    area_denominator = area_judged.where(area_judged > 0)
+    counted = {"share_agree": sums["positive"] + sums["negative"], "share_positive": sums["positive"],
+               "share_negative": sums["negative"]}
+    area_counted = {"share_agree": sums["area_positive"] + sums["area_negative"], "share_positive": sums["area_positive"],
+                    "share_negative": sums["area_negative"]}
     rows = []
     for term in AGREEMENT_TERMS:
         block = sums[group].copy()
         block["component"] = "agreement"
         block["term"] = term
-        block["estimate"] = shares[term].to_numpy()
+        block["estimate"] = (counted[term] / denominator).to_numpy()
         for key in ("std_error", "statistic", "p_value", "conf_low", "conf_high"):
             block[key] = np.nan
+        block["count"] = counted[term].astype(int).to_numpy()
+        block["area_share"] = (area_counted[term].astype(float) / area_denominator).to_numpy()
         rows.append(block)
     coefficients = pd.concat(rows).sort_index(kind="stable").reset_index(drop=True)
     statistics = sums[group].copy()
     statistics["nobs"] = judged.astype(int).to_numpy()
+    statistics["area"] = area_judged.to_numpy()
+    statistics["area_basis"] = area_basis
     statistics["n_cells"] = sums["n_cells"].astype(int).to_numpy()
     statistics["n_sources"] = n_sources
     statistics["threshold"] = int(threshold)
@@ -221,7 +259,7 @@ def _removed(reason: str, n_removed: int, n_before: int) -> pd.DataFrame:
 
 
 def _from_results(res: Results, over: str, term: str, alpha: float | None, cells: Sequence[str] | None,
-                  regions: Any) -> _Counts:
+                  regions: Any, areas: Any) -> _Counts:
     if over not in res.by:
         raise PcstatsError(f"sign_agreement(over={over!r}): {over!r} is not a by key of the fit {res.by}; fit by the "
                            f"sources, e.g. TrendSpec(..., by=('source', 'region', 'season')).")
@@ -252,9 +290,47 @@ def _from_results(res: Results, over: str, term: str, alpha: float | None, cells
     full = full.merge(rows[list(res.by) + ["estimate", "p_value"]], on=list(res.by), how="left")
     full = full.assign(**_signs(full["estimate"].to_numpy(float), full["p_value"].to_numpy(float), alpha))
     counts = full.groupby(others + cell_keys, sort=False, dropna=False)[list(_COUNTS)].sum().reset_index()
-    counts, group, regions_text, removed = _region_of_cells(counts, others, cell_keys, regions)
+    area, basis = _table_areas(areas, counts, cell_keys)
+    counts, group, regions_text, removed = _region_of_cells(counts.assign(area=area), others, cell_keys, regions)
     return _Counts(counts, cell_keys, group, sources, f"{term} ({res.model})", regions_text, res.provenance.data_hash,
-                   removed)
+                   removed, basis)
+
+
+def _table_areas(areas: Any, counts: pd.DataFrame, cell_keys: list[str]) -> tuple[np.ndarray, str]:
+    """Each counted cell's area from a table's ``weight`` (or cos of its ``lat``), and which of the two it is."""
+    if areas is None:
+        return np.full(len(counts), np.nan), AREA_NONE
+    if not isinstance(areas, pd.DataFrame):
+        raise PcstatsError(f"sign_agreement(areas=...): for trend fits give a table with the cell key(s) {cell_keys} and a "
+                           f"'weight' (cell area) or 'lat' column, e.g. the long table the trends were fitted from; got "
+                           f"{type(areas).__name__}.")
+    missing_keys = [k for k in cell_keys if k not in areas.columns]
+    if missing_keys:
+        raise PcstatsError(f"sign_agreement(areas=...): the table has no column {missing_keys[0]!r}, a cell key; its "
+                           f"columns: {list(areas.columns)}.")
+    if "weight" in areas.columns:
+        column, basis = "weight", AREA_WEIGHT
+        values = pd.to_numeric(areas["weight"], errors="coerce")
+    elif "lat" in areas.columns:
+        column, basis = "lat", AREA_COSLAT
+        values = np.cos(np.deg2rad(pd.to_numeric(areas["lat"], errors="coerce")))
+    else:
+        raise PcstatsError(f"sign_agreement(areas=...): the table has neither a 'weight' (cell area) nor a 'lat' column; "
+                           f"its columns: {list(areas.columns)}. Add one, or leave areas=None (area shares NaN).")
+    per_row = areas[cell_keys].assign(_area=values.to_numpy(float))
+    spread = per_row.groupby(cell_keys, sort=False, dropna=False)["_area"].agg(["min", "max"])
+    uneven = spread.index[~np.isclose(spread["min"], spread["max"], rtol=1e-9, atol=0)]
+    if len(uneven):
+        raise PcstatsError(f"sign_agreement(areas=...): the {column!r} column differs between the rows of cell(s) "
+                           f"{list(uneven[:5])}; give each cell one {column}.")
+    per_cell = spread["min"].rename("area").reset_index()
+    area = counts[cell_keys].merge(per_cell, on=cell_keys, how="left")["area"].to_numpy(float)
+    bad = ~(np.isfinite(area) & (area > 0))
+    if bad.any():
+        shown = counts.loc[bad, cell_keys].drop_duplicates().head(5).to_dict("records")
+        raise PcstatsError(f"sign_agreement(areas=...): no positive finite {column!r} for cell(s) {shown}; give every "
+                           f"cell of the fit a {column} (or leave areas=None: area shares NaN).")
+    return area, basis
 
 
 def _signs(estimate: np.ndarray, p_value: np.ndarray, alpha: float | None) -> dict[str, np.ndarray]:
@@ -296,7 +372,8 @@ def _region_of_cells(counts: pd.DataFrame, others: list[str], cell_keys: list[st
 # --- grids ------------------------------------------------------------------------------------------------------
 
 
-def _from_grid(trends: Any, over: str, alpha: float | None, cells: Sequence[str] | None, regions: Any) -> _Counts:
+def _from_grid(trends: Any, over: str, alpha: float | None, cells: Sequence[str] | None, regions: Any,
+               areas: Any) -> _Counts:
     import xarray as xr
 
     if isinstance(trends, xr.Dataset):
@@ -341,6 +418,11 @@ def _from_grid(trends: Any, over: str, alpha: float | None, cells: Sequence[str]
     signed = finite & (p < alpha) if p is not None else finite
     counts = xr.Dataset({"n_finite": finite.sum(over), "n_positive": (signed & (estimate > 0)).sum(over),
                          "n_negative": (signed & (estimate < 0)).sum(over)}).reset_coords(drop=True)
+    if areas is None and isinstance(trends, xr.Dataset) and "weight" in trends:
+        areas = trends["weight"]
+    area, basis = _grid_areas(areas, slope, cell_dims)
+    counts["area"] = area.broadcast_like(counts["n_finite"]) if area is not None else xr.full_like(counts["n_finite"], np.nan,
+                                                                                                   dtype=float)
     digest = hashlib.sha256(np.ascontiguousarray(estimate.values).tobytes())
     if p is not None:
         digest.update(np.ascontiguousarray(p.astype(float).values).tobytes())
@@ -348,7 +430,7 @@ def _from_grid(trends: Any, over: str, alpha: float | None, cells: Sequence[str]
         frame = counts.to_dataframe().reset_index()
         frame[REGION_KEY] = "all"
         return _Counts(frame, cell_dims, [REGION_KEY, *others], sources, f"pixel trend of {name}", "all cells",
-                       digest.hexdigest(), _removed("", 0, 0))
+                       digest.hexdigest(), _removed("", 0, 0), basis)
     labels = _aligned_labels(regions, counts, cell_dims)
     counts[REGION_KEY] = labels.astype(object)
     frame = counts.to_dataframe().reset_index()
@@ -359,7 +441,36 @@ def _from_grid(trends: Any, over: str, alpha: float | None, cells: Sequence[str]
     if frame.empty:
         raise PcstatsError("sign_agreement(regions=...): no cell of the grid has a region label.")
     return _Counts(frame, cell_dims, [REGION_KEY, *others], sources, f"pixel trend of {name}",
-                   str(regions.name or "region labels"), digest.hexdigest(), removed)
+                   str(regions.name or "region labels"), digest.hexdigest(), removed, basis)
+
+
+def _grid_areas(areas: Any, slope: xr.DataArray, cell_dims: list[str]) -> tuple[xr.DataArray | None, str]:
+    """Cell areas on the grid (given, or cos of the ``lat`` coordinate) and which of the two; None without either."""
+    import xarray as xr
+
+    if areas is None:
+        if "lat" not in slope.coords or not set(slope["lat"].dims) <= set(cell_dims):
+            return None, AREA_NONE
+        return np.cos(np.deg2rad(slope["lat"].astype(float))).reset_coords(drop=True), AREA_COSLAT
+    if not isinstance(areas, xr.DataArray):
+        raise PcstatsError(f"sign_agreement(areas=...): for gridded trends give a DataArray of cell areas on the grid "
+                           f"(dims {tuple(cell_dims)}), e.g. pcstats.grid.cell_area(trends); got {type(areas).__name__}.")
+    extra = [d for d in areas.dims if d not in cell_dims]
+    if extra:
+        raise PcstatsError(f"sign_agreement(areas=...): the areas have dimension {extra[0]!r}, which is not a cell "
+                           f"dimension of the trends {tuple(cell_dims)}; give one area per cell.")
+    try:
+        area, _ = xr.align(areas.astype(float).reset_coords(drop=True), slope.isel({d: 0 for d in slope.dims
+                                                                                     if d not in cell_dims}, drop=True),
+                           join="exact")
+    except ValueError as err:
+        raise PcstatsError(f"sign_agreement(areas=...): the areas' grid differs from the trends' ({err}); put both on one "
+                           "grid first (pcstats.grid.regrid(areas, like=trends)).") from None
+    values = area.values
+    if not (np.isfinite(values) & (values > 0)).all():
+        raise PcstatsError("sign_agreement(areas=...): some cell areas are missing, zero or negative; give every cell of "
+                           "the grid a positive area.")
+    return area, AREA_WEIGHT
 
 
 def _aligned_labels(regions: Any, counts: xr.Dataset, cell_dims: list[str]) -> xr.DataArray:

@@ -119,7 +119,8 @@ def test_grid_dataset_with_labels_and_nan():
     assert _shares(by_class, region_class="P") == pytest.approx({"share_agree": 1.0, "share_positive": 0.5, "share_negative": 0.5})
     assert _shares(by_class, region_class="NoP")["share_agree"] == 0.0
     cells = by_class.augment()
-    assert list(cells.columns) == ["region_class", "season", "lat", "lon", "n_finite", "n_positive", "n_negative", "agree_sign"]
+    assert list(cells.columns) == ["region_class", "season", "lat", "lon", "n_finite", "n_positive", "n_negative", "agree_sign",
+                                  "area"]
     mapped = cells.set_index(["lat", "lon"])["agree_sign"].to_xarray()
     assert mapped.sel(lat=61.5, lon=0.5).item() == 0.0
     strict = sign_agreement(ds, threshold=5, alpha=0.05)
