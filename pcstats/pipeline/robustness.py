@@ -6,7 +6,8 @@ alone, leave one out, the two longest against the three shortest. :func:`robustn
 bundled fixtures, the GLMM with each inversion left out, the sign agreement of the inversions'
 per-cell trends (>= 5 of 6), and the temperature sensitivities γ (legacy and direct) of the
 inversions, the towers (pooled OLS, random site intercepts, site fixed effects) and the TRENDY-like
-models, with Welch tests between regions, seasons and datasets.
+models (each model and their ensemble, the mean of the models as :func:`pcstats.data.ensemble` makes it
+for the inversions), with Welch tests between regions, seasons and datasets.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..second_stage import difference_test, pairwise_differences
 from ..sensitivity import sensitivity
 from ..specs import load_spec
 
-__all__ = ["GAMMA_SPECS", "robustness", "robustness_set"]
+__all__ = ["GAMMA_SPECS", "models_with_ensemble", "robustness", "robustness_set"]
 
 #: the towers' γ three ways: output stem -> spec file (fitted to the towers' seasonal means, gC m-2 d-1)
 GAMMA_SPECS: dict[str, str] = {"gamma_towers_pooled": "gamma_pooled.toml", "gamma_towers_mixed": "gamma_mixed.toml",
@@ -170,7 +171,8 @@ def robustness(out: str | Path, fixtures: str | Path, models: str | Path, tables
     cells = classify(cell_attributes(read_table(fixtures / "covariates" / "covariates_annual.parquet")))
     per_cell = quietly(seasonalize, nee)
     cell_trends = quietly(fit, load_spec(models / "trend_seasonal.toml"), per_cell)
-    agreement = quietly(sign_agreement, cell_trends, over="source", threshold=5, regions=cells["permafrost"])
+    agreement = quietly(sign_agreement, cell_trends, over="source", threshold=5, regions=cells["permafrost"],
+                        areas=per_cell)  # its weight column: each cell's area
     _write(section, agreement, out, "sign_agreement", "models/trend_seasonal.toml on the 100 fixture cells")
 
     gamma = _sensitivities(section, out, models, nee, covariates, cells, fixtures)  # fills section.results
@@ -186,7 +188,7 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
     airt = aggregate(covariates[covariates["variable"] == "AirT"], cells["permafrost"])
     inversions = pd.concat([regional, airt], ignore_index=True)
     sites = read_table(fixtures / "evaluation" / "sites_monthly.parquet")
-    towers, dgvm = sites[sites["kind"] == "eddy_covariance"], sites[sites["kind"] == "dgvm"]
+    towers, dgvm = sites[sites["kind"] == "eddy_covariance"], models_with_ensemble(sites[sites["kind"] == "dgvm"])
     seasons = ("EGS", "LGS", "ANN")
     fits = {}
     for effect, season in (("legacy", "MJ"), ("direct", None)):
@@ -196,8 +198,9 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
                                            by=("source", "region"))
     for label, res in fits.items():
         _write(section, res, out, "gamma_" + label.replace(", ", "_"), "pcstats.sensitivity (see pcstats/pipeline/robustness.py)")
-    shown = {k: (v.subset(source="ensemble") if "source" in v.by and "ensemble" in set(v.tidy()["source"]) else v)
-             for k, v in fits.items() if not k.startswith("models")}
+    shown = {k.replace("models", "models' ensemble"): (v.subset(source="ensemble") if "source" in v.by
+                                                       and "ensemble" in set(v.tidy()["source"]) else v)
+             for k, v in fits.items()}
     figure = out / "figures" / "gamma.png"
     sensitivity_figure(shown, path=figure)
     section.figures += [figure, figure.with_suffix(".svg")]
@@ -222,6 +225,28 @@ def _sensitivities(section: Section, out: Path, models: Path, nee, covariates, c
     return _gamma_summary(fits, tests, three)
 
 
+def models_with_ensemble(models: pd.DataFrame) -> pd.DataFrame:
+    """The TRENDY-like models' monthly table plus their ensemble, source ``"ensemble"``.
+
+    The ensemble is :func:`pcstats.data.ensemble` over ``source``: at each site, month and variable the
+    mean of the models with a value (NBP and their AirT alike), as for the inversions. Its γ is the slope
+    of the mean flux on the mean temperature; where the models share one temperature forcing it equals
+    the mean of the models' γ.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"source": ["A", "B"], "kind": "dgvm", "region": "P", "site": "s1", "year": 2000,
+    ...                   "month": 7, "variable": "NBP", "value": [1.0, 3.0], "unit": "gC m-2 d-1", "positive": "down"})
+    >>> models_with_ensemble(t)[["source", "value"]].values.tolist()
+    [['A', 1.0], ['B', 3.0], ['ensemble', 2.0]]
+    """
+    if "ensemble" in set(models["source"]):
+        raise PcstatsError("models_with_ensemble(): the models' table already has a source 'ensemble'; drop or rename "
+                           "it before adding the mean of the models.")
+    return pd.concat([models, ensemble(models)], ignore_index=True)
+
+
 def _glmm_summary(glmm) -> str:
     rows = glmm.tidy().query("component == 'fixed' and term == 'year_c:regionP'")
     span = rows.groupby("season").agg(low=("estimate", "min"), high=("estimate", "max"), p_max=("p_value", "max")).reset_index()
@@ -230,10 +255,17 @@ def _glmm_summary(glmm) -> str:
 
 
 def _agreement_summary(agreement) -> str:
-    t = agreement.tidy().pivot_table(index=[k for k in agreement.by], columns="term", values="estimate").reset_index()
-    return ("\n**Sign agreement** (>= 5 of the 6 inversions agree on the sign of a cell's trend; 100 fixture cells): "
+    tidy, keys = agreement.tidy(), list(agreement.by)
+    shares = tidy.pivot_table(index=keys, columns="term", values="estimate")
+    areas = tidy.pivot_table(index=keys, columns="term", values="area_share", dropna=False).add_prefix("area_")
+    t = shares.join(areas).reset_index()
+    basis = agreement.glance()["area_basis"].iloc[0]
+    area_from = {"weight": "the cells' weight (km²)", "cos(lat)": "cos(latitude)"}.get(basis)
+    return ("\n**Sign agreement** (>= 5 of the 6 inversions agree on the sign of a cell's trend; 100 fixture cells"
+            + (f"; area from {area_from}" if area_from else "") + "): "
             + "; ".join(f"{r.region_class} {r.season}: {r.share_agree:.0%} of cells ({r.share_positive:.0%} positive, "
-                        f"{r.share_negative:.0%} negative)" for r in t.itertuples()) + ".\n")
+                        f"{r.share_negative:.0%} negative)"
+                        + (f", {r.area_share_agree:.0%} of the area" if area_from else "") for r in t.itertuples()) + ".\n")
 
 
 def _gamma_summary(fits, tests, three) -> str:
@@ -247,17 +279,17 @@ def _gamma_summary(fits, tests, three) -> str:
     rows = []
     for label, res in fits.items():
         for region in ("P", "NoP"):
-            keys = {"region": region} | ({"source": "ensemble"} if label.startswith("inversions") else {})
-            if label.startswith("models"):
-                continue
-            rows.append({"data, effect": label, "region": region, **gamma(res, **keys)})
+            keys = {"region": region} | ({"source": "ensemble"} if label.startswith(("inversions", "models")) else {})
+            rows.append({"data, effect": label.replace("models", "models' ensemble"), "region": region,
+                         **gamma(res, **keys)})
     compare_rows = [{"towers' direct γ": name.replace("gamma_towers_", ""), **gamma(res)} for name, res in three.items()]
     regions = tests["regions"].tidy()
     return (
         "\n## Temperature sensitivity γ (pcstats.sensitivity; gC m⁻² d⁻¹ K⁻¹)\n\n"
         "Seasonal NEE (mean daily rate, net uptake positive) regressed on May–Jun AirT (legacy) or on the same "
         "season's AirT (direct), per region: the inversion ensemble with CRU-like AirT, the 48 towers pooled, "
-        "and each TRENDY-like model (tables/gamma_models_*). Figure: figures/gamma.png.\n\n"
+        "and the TRENDY-like models' ensemble (NBP and AirT averaged over the models at each site and month, "
+        "source 'ensemble'; each model alone beside it in tables/gamma_models_*). Figure: figures/gamma.png.\n\n"
         + pd.DataFrame(rows).to_markdown(index=False) + "\n\n"
         "Welch tests: P vs NoP of the inversions' legacy γ: " + "; ".join(
             f"{r.season} {r.contrast} {r.estimate:.3f} (p = {r.p_value:.2g})" for r in regions.itertuples())
