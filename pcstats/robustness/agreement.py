@@ -421,8 +421,8 @@ def _from_grid(trends: Any, over: str, alpha: float | None, cells: Sequence[str]
     if areas is None and isinstance(trends, xr.Dataset) and "weight" in trends:
         areas = trends["weight"]
     area, basis = _grid_areas(areas, slope, cell_dims)
-    counts["area"] = area.broadcast_like(counts["n_finite"]) if area is not None else xr.full_like(counts["n_finite"], np.nan,
-                                                                                                   dtype=float)
+    no_area = xr.full_like(counts["n_finite"], np.nan, dtype=float)
+    counts["area"] = no_area if area is None else area.broadcast_like(counts["n_finite"])
     digest = hashlib.sha256(np.ascontiguousarray(estimate.values).tobytes())
     if p is not None:
         digest.update(np.ascontiguousarray(p.astype(float).values).tobytes())
