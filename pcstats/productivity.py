@@ -479,7 +479,7 @@ def balance_paths(table: pd.DataFrame, *, by: Sequence[str] = ("kind", "season")
     >>> rows = [{"kind": "inversion", "region": "c1", "year": y, "season": "EGS", "variable": v, "value": x}
     ...         for y, (g, t) in enumerate([(3.0, 2.0), (4.0, 2.5), (5.0, 4.0)]) for v, x in (("GPP", g), ("TER", t), ("NEE", g - t))]
     >>> balance_paths(pd.DataFrame(rows))[["rhs", "estimate", "std_all"]].round(3).to_dict("list")
-    {'rhs': ['gpp', 'ter'], 'estimate': [1.0, -1.0], 'std_all': [4.0, -4.359]}
+    {'rhs': ['gpp', 'ter'], 'estimate': [1.0, -1.0], 'std_all': [3.464, -3.606]}
     """
     by = list(by)
     _require(table, [*by, "region", "year", "variable", "value"], "balance_paths()")
