@@ -154,10 +154,11 @@ def sign_agreement(
     >>> agree.glance()[["nobs", "n_sources", "threshold", "n_dropped"]].iloc[0].tolist()
     [2, 6, 5, 0]
     >>> by_area = sign_agreement(res, over="source", threshold=5, areas=t)   # t's weight: each region's area
-    >>> by_area.tidy().query("season == 'ANN'")[["term", "count", "estimate", "area_share"]].round(3).values.tolist()
-    [['share_agree', 1, 0.5, 0.443], ['share_positive', 1, 0.5, 0.443], ['share_negative', 0, 0.0, 0.0]]
-    >>> by_area.glance()["area_basis"].iloc[0]
-    'weight'
+    >>> by_area.tidy().query("season == 'EGS' and term == 'share_agree'")[["count", "estimate", "area_share"]].to_dict("records")
+    [{'count': 2, 'estimate': 1.0, 'area_share': 1.0}]
+    >>> g = by_area.glance().iloc[0]   # area: the judged cells' summed weight
+    >>> g["area_basis"], round(float(g["area"] / t.groupby("region")["weight"].mean().sum()), 9)
+    ('weight', 1.0)
     """
     if alpha is not None and not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
         raise PcstatsError(f"sign_agreement(alpha={alpha!r}): give a significance level in (0, 1), or None to count every "
