@@ -202,12 +202,12 @@ def test_section_recovers_the_planted_productivity_gradient(section, planted, na
 
 
 def test_section_finds_positive_gpp_nee_correlations(section):
-    res = section.results["productivity_cor_GPP_NEE_EGS"]
+    res = section.results["productivity_cor_GPP_EGS_NEE_EGS"]
     tidy = res.tidy()
     assert len(tidy) >= 90 and tidy["df"].min() >= 8  # at least 10 paired years
     assert (tidy["conf_low"] > 0).mean() > 0.9  # planted coupling: positive in (almost) every cell
     shares = pd.read_csv(next(p for p in section.written if p.name == "productivity_cor_shares.csv"))
-    row = shares.query("productivity == 'GPP' and season == 'EGS'").iloc[0]
+    row = shares.query("productivity == 'GPP' and productivity_season == 'EGS' and nee_season == 'EGS'").iloc[0]
     assert row["share_sig_positive"] > 0.9 and row["area_share_sig_negative"] < 0.05
 
 
