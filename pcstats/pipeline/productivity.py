@@ -184,6 +184,8 @@ def productivity(ctx: Context) -> Section:
     productivity_figure(cell_frame, medians, correlations[("GPP", "EGS", "EGS")], associations[("GPP", "ANN")]["bins"],
                         planted, path=path)
     section.figures += [path, path.with_suffix(".svg")]
+    # the per-cell trend fits are in their files; keep the estimates the summary quotes (pickled for reruns)
+    section.results = {k: v for k, v in section.results.items() if not k.startswith("productivity_trend_")}
     section.summary = _summary(gradients, share_table, associations, nee_paths, planted,
                                truth.get("gamma_per_pct_tree_cover", {}))
     return section
