@@ -291,7 +291,7 @@ def _to_months(ds: xr.Dataset, layout: Product, where: object) -> tuple[xr.Datas
     """Monthly values of a sub-monthly product: quality screening by flag, then the mean (or maximum) of the valid
     steps of each month; also how many steps each month used, and notes on what the screening left out."""
     time = pd.DatetimeIndex(ds["time"].values)
-    ym = xr.DataArray(time.year * 12 + time.month - 1, dims="time")
+    ym = np.asarray(time.year * 12 + time.month - 1)
     months = pd.DatetimeIndex(sorted({pd.Timestamp(t.year, t.month, 1) for t in time}))
     step = {"daily": "daily", "half-monthly": "half-monthly"}.get(layout.steps, layout.steps)
     keep, notes = None, []
@@ -313,16 +313,16 @@ def _to_months(ds: xr.Dataset, layout: Product, where: object) -> tuple[xr.Datas
         if keep is not None:
             if var.chunks is None:
                 left_out = int((var.notnull() & ~keep).sum())
-                notes.append(f"{name}: {left_out} valid {step} value(s) whose {layout.flag} flag is not in "
-                             f"{list(layout.keep_flags)} left out")
+                notes.append(f"{name}: {left_out} valid {step} value(s) left out by their quality flag ({layout.flag} "
+                             f"flag not in {list(layout.keep_flags)})")
             var = var.where(keep)
-        grouped = var.groupby(ym.rename("month"))
+        grouped = var.assign_coords(_ym=("time", ym)).groupby("_ym")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months are NaN
             made = grouped.max(skipna=True) if layout.to_month == "max" else grouped.mean(skipna=True)
-        n = var.notnull().groupby(ym.rename("month")).sum()
-        out[name] = made.rename({"month": "time"}).assign_coords(time=months).assign_attrs(var.attrs)
-        counts[name] = n.rename({"month": "time"}).assign_coords(time=months)
+        n = var.notnull().assign_coords(_ym=("time", ym)).groupby("_ym").sum()
+        out[name] = made.rename({"_ym": "time"}).assign_coords(time=months).assign_attrs(var.attrs)
+        counts[name] = n.rename({"_ym": "time"}).assign_coords(time=months)
     how = "maximum-value composite" if layout.to_month == "max" else "mean"
     screen = f", steps flagged other than {list(layout.keep_flags)} left out" if keep is not None else ""
     out.attrs["time_steps"] = f"monthly {how} of the valid {step} steps ({ds.attrs.get('time_steps', step)}{screen})"
@@ -427,6 +427,13 @@ def _combine(opened: list[xr.Dataset], layout: Product, files: list[Path]) -> tu
             undeclared += n
             if note:
                 missing.append(note)
+    for name in sorted(layout.native_names):  # one units attribute per variable: files are converted together
+        shipped = {f.name: str(ds[name].attrs.get("units")) for ds, f in zip(opened, files) if name in ds.data_vars}
+        if len(set(shipped.values())) > 1:
+            listed = ", ".join(f"{f} {u!r}" for f, u in shipped.items())
+            raise ProductError(f"The files disagree on the units of {name!r} ({listed}); a source's files are converted "
+                               "together. Fix the attribute (`ncatted -a units,VAR,o,c,UNITS FILE`) or read the files "
+                               "separately.")
     groups: dict[tuple[str, ...], list[tuple[xr.Dataset, Path]]] = {}
     for ds, f in zip(opened, files):
         groups.setdefault(tuple(sorted(ds.data_vars)), []).append((ds, f))
@@ -510,6 +517,8 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
                 not_made.append(f"{variable} (all {total.size} values of {' + '.join(empty)} are missing: NaN, fill "
                                 f"value or missing code; check the file with `ncdump -v {empty[0]} FILE`)")
                 continue
+            if len(names) > 1:  # the principal field alone (bio_flux_opt) must be a real flux; fire may be ~0
+                _check_range(converted[0], variable, names[:1], native_units[:1], where, attrs["units"])
             try:
                 _check_range(total, variable, names, native_units, where, attrs["units"])
             except ProductError:  # name the native variable at fault when one alone is out of range
