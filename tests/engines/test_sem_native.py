@@ -49,10 +49,11 @@ ROBUST = {"chisq_scaled": "chisq.scaled", "p_value_scaled": "pvalue.scaled", "sc
           "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea_scaled": "rmsea.scaled",
           "rmsea_ci_low_scaled": "rmsea.ci.lower.scaled", "rmsea_ci_high_scaled": "rmsea.ci.upper.scaled",
           "cfi_robust": "cfi.robust", "tli_robust": "tli.robust", "rmsea_robust": "rmsea.robust",
-          "rmsea_ci_low_robust": "rmsea.ci.lower.robust", "rmsea_ci_high_robust": "rmsea.ci.upper.robust"}
+          "rmsea_ci_low_robust": "rmsea.ci.lower.robust", "rmsea_ci_high_robust": "rmsea.ci.upper.robust",
+          "rmsea_pvalue_scaled": "rmsea.pvalue.scaled", "rmsea_pvalue_robust": "rmsea.pvalue.robust"}
 FIT = {"npar": "npar", "chisq": "chisq", "df": "df", "p_value": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
-       "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr", "log_lik": "logl",
-       "unrestricted_log_lik": "unrestricted.logl", "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq",
+       "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "rmsea_pvalue": "rmsea.pvalue", "srmr": "srmr",
+       "log_lik": "logl", "unrestricted_log_lik": "unrestricted.logl", "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq",
        "baseline_df": "baseline.df", "nobs": "ntotal"}
 RTOL = 1e-3
 

@@ -56,8 +56,8 @@ def test_fit_indices_match_lavaan(case):
     fit = pd.read_csv(LAVAAN / f"{name}_fit.csv").set_index("name")["value"]
     g = out["glance"]
     pairs = {"chisq": "chisq", "df": "df", "p_value": "pvalue", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
-             "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr", "log_lik": "logl",
-             "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq", "baseline_df": "baseline.df", "npar": "npar"}
+             "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "rmsea_pvalue": "rmsea.pvalue",
+             "srmr": "srmr", "log_lik": "logl", "aic": "aic", "bic": "bic", "baseline_chisq": "baseline.chisq", "baseline_df": "baseline.df", "npar": "npar"}
     for ours, theirs in pairs.items():
         close(g[ours], fit[theirs], theirs)
     assert g["converged"] and g["nobs"] == MODELS.loc[name, "nobs"]
@@ -184,7 +184,8 @@ def test_multigroup_matches_lavaan(sem_table):
     fit = pd.read_csv(LAVAAN / "multigroup_lgs_fit.csv").set_index("name")["value"]
     g = res.glance().iloc[0]
     for ours, theirs in {"chisq": "chisq", "df": "df", "npar": "npar", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
-                         "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper", "srmr": "srmr",
+                         "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper",
+                         "rmsea_pvalue": "rmsea.pvalue", "srmr": "srmr",
                          "log_lik": "logl", "aic": "aic", "bic": "bic"}.items():
         close(g[ours], fit[theirs], theirs)
     assert g["n_groups"] == 3 and g["nobs"] == fit["ntotal"]
