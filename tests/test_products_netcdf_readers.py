@@ -281,3 +281,11 @@ def test_missing_quality_flag_is_named(tmp_path):
                                            r"files.*keep_flags=None"):
         read_product(dst)
     assert quiet(dst, product=replace(PRODUCTS["ESACCI-SM"], keep_flags=None))["SM"].notnull().any()
+
+
+@pytest.mark.parametrize("files", [GIMMS, CCI], ids=["GIMMS", "CCI-SM"])
+def test_lazy_read_gives_the_same_months(files):
+    eager, lazy = read_product(files), read_product(files, chunks={"lat": 10})
+    for name in eager.data_vars:
+        assert lazy[name].chunks is not None
+        np.testing.assert_allclose(lazy[name].values, eager[name].values, rtol=1e-12, equal_nan=True)

@@ -310,6 +310,7 @@ def _to_months(ds: xr.Dataset, layout: Product, where: object) -> tuple[xr.Datas
         if "time" not in var.dims:
             out[name] = var
             continue
+        var = var.astype(np.float64)  # monthly means in double precision, eager or lazy alike
         if keep is not None:
             if var.chunks is None:
                 left_out = int((var.notnull() & ~keep).sum())
