@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,13 @@ def _signed_rank(d: np.ndarray) -> dict:
     walsh = (d[:, None] + d[None, :])[np.triu_indices(len(d))] / 2
     res = stats.wilcoxon(d)
     return {"estimate": float(np.median(walsh)), "statistic": float(res.statistic), "p_value": float(res.pvalue)}
+
+
+def _correlation(x: pd.Series, y: pd.Series) -> float:
+    """Pearson's r, NaN for fewer than 3 pairs or a constant series."""
+    if len(x) < 3 or np.std(x) == 0 or np.std(y) == 0:
+        return np.nan
+    return float(np.corrcoef(x, y)[0, 1])
 
 
 def _provenance(*frames: pd.DataFrame) -> Provenance:
@@ -279,8 +287,7 @@ def tower_trends_vs_ensemble(towers: pd.DataFrame, grid: pd.DataFrame, *, variab
                                     "conf_low": np.nan, "conf_high": np.nan, "df": np.nan} | _signed_rank(d))
         statistics.append(keys | {"nobs": len(rows), "mean_years": float(rows["n_years"].mean()),
                                   "first_year": int(rows["first_year"].min()), "last_year": int(rows["last_year"].max()),
-                                  "r_tower_ensemble": float(np.corrcoef(rows["tower_trend"], rows["ensemble_trend"])[0, 1])
-                                  if len(rows) > 2 else np.nan})
+                                  "r_tower_ensemble": _correlation(rows["tower_trend"], rows["ensemble_trend"])})
     columns = ("region", "season", "component", "term", "estimate", "std_error", "statistic", "p_value",
                "conf_low", "conf_high", "df")
     spec = ComparisonSpec("Tower trends vs the ensemble at their cells",
@@ -314,6 +321,8 @@ def read_land_sink(path: str | Path, column: str = "land sink", *, sheet: str = 
                                f"the sheet {sheet!r} as CSV and read that.") from err
         except ValueError as err:
             raise PcstatsError(f"read_land_sink(): {path.name} has no sheet {sheet!r} ({err}); pass sheet=...") from err
+        except (OSError, zipfile.BadZipFile) as err:
+            raise PcstatsError(f"read_land_sink(): {path.name} is not a readable workbook ({err}).") from err
         rows = raw.astype(object).where(raw.notna(), "").values.tolist()
     else:
         with open(path, newline="", encoding="utf-8-sig") as f:

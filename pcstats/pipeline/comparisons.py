@@ -179,7 +179,7 @@ def _land_sink_figure(res, path: Path) -> None:
 
 
 def _mat_figure(res, path: Path) -> None:
-    from ..plots import _pyplot, _save
+    from ..plots import _pyplot, _save, unit_label
 
     plt = _pyplot()
     rows, tidy = res.augment(), res.tidy().query("component == 'total'")
@@ -192,7 +192,7 @@ def _mat_figure(res, path: Path) -> None:
         x = np.linspace(group["MAT_anomaly"].min(), group["MAT_anomaly"].max(), 2)
         ax.plot(x, fit.estimate * x, color="k", lw=1.2)
         ax.axhline(0, color="0.8", lw=0.8)
-        ax.set_title(f"{region}: {fit.estimate:.2f} ± {fit.std_error:.2f} {res.units['total']} (p = {fit.p_value:.2g})")
+        ax.set_title(f"{region}: {fit.estimate:.2f} ± {fit.std_error:.2f} {unit_label(res.units['total'])} (p = {fit.p_value:.2g})")
         ax.set_xlabel("MAT anomaly (K, detrended)")
         ax.set_ylabel("net uptake anomaly (TgC yr$^{-1}$, detrended)")
     fig.suptitle("Regional net uptake vs mean annual temperature, both detrended (Fig. S12)")
