@@ -154,8 +154,8 @@ def vcf_long(path: str | Path) -> pd.DataFrame:
     areas in km2, :func:`pcstats.grid.to_long`).
 
     >>> t = vcf_long("fixtures/products_rasters/VCF5KYR_2010001_001_2018224204211.tif")
-    >>> t[["source", "year", "season", "variable", "unit"]].iloc[0].tolist()
-    ['AVHRR-VCF', 2010, 'ANN', 'TC', '%']
+    >>> t[["source", "season", "variable", "unit"]].iloc[0].tolist(), int(t["year"].iloc[0])
+    (['AVHRR-VCF', 'ANN', 'TC', '%'], 2010)
     """
     from ..grid import to_long
 

@@ -258,7 +258,7 @@ def smap_long(ds: xr.Dataset, *, by: str = "month") -> pd.DataFrame:
     >>> import glob
     >>> t = smap_long(read_smap_l4c(sorted(glob.glob("fixtures/products_rasters/smap/*.h5"))[:1]))
     >>> t[["source", "variable", "unit", "positive"]].iloc[0].tolist()
-    ['SMAP-L4C', 'GPP', 'gC m-2 yr-1', None]
+    ['SMAP-L4C', 'NEE', 'gC m-2 yr-1', 'down']
     """
     if by not in ("month", "day"):
         raise ProductError(f"smap_long(by={by!r}): use 'month' or 'day'.")
