@@ -50,6 +50,7 @@ import xarray as xr
 from ..errors import ProductError, did_you_mean
 from .convert import conversion, days_in_month
 from .layouts import PRODUCTS, Product, product_for_file
+from .steps import to_months
 
 __all__ = ["read_product", "detect_product", "decode_months", "CALENDARS"]
 
@@ -112,7 +113,7 @@ def read_product(
     ds, missing, undeclared = _combine(opened, layout, files)
     counts = {}
     if layout.steps != "monthly":
-        ds, counts, screened = _to_months(ds, layout, _where(files, layout))
+        ds, counts, screened = to_months(ds, layout, _where(files, layout))
         missing += screened
     out = _outputs(ds, layout, files, dict(units or {}), missing, counts)
     if chunks is None:  # a lazy read masks them without counting (see missing_values)
@@ -285,49 +286,6 @@ def _decode_days(ds: xr.Dataset, dim: str, path: Path) -> xr.Dataset:
     stamps = pd.DatetimeIndex([pd.Timestamp(d.year, d.month, d.day) for d in dates])
     ds = ds.drop_vars(dim).rename({dim: "time"}).assign_coords(time=stamps).sortby("time")
     return ds.assign_attrs(calendar=calendar, time_steps="daily")
-
-
-def _to_months(ds: xr.Dataset, layout: Product, where: object) -> tuple[xr.Dataset, dict[str, xr.DataArray], list[str]]:
-    """Monthly values of a sub-monthly product: quality screening by flag, then the mean (or maximum) of the valid
-    steps of each month; also how many steps each month used, and notes on what the screening left out."""
-    time = pd.DatetimeIndex(ds["time"].values)
-    ym = np.asarray(time.year * 12 + time.month - 1)
-    months = pd.DatetimeIndex(sorted({pd.Timestamp(t.year, t.month, 1) for t in time}))
-    step = {"daily": "daily", "half-monthly": "half-monthly"}.get(layout.steps, layout.steps)
-    keep, notes = None, []
-    if layout.flag and layout.keep_flags is not None:
-        if layout.flag not in ds:
-            raise ProductError(f"{where}: the quality-flag variable {layout.flag!r} is not "
-                               f"in the files, so {layout.name}'s values cannot be screened (keep_flags="
-                               f"{layout.keep_flags}). Read with replace(product, keep_flags=None) to use every value.")
-        keep = np.floor(ds[layout.flag] / layout.flag_divisor).isin(list(layout.keep_flags))
-    out = xr.Dataset(attrs=ds.attrs)
-    counts = {}
-    for name in ds.data_vars:
-        var = ds[name]
-        if name in layout.flag_variables:
-            continue
-        if "time" not in var.dims:
-            out[name] = var
-            continue
-        var = var.astype(np.float64)  # monthly means in double precision, eager or lazy alike
-        if keep is not None:
-            if var.chunks is None:
-                left_out = int((var.notnull() & ~keep).sum())
-                notes.append(f"{name}: {left_out} valid {step} value(s) left out by their quality flag ({layout.flag} "
-                             f"flag not in {list(layout.keep_flags)})")
-            var = var.where(keep)
-        grouped = var.assign_coords(_ym=("time", ym)).groupby("_ym")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN months are NaN
-            made = grouped.max(skipna=True) if layout.to_month == "max" else grouped.mean(skipna=True)
-        n = var.notnull().assign_coords(_ym=("time", ym)).groupby("_ym").sum()
-        out[name] = made.rename({"_ym": "time"}).assign_coords(time=months).assign_attrs(var.attrs)
-        counts[name] = n.rename({"_ym": "time"}).assign_coords(time=months)
-    how = "maximum-value composite" if layout.to_month == "max" else "mean"
-    screen = f", steps flagged other than {list(layout.keep_flags)} left out" if keep is not None else ""
-    out.attrs["time_steps"] = f"monthly {how} of the valid {step} steps ({ds.attrs.get('time_steps', step)}{screen})"
-    return out, counts, notes
 
 
 def _check_axis(ds: xr.Dataset, dim: str, target: str, path: Path) -> None:
