@@ -37,7 +37,11 @@ class Product:
     """The layout of one product and the pcstats variables made from it.
 
     ``outputs`` maps a pcstats variable to the native fields summed to make it (CarbonTracker's
-    land flux is ``bio_flux_opt + fire_flux_imp``; TRENDY's TER is ``ra + rh``).
+    land flux is ``bio_flux_opt + fire_flux_imp``; TRENDY's TER is ``ra + rh``). Sub-monthly
+    products (``steps``) are made monthly by :func:`pcstats.products.steps.to_months` with the
+    ``to_month`` rule after quality screening (``flag``, ``keep_flags``). A variant is a
+    ``dataclasses.replace`` of a record, passed to ``read_product(..., product=variant)``; the
+    catalogue's own variants (``CTE-nofire``) have ``detect=False``, so a file name never picks them.
     """
 
     name: str
