@@ -33,7 +33,7 @@ from .errors import ContractError, PcstatsError, did_you_mean
 from .results import Provenance, Results, build_results, package_versions
 
 __all__ = ["ComparisonSpec", "land_sink_correlation", "mat_sensitivity", "read_land_sink", "regional_total",
-           "tower_trends_vs_ensemble"]
+           "tower_cells", "tower_trends_vs_ensemble"]
 
 #: grams per teragram and per petagram
 _GRAMS = {"TgC yr-1": 1e12, "PgC yr-1": 1e15}
