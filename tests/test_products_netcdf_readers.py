@@ -21,7 +21,7 @@ from .conftest import ROOT
 
 FIXTURES = ROOT / "fixtures" / "products"
 JAMSTEC = sorted((FIXTURES / "jamstec").glob("co2.MACTM-r84.JAMSTEC.*.nc"))
-LUE = FIXTURES / "GPP_LUE_monthly_2000-2003.nc4"
+LUE = FIXTURES / "gross_primary_productivity_monthly_2000-2003.nc4"
 GIMMS = sorted((FIXTURES / "gimms").glob("ndvi3g_geo_v1_*.nc4"))
 CCI = sorted((FIXTURES / "esacci_sm").glob("ESACCI-SOILMOISTURE-L3S-SSMV-COMBINED-*.nc"))
 CTE = FIXTURES / "CTE2020_monthly.nc"

@@ -187,13 +187,15 @@ PRODUCTS: dict[str, Product] = {p.name: p for p in (
     ),
     Product(
         name="LUE-GPP", kind="satellite",
-        outputs={"GPP": (Field(("GPP", "gpp", "GPP_LUE"), ("gC m-2 d-1", "g C m-2 d-1", "g C/m2/d")),)},
-        file_name=r"(?i)(gpp[_-]?lue|lue[_-]?gpp|Global_Monthly_GPP)", source="LUE", missing=(-9999.0,),
+        outputs={"GPP": (Field(("GPP", "gpp"), ("g C m-2 d-1", "gC m-2 d-1", "g C/m2/d")),)},
+        file_name=r"^gross_primary_productivity_monthly_\d{4}-\d{4}(_\w+)?\.nc4?$|(?i:gpp[_-]?lue|lue[_-]?gpp)",
+        source="LUE", missing=(-9999.0,),
         documented="ORNL DAAC 1789 (Madani & Parazoo 2020, 'Global Monthly GPP from an Improved Light Use Efficiency "
-                   "Model, 1982-2016'): monthly average GPP in g C m-2 d-1 at 8 km (1/12 degree), one netCDF (*.nc4) file",
-        assumed="variable GPP(time, lat, lon) (gpp or GPP_LUE accepted), units 'g C m-2 d-1', CF time units, _FillValue "
-                "and the code -9999 for no data, latitudes north to south, the file name containing 'GPP_LUE', "
-                "'LUE_GPP' or 'Global_Monthly_GPP'",
+                   "Model, 1982-2016'): monthly average GPP in g C m-2 d-1 at 8 km (1/12 degree), one netCDF4 file; "
+                   "public readers (ncdf4 in R) of gross_primary_productivity_monthly_1982-2016.nc4 (and a 360x720 "
+                   "regridding of it): variables GPP, lat, lon, time in days since 1982-01-01",
+        assumed="GPP(time, lat, lon) with units 'g C m-2 d-1' (the guide's 'g carbon/m2/d'), _FillValue and the code "
+                "-9999 for no data, latitudes north to south, the standard calendar",
     ),
     Product(
         name="GIMMS-NDVI3g", kind="covariate",
