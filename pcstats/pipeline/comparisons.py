@@ -17,6 +17,7 @@ beside what is recovered when the files are there.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -38,6 +39,10 @@ GCB_FILE = Path("gcb") / "global_carbon_budget_2020_land_sink.csv"
 #: published values (Liu et al. 2022, Supplementary Figs. S2 and S12)
 PUBLISHED = {"gcb_r": 0.78, "mat": {"P": (101.0, 32.0), "NoP": (-14.0, 18.0)}}
 SEASONS = ("ANN", "EGS", "LGS", "WIN")
+#: output stem -> the function that made it
+FUNCTIONS = {"towers_vs_inversions": "pcstats.comparisons.tower_trends_vs_ensemble",
+             "land_sink_gcb2020": "pcstats.comparisons.land_sink_correlation",
+             "mat_sensitivity": "pcstats.comparisons.mat_sensitivity"}
 
 
 def comparisons(ctx: Context) -> Section:
@@ -49,7 +54,7 @@ def comparisons(ctx: Context) -> Section:
 
     towers = _seasonal(read_table(ctx.fixtures / TOWERS_FILE), section, "towers")
     towers_res = tower_trends_vs_ensemble(towers, grid, source="ensemble")
-    section.written += write_results(towers_res, tables, "towers_vs_inversions", source="pcstats.comparisons.tower_trends_vs_ensemble")
+    section.written += write_results(towers_res, tables, "towers_vs_inversions", source=FUNCTIONS["towers_vs_inversions"])
     section.written += write_frame(towers_res.augment(), tables, "towers_vs_inversions_per_tower",
                                    "# Each tower's trend and the ensemble's at its cell over the same years (gC m-2 yr-2)")
     path = figures / "figS7_towers_vs_inversions.png"
@@ -59,21 +64,23 @@ def comparisons(ctx: Context) -> Section:
     sink = _land_sink(grid)
     gcb = read_land_sink(ctx.fixtures / GCB_FILE)
     gcb_res = land_sink_correlation(sink, gcb, years=(1980, 2017))
-    section.written += write_results(gcb_res, tables, "land_sink_gcb2020", source="pcstats.comparisons.land_sink_correlation")
+    section.written += write_results(gcb_res, tables, "land_sink_gcb2020", source=FUNCTIONS["land_sink_gcb2020"])
     path = figures / "figS2_land_sink_gcb2020.png"
     _land_sink_figure(gcb_res, path)
     section.figures += [path, path.with_suffix(".svg")]
 
     flux, mat = _mat_inputs(ctx.fixtures, ctx.design)
     mat_res = mat_sensitivity(flux, mat)
-    section.written += write_results(mat_res, tables, "mat_sensitivity", source="pcstats.comparisons.mat_sensitivity")
+    mat_res = dataclasses.replace(mat_res, provenance=dataclasses.replace(mat_res.provenance, design=ctx.design.describe()))
+    section.written += write_results(mat_res, tables, "mat_sensitivity", source=FUNCTIONS["mat_sensitivity"])
     path = figures / "figS12_mat_sensitivity.png"
     _mat_figure(mat_res, path)
     section.figures += [path, path.with_suffix(".svg")]
 
     for stem, res in (("towers_vs_inversions", towers_res), ("land_sink_gcb2020", gcb_res), ("mat_sensitivity", mat_res)):
         section.results[stem] = res
-        section.runs.append({"stem": stem, "spec_file": None, "table": _inputs(stem), "engine": res.engine})
+        section.runs.append({"stem": stem, "spec_file": None, "function": FUNCTIONS[stem], "table": _inputs(stem),
+                             "engine": res.engine} | ({"design": ctx.design.name} if stem == "mat_sensitivity" else {}))
     section.summary = _summary(towers_res, gcb_res, mat_res, truth)
     return section
 
