@@ -20,6 +20,8 @@ from pcstats.products.ipa import PAPER_RULE, ZONE_CODES, ipa_zones, read_ipa_pol
 from pcstats.products.landcover import landcover_on_grid, natural_vegetation, ndvi_rule, read_mcd12q1
 from pcstats.products.smap import ease2_centres, ease2_row_col, monthly_means, read_smap_l4c, smap_long
 
+from .numbers import assert_tree_close
+
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "fixtures" / "products_rasters"
 VCF = FOLDER / "VCF5KYR_2010001_001_2018224204211.tif"
@@ -247,6 +249,15 @@ def test_l4c_decodes_units_sign_fill_and_grid(truth, l4c):
         assert bool(by_cell["NEE"].sel(row=gap["row"], col=gap["col"]).notnull().sum() == 35)
 
 
+def test_l4c_bbox_reads_a_window(l4c):
+    part = read_smap_l4c(SMAP[:3], bbox=(63.5, 64.5, 101.0, 102.0))
+    assert 0 < part.sizes["lat"] < l4c.sizes["lat"] and 0 < part.sizes["lon"] < l4c.sizes["lon"]
+    assert part["lat"].min() >= 63.5 and part["lon"].max() <= 102.0
+    whole = l4c.isel(time=slice(0, 3)).swap_dims(lat="row", lon="col")
+    window = whole.sel(row=part["row"].values, col=part["col"].values)
+    np.testing.assert_allclose(part["NEE"].values, window["NEE"].values, rtol=1e-12)
+
+
 def test_l4c_long_tables(l4c, truth):
     monthly = smap_long(l4c)
     assert set(monthly["variable"]) == {"NEE", "GPP", "RH"} and set(monthly["month"]) == set(range(5, 11))
@@ -286,7 +297,7 @@ def test_l4c_bad_input_names_the_file_and_dataset(tmp_path):
         read_smap_l4c(path)
     path = _copy_l4c(tmp_path)
     with h5py.File(path, "r+") as h5:
-        h5["GEO/latitude"][0, 1] = h5["GEO/latitude"][1, 1]
+        h5["GEO/latitude"][0, -1] = h5["GEO/latitude"][1, -1]
     with pytest.raises(ProductError, match="not rows and columns of the EASE-Grid 2.0 9 km grid"):
         read_smap_l4c(path)
     damaged = tmp_path / SMAP[1].name
@@ -299,5 +310,68 @@ def test_l4c_bad_input_names_the_file_and_dataset(tmp_path):
     twin.mkdir()
     with pytest.raises(ProductError, match="two files for 2015-05-15"):
         read_smap_l4c([SMAP[0], _copy_l4c(twin, SMAP[0].name.replace("_001.h5", "_002.h5"))])
+    with pytest.raises(ProductError, match=r"no cell centre inside bbox=\(10, 20, 0, 5\)"):
+        read_smap_l4c(SMAP[:1], bbox=(10, 20, 0, 5))
     with pytest.raises(ProductError, match=r"\['NBP'\] not in the L4C product"):
         read_smap_l4c(SMAP[:1], variables=("NBP",))
+
+
+# --- the generator ----------------------------------------------------------------------------------------------------
+
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a fixture file, by name, whatever its format."""
+    suffix = path.suffix
+    if suffix == ".tif":
+        import tifffile
+
+        return {"raster": tifffile.imread(path)}
+    if suffix == ".hdf":
+        from pyhdf.SD import SD
+
+        sd = SD(str(path))
+        try:
+            return {name: np.asarray(sd.select(name).get()) for name in sd.datasets()} | \
+                {"StructMetadata.0": np.array(sd.attributes()["StructMetadata.0"])}
+        finally:
+            sd.end()
+    if suffix == ".h5":
+        import h5py
+
+        out = {}
+        with h5py.File(path) as h5:
+            h5.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+        return out
+    if suffix == ".nc":
+        with xr.open_dataset(path, decode_times=False, mask_and_scale=False) as ds:
+            return {name: ds[name].values for name in ds.variables}
+    if suffix == ".shp":
+        import shapefile
+
+        with shapefile.Reader(str(path)) as r:
+            return {f"shape{k}": np.asarray(s.points) for k, s in enumerate(r.shapes())} | \
+                {"records": np.array([list(rec) for rec in r.records()], dtype=object)}
+    return {}
+
+
+def test_generator_reproduces_the_committed_fixtures(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_products_rasters", ROOT / "fixtures" / "generate_products_rasters.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    truth = generator.generate(tmp_path)
+    assert_tree_close(json.loads(json.dumps(truth, default=str)), json.loads((FOLDER / "truth_rasters.json").read_text()),
+                      rtol=1e-9, atol=1e-9)
+    committed = sorted(p.relative_to(FOLDER) for p in FOLDER.rglob("*") if p.is_file())
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert committed == made
+    for rel in committed:
+        ours, stored = _arrays(tmp_path / rel), _arrays(FOLDER / rel)
+        assert ours.keys() == stored.keys(), rel
+        for name, value in stored.items():
+            if value.dtype.kind in "fc":
+                np.testing.assert_allclose(ours[name], value, rtol=1e-6, atol=1e-6, err_msg=f"{rel}:{name}")
+            else:
+                assert np.array_equal(ours[name], value), f"{rel}:{name}"
+        if rel.suffix in (".prj", ".dbf"):
+            assert (tmp_path / rel).read_bytes() == (FOLDER / rel).read_bytes(), rel

@@ -89,7 +89,8 @@ def ease2_centres(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.asarray(lat), np.asarray(lon)
 
 
-def read_smap_l4c(paths: str | Path | Sequence[str | Path], variables: Sequence[str] = ("NEE", "GPP", "RH")) -> xr.Dataset:
+def read_smap_l4c(paths: str | Path | Sequence[str | Path], variables: Sequence[str] = ("NEE", "GPP", "RH"), *,
+                  bbox: Sequence[float] | None = None) -> xr.Dataset:
     """Read daily SPL4CMDL files into one Dataset (``time`` x ``lat`` x ``lon``) in pcstats units.
 
     Parameters
@@ -98,6 +99,10 @@ def read_smap_l4c(paths: str | Path | Sequence[str | Path], variables: Sequence[
         One file or a list of daily files of the same grid (global, or one spatial subset).
     variables
         Any of ``NEE``, ``GPP``, ``RH``.
+    bbox
+        ``(lat_min, lat_max, lon_min, lon_max)``: read only the rows and columns whose centres lie
+        inside (a global day is 1624 x 3856 cells, 50 MB per variable in float64; the paper's
+        domain north of 50 N is a fifth of the rows). Does not wrap across 180 degrees.
 
     Returns
     -------
@@ -131,7 +136,7 @@ def read_smap_l4c(paths: str | Path | Sequence[str | Path], variables: Sequence[
                            f"{', '.join(SMAP_DATASETS)}.")
     days, grids, values, missing = [], None, {v: [] for v in variables}, {v: 0 for v in variables}
     for path in files:
-        day, grid, fields, n_fill = _read_file(path, variables)
+        day, grid, fields, n_fill = _read_file(path, variables, bbox)
         if grids is None:
             grids = (path, grid)
         elif not (np.array_equal(grid[0], grids[1][0]) and np.array_equal(grid[1], grids[1][1])):
@@ -167,7 +172,7 @@ def read_smap_l4c(paths: str | Path | Sequence[str | Path], variables: Sequence[
                            missing_values=str({v: int(n) for v, n in missing.items()}))
 
 
-def _read_file(path: Path, variables: Sequence[str]):
+def _read_file(path: Path, variables: Sequence[str], bbox):
     import h5py
 
     if not path.is_file():
@@ -187,23 +192,49 @@ def _read_file(path: Path, variables: Sequence[str]):
         if names is None:
             raise ProductError(f"{path}: no cell coordinates; SPL4CMDL files have GEO/latitude and GEO/longitude "
                                f"(or cell_lat and cell_lon). The file has {sorted(h5.keys())}.")
-        lat2, lon2 = (np.asarray(h5[n][()], dtype=np.float64) for n in names)
+        lat_in, lon_in = h5[names[0]], h5[names[1]]
+        if lat_in.ndim != 2 or lat_in.shape != lon_in.shape or 0 in lat_in.shape:
+            raise ProductError(f"{path}, datasets {names}: shapes {lat_in.shape} and {lon_in.shape}; L4C coordinates are "
+                               "2-D maps of one shape.")
+        # the grid is cylindrical: one latitude per row and one longitude per column (checked on the edges)
+        lat, lat_last = (np.asarray(lat_in[:, k], dtype=np.float64) for k in (0, -1))
+        lon, lon_last = (np.asarray(lon_in[k, :], dtype=np.float64) for k in (0, -1))
+        if not all(np.isfinite(a).all() for a in (lat, lat_last, lon, lon_last)):
+            raise ProductError(f"{path}, datasets {names}: missing cell coordinates (fill values); pcstats reads files "
+                               "whose every cell has its centre.")
+        rows, _ = ease2_row_col(lat, np.zeros_like(lat))
+        _, cols = ease2_row_col(np.zeros_like(lon), lon)
+        if (np.abs(lat - lat_last).max() > 1e-4 or np.abs(lon - lon_last).max() > 1e-4
+                or np.any(np.diff(rows) != 1) or np.any(np.diff(cols) != 1)):
+            raise ProductError(f"{path}, datasets {names}: the cells are not rows and columns of the EASE-Grid 2.0 9 km "
+                               "grid (latitude changes along a row, or rows/columns are not consecutive); pcstats reads "
+                               "the global grid or rectangular subsets of it.")
+        window = (slice(None), slice(None))
+        if bbox is not None:
+            lat_min, lat_max, lon_min, lon_max = bbox
+            r = np.flatnonzero((lat >= lat_min) & (lat <= lat_max))
+            c = np.flatnonzero((lon >= lon_min) & (lon <= lon_max))
+            if r.size == 0 or c.size == 0:
+                raise ProductError(f"{path}: no cell centre inside bbox={tuple(bbox)} (lat_min, lat_max, lon_min, lon_max); "
+                                   f"the file spans lat {lat.min():.2f}..{lat.max():.2f}, lon {lon.min():.2f}..{lon.max():.2f}.")
+            window = (slice(r[0], r[-1] + 1), slice(c[0], c[-1] + 1))
+            rows, cols = rows[window[0]], cols[window[1]]
         fields, n_fill = {}, {}
         for v in variables:
             name = SMAP_DATASETS[v]
             if name not in h5:
                 raise ProductError(f"{path}: no dataset {name!r} ({v}); the file has groups {sorted(h5.keys())}.")
             dset = h5[name]
-            if dset.shape != lat2.shape:
+            if dset.shape != lat_in.shape:
                 raise ProductError(f"{path}, dataset {name!r}: shape {dset.shape} differs from the coordinates' "
-                                   f"{lat2.shape}.")
+                                   f"{lat_in.shape}.")
             units = _text(dset.attrs.get("units"))
             if units is not None and units not in _UNITS:
                 raise ProductError(f"{path}, dataset {name!r}: units {units!r}; L4C fluxes are daily rates in g C m-2 d-1. "
                                    "A different unit means a different product or a damaged attribute.")
             fill = float(np.ravel(dset.attrs.get("_FillValue", _FILL))[0])
             try:
-                data = np.asarray(dset[()], dtype=np.float64)
+                data = np.asarray(dset[window], dtype=np.float64)
             except (OSError, RuntimeError) as exc:
                 raise ProductError(f"{path}, dataset {name!r}: cannot be read ({exc}); download the file again.") from exc
             bad = (data == fill) | (data == _FILL) | ~np.isfinite(data)
@@ -212,14 +243,7 @@ def _read_file(path: Path, variables: Sequence[str]):
                 raise ProductError(f"{path}, dataset {name!r}: values up to {np.nanmax(np.abs(data)):g} g C m-2 d-1 "
                                    "(beyond 100): an undeclared fill value or a wrong unit.")
             fields[v], n_fill[v] = data, int(bad.sum())
-    if not (np.isfinite(lat2).all() and np.isfinite(lon2).all()):
-        raise ProductError(f"{path}, datasets {names}: missing cell coordinates (fill values); pcstats reads files whose "
-                           "every cell has its centre.")
-    rows, cols = ease2_row_col(lat2, lon2)
-    if not ((rows == rows[:, :1]).all() and (cols == cols[:1, :]).all()):
-        raise ProductError(f"{path}, datasets {names}: the cells are not rows and columns of the EASE-Grid 2.0 9 km grid "
-                           "(a row of the file spans several grid rows); pcstats reads the global grid or subsets of it.")
-    return day, (rows[:, 0], cols[0, :]), fields, n_fill
+    return day, (rows, cols), fields, n_fill
 
 
 def _text(value) -> str | None:
