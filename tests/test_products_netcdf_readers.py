@@ -65,9 +65,9 @@ def copy_edited(tmp_path, sources, edit, which=0):
 
 
 def test_jamstec_yearly_files_read_to_planted_nee(truth):
-    assert [detect_product(p).name for p in JAMSTEC] == ["JAMSTEC"] * 3
+    assert [detect_product(p).name for p in JAMSTEC] == ["JAMSTEC"] * 8
     ds = read_product(JAMSTEC)
-    assert ds.attrs["source"] == "JAMSTEC" and ds.attrs["kind"] == "inversion" and ds.sizes["time"] == 36
+    assert ds.attrs["source"] == "JAMSTEC" and ds.attrs["kind"] == "inversion" and ds.sizes["time"] == 96
     nee = ds["NEE"]
     assert nee.attrs["units"] == "gC m-2 yr-1" and nee.attrs["positive"] == "down" and nee.attrs["native_positive"] == "up"
     assert nee.attrs["native_units"] == "kg-CO2/m2/month"
