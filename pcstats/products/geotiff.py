@@ -125,7 +125,7 @@ def read_vcf5kyr(path: str | Path) -> xr.Dataset:
         raise ProductError(f"{path}: not a VCF5KYR file name (VCF5KYR_YYYYDDD_001_YYYYDDDHHMMSS.tif); the year is read "
                            "from the name. Keep the name as shipped.")
     raster = read_geotiff(path)
-    if raster.sizes["band"] < 1 or raster.attrs["epsg"] not in (None, 4326):
+    if raster.attrs["epsg"] not in (None, 4326):
         raise ProductError(f"{path}: EPSG:{raster.attrs['epsg']}; VCF5KYR is geographic latitude-longitude (EPSG:4326).")
     if not np.issubdtype(raster.dtype, np.integer):
         raise ProductError(f"{path}: values of type {raster.dtype}; VCF5KYR bands are 8-bit unsigned integers in percent.")

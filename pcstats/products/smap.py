@@ -20,8 +20,10 @@ Layout (what was confirmed and where; what is assumed):
   (NSIDC EASE-Grid 2.0 definitions; the geotransform ``(-17367530.45, 9000, 0, 7314540.83, 0,
   -9000)`` of a public reader rounds the cell size). Each row has one latitude and each column one
   longitude, so a file (or a spatial subset of one) is a ``lat`` x ``lon`` grid whose latitudes are
-  not evenly spaced in degrees; every cell has the same area (81.145 km2). The global row and
-  column of every cell are recovered from its centre (pyproj, EPSG:6933) and kept as coordinates.
+  not evenly spaced in degrees; every cell has the same area (81.145 km2). The global row of each
+  file row and column of each file column are recovered from the cell centres (pyproj, EPSG:6933)
+  and kept as coordinates; the reader checks on the first and last row and column that latitude is
+  constant along rows and longitude along columns (assumed: the coordinate maps carry no fill).
 
 :func:`read_smap_l4c` reads daily files into a Dataset (``time``, ``lat``, ``lon``) in pcstats
 units (gC m-2 yr-1 = daily rate x 365; NEE with net uptake positive, ``positive = "down"``);
