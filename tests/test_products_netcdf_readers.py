@@ -110,6 +110,15 @@ def test_cte_nee_is_bio_plus_fire_by_default_and_without_fire_by_name(truth):
         assert q["value"] - p["value"] == pytest.approx(truth["cte"]["fire_gc_m2_yr"], abs=1e-3)
 
 
+def test_cte_file_without_fire_points_to_the_variant(tmp_path):
+    path = copy_edited(tmp_path, [CTE], lambda nc: nc.renameVariable("fire_flux_imp", "fire_emissions"))[0]
+    with pytest.raises(ProductError, match=r"CTE2020_monthly\.nc: none of CTE's variables could be made: NEE \(needs "
+                                           r"bio_flux_opt \+ fire_flux_imp; fire_flux_imp not in the files; "
+                                           r"product='CTE-nofire' makes it without them\)"):
+        read_product(path)
+    assert read_product(path, product="CTE-nofire")["NEE"].attrs["native_variables"] == "bio_flux_opt"
+
+
 def test_cte_nofire_is_never_detected_and_the_long_table_records_the_definition():
     from pcstats.grid import to_long
 

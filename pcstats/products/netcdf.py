@@ -449,7 +449,11 @@ def _outputs(ds: xr.Dataset, layout: Product, files: list[Path], units: dict[str
         names = [next((n for n in f.names if n in ds.data_vars), None) for f in fields]
         if None in names:
             absent = [f.name for f, n in zip(fields, names) if n is None]
-            not_made.append(f"{variable} (needs {' + '.join(f.name for f in fields)}; {', '.join(absent)} not in the files)")
+            variants = [v.name for v in PRODUCTS.values() if not v.detect and v.file_name == layout.file_name
+                        and variable in v.outputs and all(set(f.names) & set(ds.data_vars) for f in v.outputs[variable])]
+            hint = f"; product={variants[0]!r} makes it without them" if variants else ""
+            not_made.append(f"{variable} (needs {' + '.join(f.name for f in fields)}; {', '.join(absent)} not in the "
+                            f"files{hint})")
             continue
         converted, texts, native_units = [], [], []
         for field, name in zip(fields, names):
