@@ -24,6 +24,7 @@ from .data import (  # noqa: E402
     write_table,
 )
 from .data.contract import LongTable  # noqa: E402
+from .data.design import DESIGNS, PAPER, StudyDesign  # noqa: E402
 from .engines import fit, prepare, run  # noqa: E402
 from .engines.prepare import long_table  # noqa: E402
 from . import robustness, soc  # noqa: E402
@@ -40,6 +41,9 @@ from .specs import BayesSpec, MixedSpec, PanelSpec, Q10Spec, SEMSpec, SkillSpec,
 
 __all__ = [
     "BayesSpec",
+    "DESIGNS",
+    "PAPER",
+    "StudyDesign",
     "SEASONS",
     "ContractError",
     "EngineError",

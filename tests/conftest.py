@@ -38,9 +38,10 @@ def tables():
 
     nee = pc.read_table(FIXTURES / "inversions" / "inversions_monthly.parquet")
     annual = pc.read_table(FIXTURES / "covariates" / "covariates_annual.parquet")
+    monthly = pc.read_table(FIXTURES / "covariates" / "covariates_monthly.parquet")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return regional_tables(nee, annual)
+        return regional_tables(nee, annual, covariates_monthly=monthly)  # the paper's design (pcstats.PAPER)
 
 
 def long_table(**columns) -> pd.DataFrame:

@@ -30,11 +30,12 @@ def fit_quiet(spec, table):
         return pc.fit(spec, table)
 
 
-def assert_close(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], columns: list[str], rtol: float = RTOL):
+def assert_close(ours: pd.DataFrame, ref: pd.DataFrame, keys: list[str], columns: list[str], rtol: float = RTOL,
+                 atol: float = 0.0):
     merged = ours.merge(ref, on=keys, suffixes=("", "_r"), validate="one_to_one")
     assert len(merged) == len(ref), f"matched {len(merged)} of {len(ref)} reference rows"
     for col in columns:
-        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=rtol, atol=0, err_msg=col)
+        np.testing.assert_allclose(merged[col], merged[f"{col}_r"], rtol=rtol, atol=atol, err_msg=col)
 
 
 @pytest.mark.parametrize("engine", ["statsmodels", "closed_form"])
@@ -61,10 +62,10 @@ def test_missing_years_are_dropped_like_na_omit(trend_input):
     assert g.loc[("JAMSTEC", "P", "ANN"), "dropped_why"] == "1 NaN in NEE"
 
 
-# With prewhitening R's NeweyWest loses digits in one fixture group (CT2019B/NoP/WIN: 1.5e-8
-# relative): its VAR(1) of the estimating functions (e, year * e) is ill-conditioned. pcstats works in
-# an orthonormal basis; test_hac_prewhite_is_invariant_to_reparameterisation shows it keeps 1e-10.
-@pytest.mark.parametrize(("prewhite", "rtol"), [(False, RTOL), (True, 5e-8)])
+# With prewhitening R's NeweyWest loses digits in some fixture groups (up to 5.5e-8 relative in a p-value):
+# its VAR(1) of the estimating functions (e, year * e) is ill-conditioned. pcstats works in an orthonormal
+# basis; test_hac_prewhite_is_invariant_to_reparameterisation shows it keeps 1e-10.
+@pytest.mark.parametrize(("prewhite", "rtol"), [(False, RTOL), (True, 2e-7)])
 def test_hac_matches_sandwich_neweywest(trend_input, prewhite, rtol):
     spec = pc.TrendSpec("NEE ~ year", by=("source", "region", "season"), cov_type="HAC", hac_lags=3, hac_prewhite=prewhite)
     res = fit_quiet(spec, trend_input)
@@ -110,7 +111,8 @@ def test_sen_and_mann_kendall_match_r(trend_input):
     assert res.engine == "mannkendall"
     tidy = res.tidy().query("term == 'year'").rename(columns={"estimate": "sen_slope", "statistic": "mk_z", "p_value": "mk_p"})
     tidy = tidy.merge(res.glance()[KEYS[:3] + ["kendall_tau"]], on=KEYS[:3])
-    assert_close(tidy, r_table("trend_sen.csv"), KEYS[:3], ["sen_slope", "mk_z", "mk_p", "kendall_tau"])
+    # atol: a Mann-Kendall S of 0 gives z = 0 here and -8e-18 in R (its continuity correction's rounding)
+    assert_close(tidy, r_table("trend_sen.csv"), KEYS[:3], ["sen_slope", "mk_z", "mk_p", "kendall_tau"], atol=1e-12)
 
 
 def test_interaction_matches_lm(trend_input):

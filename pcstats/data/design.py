@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import ContractError, did_you_mean
 
-__all__ = ["StudyDesign", "PAPER", "THRESHOLD", "DESIGNS", "IPA_ZONES", "IPA_PERMAFROST"]
+__all__ = ["StudyDesign", "PAPER", "PAPER_CODE", "THRESHOLD", "DESIGNS", "IPA_ZONES", "IPA_PERMAFROST", "NOT_NATURAL_IGBP"]
 
 #: IPA permafrost zones (Brown et al. 2002, NSIDC GGD318) as the codes the readers and fixtures use
 IPA_ZONES = {1: "continuous", 2: "discontinuous", 3: "sporadic", 4: "isolated", 0: "none"}
