@@ -30,6 +30,7 @@ from .engines.prepare import long_table  # noqa: E402
 from . import robustness, soc  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
 from .evaluation import skill  # noqa: E402
+from .comparisons import land_sink_correlation, mat_sensitivity, read_land_sink, tower_trends_vs_ensemble  # noqa: E402
 from .likelihood_ratio import lrt  # noqa: E402
 from .posterior import posterior_prob, prior_predictive  # noqa: E402
 from .results import Results, compare  # noqa: E402
@@ -59,6 +60,10 @@ __all__ = [
     "SpecError",
     "TrendSpec",
     "aggregate",
+    "land_sink_correlation",
+    "mat_sensitivity",
+    "read_land_sink",
+    "tower_trends_vs_ensemble",
     "cell_attributes",
     "classify",
     "compare",

@@ -54,7 +54,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from .pipeline import FIXTURES, reproduce
 
     manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES, only=args.only, jobs=args.jobs,
-                         previous=args.shown_out)  # args.out is the temporary folder the outputs are written in
+                         previous=args.shown_out, design=args.design)  # args.out is the temporary folder the outputs are written in
     print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
     out = Path(args.shown_out)
     print(f"wrote {len(manifest['tables'])} tables and {len(manifest['figures'])} figures to {out}")
@@ -151,12 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     p_fit.add_argument("--out", required=True, help="output folder")
     p_fit.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
     p_fit.set_defaults(run=_fit)
+    from .data.design import DESIGNS
+
     p_rep = sub.add_parser("reproduce", help="the paper's trend analysis on the bundled fixtures")
     p_rep.add_argument("--out", default="results", help="output folder (default: results)")
     p_rep.add_argument("--fixtures", default=None, help="folder with the fixture layout (default: bundled fixtures)")
     p_rep.add_argument("--only", nargs="+", metavar="SECTION", default=None,
                        help="rerun these sections into an OUT written before (trends, mixed, bayes, sem, evaluation, "
-                            "robustness, grid); the report is rewritten with the others' kept results")
+                            "robustness, grid, productivity, comparisons, smap); the report is rewritten with the others' "
+                            "kept results")
+    p_rep.add_argument("--design", default="paper", choices=list(DESIGNS),
+                       help="study design (default: paper: 1980-2017, P: TC < 50 %% and P > 10 %%, NoP: TC > 50 %% and "
+                            "P < 10 %%, natural vegetation, unweighted; paper_code: IPA zones as the paper's R code; "
+                            "threshold: P >= 10 %% vs the rest, all years and cells, area-weighted)")
     p_rep.add_argument("--jobs", type=int, default=None,
                        help="run sections in this many worker processes (default: 2 on a machine with 2 cores or more)")
     p_rep.set_defaults(run=_reproduce)

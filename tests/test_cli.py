@@ -116,7 +116,7 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     assert (out / "figures" / "grid_trend_map.png").read_bytes()[:4] == b"\x89PNG"
     assert {"data/grid_trends.nc", "tables/grid_zonal_trends.csv", "tables/grid_zonal_trends.md"} <= set(manifest["tables"])
     with xr.open_dataset(out / "data" / "grid_trends.nc") as ds:
-        assert set(ds["source"].values) == {"CT2019B", "CTE2020", "CAMS", "Jena_s85", "ensemble"}
+        assert set(ds["source"].values) == {"CT2019B", "CTE2020", "CAMS", "JAMSTEC", "Jena_s85", "ensemble"}
         assert list(ds["season"].values) == ["LGS", "ANN"] and ds["estimate"].attrs["units"] == "gC m-2 yr-2"
         assert {"sen_slope", "mk_p", "p_value"} <= set(ds.data_vars)
         weight = cell_area(ds).where(ds["permafrost"] == "P")

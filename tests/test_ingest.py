@@ -45,7 +45,8 @@ def test_ingest_folder_into_long_tables(tmp_path, capsys):
 
     monthly = pc.read_table(tmp_path / "out" / "monthly.parquet")
     annual = pc.read_table(tmp_path / "out" / "annual.parquet")
-    assert set(monthly["source"]) == {"CT2019B", "CTE2020", "CAMS", "Jena_s85", "CLM5.0", "ORCHIDEE", "CRU", "FLUXNET2015"}
+    assert set(monthly["source"]) == {"CT2019B", "CTE2020", "CAMS", "Jena_s85", "JAMSTEC", "LUE", "GIMMS-NDVI3g", "ESACCI-SM",
+                                      "CLM5.0", "ORCHIDEE", "CRU", "FLUXNET2015"}
     assert set(annual["variable"]) == {"TC", "P", "MAT"}
     nee = monthly[(monthly["variable"] == "NEE") & (monthly["kind"] == "inversion")]
     assert set(nee["unit"]) == {"gC m-2 yr-1"} and set(nee["positive"]) == {"down"}

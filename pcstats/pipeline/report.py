@@ -26,10 +26,12 @@ def write_outputs(out: Path, sections: dict[str, Section], previous: Path | None
     seasonal = results["trend_seasonal"]
     paper, paper_text = _paper_tables(out, results)
     summary = (_summary(seasonal, results["difference_P_minus_NoP"], results["trend_interaction"])
+               + sections["trends"].summary
                + _glmm_summary(results["glmm_trend"], results["glmm_trend_by_region"], results["glmm_trend_dispersion"])
                + _bayes_summary(results["bayes_trend"], results["glmm_trend_by_region"])
                + _sem_summary({k: results[k] for k in ("sem_egs", "sem_lgs")}) + _sem_kinds_summary(results["sem_lgs_kinds"])
-               + paper_text + sections["robustness"].summary + sections["evaluation"].summary + sections["grid"].summary)
+               + paper_text + sections["robustness"].summary + sections["evaluation"].summary + sections["grid"].summary
+               + sections["productivity"].summary + sections["comparisons"].summary + sections["smap"].summary)
     (out / "summary.md").write_text(summary, encoding="utf-8")
     figures = [p for s in sections.values() for p in s.figures]
     report = write_report(out, summary, figures, also_in=[previous] if previous else [])
@@ -60,7 +62,7 @@ def _paper_tables(out: Path, results: dict) -> tuple[list[Path], str]:
                                 title="Seasonal NEE trends (gC m⁻² yr⁻²)")),
         "table2_sem": ("The SEMs' paths per data kind", ["models/sem_egs.toml", "models/sem_lgs.toml"],
                        table({"EGS": results["sem_egs"], "LGS": results["sem_lgs"]},
-                             gof=("nobs", "cfi", "rmsea", "srmr"), title="Structural equation models")),
+                             gof=("nobs", "cfi", "rmsea", "rmsea_pvalue", "srmr"), title="Structural equation models")),
         "table3_gamma": ("The towers' temperature sensitivity γ three ways",
                          ["models/gamma_pooled.toml", "models/gamma_mixed.toml", "models/panel_gamma.toml"],
                          table({"pooled OLS": results["gamma_towers_pooled"], "random site intercepts": results["gamma_towers_mixed"],
@@ -122,7 +124,7 @@ def _sem_summary(sem_results: dict) -> str:
                 "NEE <- GPP (std)": f"{std['gpp']:.2f}", "NEE <- TER (std)": f"{std['ter']:.2f}",
                 "NEE controlled by": "TER" if abs(std["ter"]) > abs(std["gpp"]) else "GPP",
                 "chi2 (df), p": f"{g['chisq']:.1f} ({int(g['df'])}), {g['p_value']:.2g}",
-                "CFI": f"{g['cfi']:.3f}", "RMSEA": f"{g['rmsea']:.3f}", "n": int(g["nobs"]),
+                "CFI": f"{g['cfi']:.3f}", "RMSEA": f"{g['rmsea']:.3f}", "RMSEA p (close fit)": f"{g['rmsea_pvalue']:.3f}", "n": int(g["nobs"]),
             })
     return (
         "\n## Structural equation models (models/sem_egs.toml, models/sem_lgs.toml; engine pcstats)\n\n"

@@ -9,6 +9,7 @@ section's :class:`Section` (fits included) is kept in ``OUT/.pipeline/SECTION.pk
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import sys
@@ -18,16 +19,20 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from ..atomic import atomic_output
+from ..data.design import DESIGNS, PAPER, StudyDesign
 from ..errors import PcstatsError, did_you_mean
 from .bayes import bayes
+from .comparisons import comparisons
 from .context import Context, Section
 from .evaluation import evaluation
 from .grid import gridded
 from .inputs import FIXTURES, MODELS, seasonal_tables
 from .mixed import mixed
+from .productivity import productivity
 from .report import write_outputs
 from .robustness import robustness
 from .sem import sem
+from .smap import smap
 from .trends import trends
 
 __all__ = ["SECTIONS", "reproduce"]
@@ -49,16 +54,17 @@ def _grid(ctx: Context) -> Section:
 SECTIONS: dict[str, Callable[[Context], Section]] = {
     "trends": trends, "mixed": mixed, "bayes": bayes, "sem": sem,
     "evaluation": _evaluation, "robustness": _robustness, "grid": _grid,
+    "productivity": productivity, "comparisons": comparisons, "smap": smap,
 }
 #: the order worker processes start sections in: the longest (bayes, 36 s of 76 s in one process) first, and
 #: mixed last, as its BLAS-bound fits slow 3x while nutpie samples beside them
-START = ("bayes", "robustness", "trends", "evaluation", "grid", "sem", "mixed")
+START = ("bayes", "robustness", "trends", "evaluation", "comparisons", "grid", "smap", "productivity", "sem", "mixed")
 KEPT = ".pipeline"  # each section's Section, for reruns with only=
 
 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS, *,
               only: Sequence[str] | None = None, jobs: int | None = None, progress: bool | None = None,
-              previous: str | Path | None = None) -> dict:
+              previous: str | Path | None = None, design: StudyDesign | str = PAPER) -> dict:
     """Run the reproduction into ``out`` and return the manifest.
 
     ``only`` names sections to rerun into an ``out`` written before (the others' results are read
@@ -66,25 +72,37 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     (default: 2 when the machine has 2 cores or more; started in the order of :data:`START`). All files
     reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: a bar
     per section on a terminal (``None``: when stderr is one), else one line per finished section.
+    ``design``: how the inversions' cells become the regions compared (:class:`pcstats.StudyDesign`, or the
+    name of one in :data:`pcstats.DESIGNS`); the paper's by default. Sections kept from an earlier run must
+    have used the same design.
     """
+    if isinstance(design, str):
+        if design not in DESIGNS:
+            raise PcstatsError(f"no study design {design!r}.{did_you_mean(design, list(DESIGNS))} Designs: {', '.join(DESIGNS)}.")
+        design = DESIGNS[design]
     names = list(SECTIONS) if only is None else list(dict.fromkeys(only))
     jobs = min(2, os.cpu_count() or 1) if jobs is None else jobs
     for name in names:
         if name not in SECTIONS:
             raise PcstatsError(f"no section {name!r}.{did_you_mean(name, list(SECTIONS))} Sections: {', '.join(SECTIONS)}.")
-    kept = _kept(Path(previous or out), [n for n in SECTIONS if n not in names])
+    kept = _kept(Path(previous or out), [n for n in SECTIONS if n not in names], design)
     with atomic_output(out) as tmp:
-        ctx = Context(Path(tmp), Path(fixtures), Path(models))
+        ctx = Context(Path(tmp), Path(fixtures), Path(models), design)
         done = _run(ctx, names, jobs, progress)
         (ctx.out / KEPT).mkdir(exist_ok=True)
+        (ctx.out / KEPT / "design.json").write_text(json.dumps(design.describe(), indent=2) + "\n", encoding="utf-8")
         for name, section in done.items():
             (ctx.out / KEPT / f"{name}.pkl").write_bytes(pickle.dumps(section, protocol=pickle.HIGHEST_PROTOCOL))
         return write_outputs(ctx.out, {n: done.get(n) or kept[n] for n in SECTIONS}, Path(previous or out))
 
 
-def _kept(out: Path, names: list[str]) -> dict[str, Section]:
-    """The Sections of an earlier run for the sections not rerun."""
+def _kept(out: Path, names: list[str], design: StudyDesign) -> dict[str, Section]:
+    """The Sections of an earlier run for the sections not rerun (made under the same design)."""
     kept = {}
+    recorded = out / KEPT / "design.json"
+    if names and recorded.is_file() and json.loads(recorded.read_text()) != design.describe():
+        raise PcstatsError(f"only=: {out} was written under study design {json.loads(recorded.read_text())['name']!r}, "
+                           f"not {design.name!r}; rerun every section (no --only) to change the design.")
     for name in names:
         path = out / KEPT / f"{name}.pkl"
         if not path.is_file():

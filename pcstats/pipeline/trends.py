@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
 
 from ..export import to_markdown, write_results
 from ..results import compare
 from ..second_stage import difference_test, trend_gradient
+from ..data.design import DESIGNS, PAPER_CODE, THRESHOLD, WHY_NOT_CODE, StudyDesign
 from .context import Context, Section, fit_file
 from .inputs import GRADIENTS, long_tables, seasonal_tables
 
@@ -89,4 +94,48 @@ def trends(ctx: Context) -> Section:
     section.figures += [figures / "fig3d_tc_bins.png", figures / "fig4_trendy_vs_inversions.png"]
     keep = ("trend_seasonal", "trend_interaction", "difference_P_minus_NoP")  # what the report reads
     section.results = {k: results[k] for k in keep}
+    section.summary = design_summary(ctx.design) + recovered_summary(seasonal, diff, ctx.fixtures / "truth.json")
     return section
+
+
+def design_summary(design: StudyDesign) -> str:
+    """The study design in force, and where it differs from the paper's R code and from pcstats' earlier default."""
+    lines = [f"\n## Study design\n\n{design.text()}."]
+    for other, why in ((PAPER_CODE, WHY_NOT_CODE), (THRESHOLD, {})):
+        diffs = design.differences(other)
+        if diffs:
+            label = "the paper's R code" if other is PAPER_CODE else "the simple threshold design (pcstats before issue 23)"
+            lines.append(f"Differs from {label} ({other.name}) in: " + "; ".join(
+                d + (f" — {why[d.split(':')[0]]}" if d.split(":")[0] in why else "") for d in diffs) + ".")
+    lines.append("Choose another with `pcstats reproduce --design NAME` (" + ", ".join(DESIGNS) + ") or "
+                 "`pcstats.reproduce(..., design=pcstats.PAPER.but(zonal='area'))`; each fit's STEM.json records its "
+                 "design under provenance.\n")
+    return "\n\n".join(lines) + "\n"
+
+
+def recovered_summary(seasonal, diff, truth_file: Path) -> str:
+    """Published, planted and recovered ensemble trends (and P - NoP) per season, when the fixtures' truth is at hand."""
+    if not truth_file.is_file():
+        return ""
+    truth = json.loads(truth_file.read_text())
+    if "ensemble_target_by_region" not in truth:
+        return ""
+    tidy = seasonal.tidy().query("source == 'ensemble' and term == 'year'").set_index(["region", "season"])
+    d = diff.tidy().query("source == 'ensemble'").set_index("season")
+    published, target = truth["trend_by_region"], truth["ensemble_target_by_region"]
+    rows = []
+    for season in ("ANN", "EGS", "LGS", "WIN"):
+        for region in ("P", "NoP"):
+            r = tidy.loc[(region, season)]
+            rows.append({"season": season, "region": region, "published": f"{published[region][season]:.2f}",
+                         "planted (ensemble OLS target)": f"{target[region][season] + 0:.2f}",
+                         "recovered": f"{r['estimate']:.2f} [{r['conf_low']:.2f}, {r['conf_high']:.2f}]"})
+        rows.append({"season": season, "region": "P − NoP",
+                     "published": f"{round(published['P'][season] - published['NoP'][season], 2) + 0:.2f}",
+                     "planted (ensemble OLS target)": f"{target['P'][season] - target['NoP'][season]:.2f}",
+                     "recovered": f"{d.loc[season, 'estimate']:.2f} (p = {d.loc[season, 'p_value']:.2g})"})
+    return ("### Published, planted and recovered trends (gC m⁻² yr⁻²)\n\n"
+            "Published: the paper's regional trends, planted in the fixtures as the mean cell trend of each region of "
+            "the design. Planted target: what OLS on the ensemble should estimate (inversions enter and leave with their "
+            "own offsets and trends). Recovered: OLS on the ensemble with its 95 % interval.\n\n"
+            + pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) + "\n\n")

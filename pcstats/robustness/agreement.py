@@ -150,7 +150,7 @@ def sign_agreement(
     >>> res = pc.fit(pc.TrendSpec("NEE ~ year", by=("source", "region", "season")), t)
     >>> agree = sign_agreement(res, over="source", threshold=5)
     >>> agree.tidy().query("term == 'share_agree'")[["region_class", "season", "estimate"]].values.tolist()
-    [['all', 'ANN', 0.5], ['all', 'EGS', 1.0], ['all', 'LGS', 1.0], ['all', 'WIN', 0.5]]
+    [['all', 'ANN', 1.0], ['all', 'EGS', 1.0], ['all', 'LGS', 1.0], ['all', 'WIN', 0.5]]
     >>> agree.glance()[["nobs", "n_sources", "threshold", "n_dropped"]].iloc[0].tolist()
     [2, 6, 5, 0]
     >>> by_area = sign_agreement(res, over="source", threshold=5, areas=t)   # t's weight: each region's area

@@ -21,7 +21,7 @@ GOF_LABELS: Mapping[str, str] = {
     "nobs": "Num. obs.", "n_groups": "Num. groups", "df_residual": "Residual df", "r_squared": "R²",
     "adj_r_squared": "Adj. R²", "r2_marginal": "R² marginal", "r2_conditional": "R² conditional", "icc": "ICC",
     "sigma": "Residual SD", "log_lik": "Log lik.", "aic": "AIC", "bic": "BIC", "chisq": "χ²", "df": "df",
-    "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "looic": "LOOIC", "waic": "WAIC",
+    "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "rmsea_pvalue": "RMSEA p (close fit)", "srmr": "SRMR", "looic": "LOOIC", "waic": "WAIC",
     "elpd_loo": "ELPD (LOO)", "max_rhat": "Max. R-hat", "min_ess_bulk": "Min. bulk ESS", "divergences": "Divergences",
     "draws": "Draws", "chains": "Chains", "kendall_tau": "Kendall's τ",
 }
