@@ -159,3 +159,12 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     assert trend_file.stat().st_mtime_ns == stamp
     assert [h for h, _ in sections((out / "summary.md").read_text())] == headings
     assert sorted(json.loads((out / "manifest.json").read_text())["tables"]) == sorted(manifest["tables"])
+    # the paper's whole design (issue 23): its sections and figures, the design paragraph, and reruns under one design
+    for figure in ("fig2_productivity.png", "figS7_towers_vs_inversions.png", "figS2_land_sink_gcb2020.png",
+                   "figS12_mat_sensitivity.png", "smap_sensitivity.png"):
+        assert f"figures/{figure}" in manifest["figures"]
+    assert "## Study design" in summary and "Published, planted and recovered trends" in summary
+    assert json.loads((out / "tables" / "trend_seasonal.json").read_text())["provenance"]["design"]["name"] == "paper"
+    proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out), "--only", "trends",
+                           "--design", "threshold"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "study design 'paper'" in proc.stderr
