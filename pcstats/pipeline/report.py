@@ -28,8 +28,9 @@ def write_outputs(out: Path, sections: dict[str, Section], previous: Path | None
     summary = (_summary(seasonal, results["difference_P_minus_NoP"], results["trend_interaction"])
                + sections["trends"].summary
                + _glmm_summary(results["glmm_trend"], results["glmm_trend_by_region"], results["glmm_trend_dispersion"])
+               + sections["mixed"].summary
                + _bayes_summary(results["bayes_trend"], results["glmm_trend_by_region"])
-               + _sem_summary({k: results[k] for k in ("sem_egs", "sem_lgs")}) + _sem_kinds_summary(results["sem_lgs_kinds"])
+               + _sem_summary({k: results[k] for k in ("sem_egs", "sem_lgs")}) + sections["sem"].summary + _sem_kinds_summary(results["sem_lgs_kinds"])
                + paper_text + sections["robustness"].summary + sections["evaluation"].summary + sections["grid"].summary
                + sections["productivity"].summary + sections["comparisons"].summary + sections["smap"].summary)
     (out / "summary.md").write_text(summary, encoding="utf-8")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
+
 from ..data import read_table
 from ..sem_compare import partial_invariance
 from ..specs import load_spec
@@ -33,4 +38,31 @@ def sem(ctx: Context) -> Section:
     section.written.append(path)
     section.messages += [f"sem_lgs_kinds: {w}" for res in kinds.fits.values() for w in res.warnings]
     section.results["sem_lgs_kinds"] = kinds
+    section.summary = controls_summary(section.results, ctx.fixtures / "truth.json")
     return section
+
+
+#: what the paper reports (Figs. 5-6): which flux controls NEE per season and data kind
+PUBLISHED_CONTROL = {("EGS", "eddy_covariance"): "GPP", ("EGS", "inversion"): "GPP", ("EGS", "dgvm"): "GPP",
+                     ("LGS", "eddy_covariance"): "TER", ("LGS", "inversion"): "TER", ("LGS", "dgvm"): "GPP"}
+
+
+def controls_summary(results: dict, truth_file: Path) -> str:
+    """Published, planted and recovered: which flux controls NEE (the larger standardised path into NEE)."""
+    if not truth_file.is_file() or "sem" not in (truth := json.loads(truth_file.read_text())):
+        return ""
+    rows = []
+    for stem, season in (("sem_egs", "EGS"), ("sem_lgs", "LGS")):
+        tidy = results[stem].tidy()
+        paths = tidy[(tidy["component"] == "regression") & (tidy["lhs"] == "nee")]
+        for kind, part in paths.groupby("kind", sort=True):
+            std = part.set_index("rhs")["std_all"]
+            planted = truth["sem"]["by_kind"][kind][season]
+            rows.append({"season": season, "kind": kind, "published": PUBLISHED_CONTROL.get((season, kind), "-"),
+                         "planted": f"{planted['controls_nee']} (std paths {planted['std_all']['nee']['gpp']:.2f}, "
+                                    f"{planted['std_all']['nee']['ter']:.2f})",
+                         "recovered": f"{'TER' if abs(std['ter']) > abs(std['gpp']) else 'GPP'} "
+                                      f"({std['gpp']:.2f}, {std['ter']:.2f})"})
+    return ("### Which flux controls NEE: published, planted and recovered\n\n"
+            "The flux with the larger standardised path (std.all) into NEE; in brackets the paths from GPP and TER.\n\n"
+            + pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) + "\n\n")
