@@ -131,12 +131,12 @@ def table(
     >>> print(tab.to_markdown(), end="")
     | term        | OLS          |
     |:------------|:-------------|
-    | (Intercept) | -1186.184*** |
-    |             | (221.591)    |
-    | Trend       | 0.577***     |
-    |             | (0.111)      |
-    | Num. obs.   | 44           |
-    | R²          | 0.391        |
+    | (Intercept) | -1175.977*** |
+    |             | (161.651)    |
+    | Trend       | 0.564***     |
+    |             | (0.081)      |
+    | Num. obs.   | 38           |
+    | R²          | 0.575        |
     <BLANKLINE>
     \\+ p < 0.1, * p < 0.05, ** p < 0.01, *** p < 0.001. Standard errors in parentheses.
     All columns: season = ANN.

@@ -34,8 +34,10 @@ def test_over_must_be_a_key():
 def test_fixture_ensemble_counts_follow_coverage(tables):
     t = tables[0]["permafrost"]
     ens = t[(t["source"] == "ensemble") & (t["region"] == "P") & (t["season"] == "ANN")].set_index("year")
-    assert ens.loc[1976, "ensemble_n"] == 1 and ens.loc[2005, "ensemble_n"] == 5  # JAMSTEC 2005 P is NaN
-    assert ens.loc[2010, "ensemble_n"] == 6 and ens.loc[2019, "ensemble_n"] == 2
+    # the paper's window, 1980-2017: CAMS and Jena s76 in 1980; JAMSTEC's 2005 P value is NaN (three cells missing)
+    assert (ens.index.min(), ens.index.max()) == (1980, 2017)
+    assert ens.loc[1980, "ensemble_n"] == 2 and ens.loc[2005, "ensemble_n"] == 5
+    assert ens.loc[2010, "ensemble_n"] == 6 and ens.loc[2017, "ensemble_n"] == 6
 
 
 def test_sign_conventions_must_agree():

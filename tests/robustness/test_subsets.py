@@ -44,7 +44,7 @@ def test_leaving_one_out_refits_the_ensemble_of_the_other_five(table):
 def test_longest_two_against_shortest_three(table):
     res = pc.robustness.longest_vs_shortest(SPEC, table, longest=2, shortest=3)
     subsets = sorted(res.tidy()["subset"].unique())
-    assert subsets == ["longest 2 (Jena_s76, CAMS)", "shortest 3 (CT2019B, CTE2020, JAMSTEC)"]
+    assert subsets == ["longest 2 (CAMS, Jena_s76)", "shortest 3 (CT2019B, CTE2020, JAMSTEC)"]
     d = pc.difference_test(res.subset(subset=subsets[0]), res.subset(subset=subsets[1]), term="year")
     assert len(d.tidy()) == 8 and d.tidy()["p_value"].between(0, 1).all()
 
@@ -66,9 +66,9 @@ def test_longest_vs_shortest_refits_a_mixed_model_on_each_subset(table):
         warnings.simplefilter("ignore")
         res = pc.robustness.longest_vs_shortest(spec, table, longest=2, shortest=3)
         direct = pc.fit(spec, table[table["source"].isin(["CAMS", "Jena_s76"])])
-    assert res.by[0] == "subset" and sorted(res.glance()["subset"]) == ["longest 2 (Jena_s76, CAMS)",
+    assert res.by[0] == "subset" and sorted(res.glance()["subset"]) == ["longest 2 (CAMS, Jena_s76)",
                                                                         "shortest 3 (CT2019B, CTE2020, JAMSTEC)"]
-    longest = res.subset(subset="longest 2 (Jena_s76, CAMS)").tidy().query("component == 'fixed'").set_index("term")
+    longest = res.subset(subset="longest 2 (CAMS, Jena_s76)").tidy().query("component == 'fixed'").set_index("term")
     np.testing.assert_allclose(longest["estimate"], direct.tidy().query("component == 'fixed'").set_index("term")["estimate"],
                                rtol=1e-8)
 

@@ -98,7 +98,7 @@ def test_paper_likelihood_matches_nlme_and_is_not_below_it(paper, method):
     ref = pd.read_csv(VARIDENT / f"paper_{method}_glance.csv").set_index("season")
     for season in SEASONS:
         close(g.loc[season, ["log_lik", "aic"]], ref.loc[season, ["logLik", "AIC"]], f"{method} {season}", 1e-7)
-        assert g.loc[season, "df"] == ref.loc[season, "df"] == 14
+        assert g.loc[season, "df"] == ref.loc[season, "df"] == 13  # the GLMM's 10 parameters and 3 SD ratios (four decades in 1980-2017)
         # the joint optimum: never below nlme's best of three optimizer settings
         assert g.loc[season, "log_lik"] >= ref.loc[season, "logLik"] - 1e-6, (method, season)
         assert g.loc[season, "converged"]
@@ -134,23 +134,29 @@ def test_paper_variance_components_match_nlme_on_the_residual_scale(paper, metho
         rows = tidy[(tidy["season"] == season) & (tidy["component"] == "ran_pars")].set_index(["group", "term"])
         est = rows["estimate"]
         r = ref.loc[season]
-        ours = [est[("source", "sd__(Intercept)")], est[("source", "sd__year_c")],
-                est[("source", "cor__(Intercept).year_c")], est[("source:region", "sd__(Intercept)")],
+        ours = [est[("source", "sd__(Intercept)")], est[("source", "sd__year_c")], est[("source:region", "sd__(Intercept)")],
                 est[("source:year", "sd__(Intercept)")]]
-        theirs = r[["sd_intercept", "sd_slope", "cor", "sd_region", "sd_year"]]
-        close(ours, theirs, f"{method} {season}: SDs and correlation of the random effects", 0, 1e-3 * r["sigma"])
+        theirs = r[["sd_intercept", "sd_slope", "sd_region", "sd_year"]]
+        close(ours, theirs, f"{method} {season}: SDs of the random effects", 0, 1e-3 * r["sigma"])
+        # the correlation through the covariance: where an SD is near zero (EGS: 0.05 of a residual SD of 15.6) the
+        # correlation is barely identified (-1 here, -0.973 in nlme at the same likelihood) but the covariance is
+        cov = est[("source", "sd__(Intercept)")] * est[("source", "sd__year_c")] * est[("source", "cor__(Intercept).year_c")]
+        close([cov], [r["sd_intercept"] * r["sd_slope"] * r["cor"]], f"{method} {season}: covariance of intercept and trend",
+              0, 1e-3 * r["sigma"] * r["sd_slope"])
 
 
 def test_paper_lrt_against_the_glmm_on_the_reml_scale(paper):
-    """pc.lrt(refit=False) of the GLMM against the same GLMM with SDs by decade: 2 (nlme's - lme4's REML logLik),
-    within 0.02 (lme4 stops up to 0.007 log-likelihood units below the GLMM's optimum, EGS; the profiled engine
-    is never below lme4 there: tests/engines/test_mixed_parity.py)."""
+    """pc.lrt(refit=False) of the GLMM against the same GLMM with SDs by decade: 2 (nlme's REML logLik - the GLMM's),
+    within 0.02, with the GLMM's never below lme4's (lme4 stops up to 0.4 log-likelihood units short of it on the
+    fixture's flat LGS likelihood, with a convergence warning; see tests/engines/test_mixed_parity.py)."""
     test = lrt(paper["glmm"], paper["reml"], refit=False).dropna(subset=["p_value"]).set_index("season")
     lme4 = pd.read_csv(REFERENCE / "lme4" / "glance.csv").set_index("case")["log_lik"]
     nlme = pd.read_csv(VARIDENT / "paper_reml_glance.csv").set_index("season")["logLik"]
+    glmm = paper["glmm"].glance().set_index("season")["log_lik"]
     for season in SEASONS:
-        close(test.loc[season, "statistic"], 2 * (nlme[season] - lme4[f"paper_{season}"]), f"LRT {season}", 0, 0.02)
-        assert test.loc[season, "df"] == 4
+        assert glmm[season] >= lme4[f"paper_{season}"] - 1e-6, season
+        close(test.loc[season, "statistic"], 2 * (nlme[season] - glmm[season]), f"LRT {season}", 0, 0.02)
+        assert test.loc[season, "df"] == 3  # one residual SD ratio per decade after the first: 1990s, 2000s, 2010s
 
 
 # ------------------------------------------------------------------------------------------------ bad input
