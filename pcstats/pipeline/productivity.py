@@ -9,8 +9,9 @@ per cell feeds the paper's SEM spec files (``models/sem_egs.toml``, ``models/sem
 Choices (``figure2.r`` unless said): monthly NDVI below 0.1 is missing (the paper's mask, which
 removes barren cells); trends are Sen's slopes; NEE is the mean of the inversions covering each
 year, net uptake positive, seasons "mean x 365" (gC m-2 yr-1) for trends and correlations and mean
-daily rates (gC m-2 d-1) in the SEM table as in ``fixtures/sem``; all 100 cells are kept (no
-natural-vegetation mask) and cells are not weighted except in the area-weighted shares.
+daily rates (gC m-2 d-1) in the SEM table as in ``fixtures/sem``; the cells are those the study
+design's mask keeps (``Context.design``; the paper's: natural vegetation, 94 of the fixture's 100
+cells), not weighted except in the area-weighted shares.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data import cell_attributes, convert_units, ensemble, read_table, seasonalize
+from ..data import convert_units, ensemble, read_table, seasonalize
 from ..export import write_frame, write_results
 from ..engines import fit
 from ..productivity import (association, balance_paths, bin_medians, cell_correlations, cell_trends, correlation_shares, pearson,
                             sem_table, trend_frame)
 from ..specs import load_spec
 from .context import Context, Section, quietly
+from .inputs import study_cells
 
 __all__ = ["YEARS", "NDVI_MIN", "SEM_RUNS", "productivity", "productivity_tables"]
 
@@ -76,7 +78,8 @@ def productivity_tables(fixtures: Path) -> dict[str, pd.DataFrame]:
         return ensemble(_seasonal(nee, how)).drop(columns=["ensemble_sd", "ensemble_n"])
 
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
-    cells = cell_attributes(annual, ("TC", "P", "MAT"))
+    attributes = study_cells(annual, monthly)  # NDVI: its mean over 1982-2015, the years GIMMS covers
+    cells = attributes[[c for c in ("TC", "P", "MAT", "IPA", "LC", "NDVI") if c in attributes.columns]]
     geo = monthly.groupby("region")[["weight", "lat", "lon"]].first()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -100,6 +103,9 @@ def productivity(ctx: Context) -> Section:
     tables_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     data = productivity_tables(ctx.fixtures)
+    natural = ctx.design.natural(data["cells"])  # the design's mask (the paper's: IGBP 12-14 and NDVI < 0.1 out)
+    data = {k: (v[natural] if k == "cells" else v[v["region"].isin(natural.index[natural])]) for k, v in data.items()}
+    data["cells"] = data["cells"].drop(columns=[c for c in ("IPA", "LC", "NDVI") if c in data["cells"].columns])
     cells, prod, nee = data["cells"], data["productivity"], data["nee"]
     truth = json.loads((ctx.fixtures / "truth.json").read_text(encoding="utf-8"))
     planted = truth.get("productivity", {})
@@ -186,8 +192,9 @@ def productivity(ctx: Context) -> Section:
     section.figures += [path, path.with_suffix(".svg")]
     # the per-cell trend fits are in their files; keep the estimates the summary quotes (pickled for reruns)
     section.results = {k: v for k, v in section.results.items() if not k.startswith("productivity_trend_")}
+    kept = f"{len(cells)} cells ({ctx.design.name} design's mask: {int((~natural).sum())} left out)"
     section.summary = _summary(gradients, share_table, associations, nee_paths, planted,
-                               truth.get("gamma_per_pct_tree_cover", {}))
+                               truth.get("gamma_per_pct_tree_cover", {}), kept)
     return section
 
 
@@ -203,12 +210,12 @@ def _slope(res, term: str, **where) -> tuple[float, float, float, float]:
     return float(r["estimate"]), float(r["conf_low"]), float(r["conf_high"]), float(r["p_value"])
 
 
-def _summary(gradients, shares, associations, nee_paths, planted, nee_gradient) -> str:
+def _summary(gradients, shares, associations, nee_paths, planted, nee_gradient, kept: str) -> str:
     """The section's Markdown: published, planted and recovered values."""
     lines = ["## Productivity and net uptake (H1, Fig. 2)", "",
              f"Per cell, {YEARS[0]}-{YEARS[1]}: Sen's trends of GIMMS NDVI and LUE GPP (EGS) and the inversion "
              "ensemble's net uptake, Pearson correlations across years per cell (at least 10 paired years), "
-             "TER = LUE GPP - NEE for the SEMs. All 100 cells; monthly NDVI < 0.1 missing (the paper's mask).", "",
+             f"TER = LUE GPP - NEE for the SEMs. {kept}; monthly NDVI < 0.1 missing (the paper's mask).", "",
              "| quantity | published | planted | recovered (95 % CI) |", "|---|---|---|---|"]
     for name, key, unit in (("NDVI", "ndvi_trend", "yr-1 per %TC"), ("GPP", "gpp_trend", "gC m-2 yr-2 per %TC")):
         for term, what, published in (("TC", f"gradient in TC ({unit})", "Fig. 2a-b (figure only)"), ("(Intercept)", "at TC = 0", "-")):
