@@ -135,7 +135,10 @@ def _pipeline(section: Section, out: Path, folder: Path, read: dict) -> None:
     # sign agreement over the inversions that have cell trends (>= 3 years); the paper's rule 5 of 6, scaled
     with_trends = [s for s in seasonal if bool(trends["estimate"].sel(source=s).notnull().any())]
     threshold = max(1, math.ceil(5 * len(with_trends) / 6))
-    agreement = sign_agreement(trends.sel(source=with_trends), over="source", threshold=threshold, regions=classes)
+    from ..grid import cell_area
+
+    agreement = sign_agreement(trends.sel(source=with_trends), over="source", threshold=threshold, regions=classes,
+                               areas=cell_area(trends))
     section.written += write_results(agreement, out / "tables", "grid_sign_agreement",
                                      source="pcstats.grid.pixel_trends of the regridded product fixtures")
     section.messages += [f"grid_sign_agreement: {w}" for w in agreement.warnings]
@@ -234,11 +237,13 @@ def _summary(read, folder, seasonal, ensemble, classes, table, agreement, with_t
         text += (f"\nThe ensemble averages the inversions available each year, and their planted offsets differ, so "
                  f"the changing membership alone moves the ensemble by {drift:+.2f} gC m⁻² yr⁻² (OLS slope of the mean "
                  "offset of each year's members): its trend is about its members' mean plus that.\n")
-    t = agreement.tidy().pivot_table(index=list(agreement.by), columns="term", values="estimate").reset_index()
+    tidy = agreement.tidy()
+    t = tidy.pivot_table(index=list(agreement.by), columns="term", values="estimate")
+    t = t.join(tidy.pivot_table(index=list(agreement.by), columns="term", values="area_share").add_prefix("area_")).reset_index()
     text += (f"\n**Sign agreement** of the cell trends (>= {threshold} of the {len(with_trends)} inversions with trends, "
-             f"{', '.join(with_trends)}, agree on the sign): " + "; ".join(
-                 f"{r.region_class} {r.season}: {r.share_agree:.0%} of cells ({r.share_positive:.0%} positive, "
-                 f"{r.share_negative:.0%} negative)" for r in t.itertuples()) + ".\n")
+             f"{', '.join(with_trends)}, agree on the sign; area from the cells' spherical areas): " + "; ".join(
+                 f"{r.region_class} {r.season}: {r.share_agree:.0%} of cells and {r.area_share_agree:.0%} of the area "
+                 f"({r.share_positive:.0%} positive, {r.share_negative:.0%} negative)" for r in t.itertuples()) + ".\n")
     return text
 
 
