@@ -82,7 +82,7 @@ def fit(spec: TrendSpec, prepared: Prepared):
                           "aic": -2 * llf + 2 * (k + 1), "bic": -2 * llf + np.log(n) * (k + 1), **extra})
         fitted[rows] = res.fittedvalues + (0.0 if offset is None else offset)
         response[rows] = y + (0.0 if offset is None else offset)
-        native[tuple(prepared.groups.loc[group, list(prepared.by)])] = res
+        native[tuple(prepared.groups.loc[group, list(prepared.by)])] = _native(res, kept, prepared.response, cov, extra)
     coefficients = pd.concat(coef_parts, ignore_index=True) if coef_parts else _empty_coefficients()
     coefficients.insert(0, "component", "fixed")
     statistics = pd.DataFrame(stat_rows, columns=["_group", "df_residual", "r_squared", "adj_r_squared", "sigma", "log_lik", "aic", "bic"] + (["cov_type", "hac_lags", "hac_prewhite"] if spec.cov_type == "HAC" else []))
@@ -92,6 +92,21 @@ def fit(spec: TrendSpec, prepared: Prepared):
         augmenter=_augmenter(prepared, fitted, response), native=native, packages=("statsmodels", "formulaic"),
         skipped=skipped,
     )
+
+
+def _native(res, names: list[str], response: str, cov: np.ndarray, hac: dict):
+    """The statsmodels result as ``Results.native`` keeps it: R's term names, and for a HAC fit the
+    same Newey-West covariance as ``tidy()`` (so ``bse``, ``tvalues``, ``pvalues``, ``conf_int()`` and
+    ``summary()`` agree with it, t-based on the residual df)."""
+    res.model.data.xnames = list(names)
+    res.model.data.ynames = response
+    if not hac:
+        return res
+    robust = res.get_robustcov_results(cov_type="HAC", maxlags=int(hac["hac_lags"]), use_t=True)
+    robust.cov_params_default = np.asarray(cov)
+    robust.cov_kwds["description"] = (f"Standard errors are Newey-West HAC as sandwich::NeweyWest ({hac['hac_lags']} lag(s), "
+                                      f"prewhite={hac['hac_prewhite']}), computed by pcstats and equal to tidy()'s.")
+    return robust
 
 
 def _r_squared_fitted(fitted: np.ndarray, rss: float, n: int, df_residual: float, intercept: bool,
