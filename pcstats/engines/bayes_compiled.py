@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._optional import optional_import
+
 __all__ = ["sample", "compiled", "clear"]
 
 #: compiled models kept, least recently used dropped first
@@ -39,7 +41,7 @@ def clear() -> None:
 
 def compiled(model, key: Hashable):
     """nutpie's compiled ``model``: from the cache with this model's data if ``key`` was compiled before."""
-    import nutpie
+    nutpie = optional_import("nutpie", "the nutpie sampler")
 
     with _LOCK:
         cached = _CACHE.get(key)
@@ -58,7 +60,7 @@ def compiled(model, key: Hashable):
 def _with_model(cached, model):
     """``cached`` (compiled from another model of the same structure) with ``model``'s data, initial
     points and coordinates, as ``nutpie.compile_pymc_model(model)`` would have them."""
-    from pymc.initial_point import make_initial_point_fn
+    make_initial_point_fn = optional_import("pymc.initial_point", "Bayesian fits").make_initial_point_fn
 
     shared = {v.name: v for v in [*model.data_vars, *model.dim_lengths.values()]}
     missing = sorted(set(cached.shared_data) - set(shared))
@@ -90,11 +92,13 @@ def sample(model, key: Hashable, *, draws: int, tune: int, chains: int, seed: in
     The InferenceData has what ``pm.sample`` gives: the draws, the sampler statistics, the
     observed and constant data, and the sampling time and tuning steps in the posterior's attributes.
     """
-    import nutpie
-    import pymc as pm
-    from arviz import dict_to_dataset
-    from arviz.data.base import make_attrs
-    from pymc.backends.arviz import coords_and_dims_for_inferencedata, find_constants, find_observations
+    nutpie = optional_import("nutpie", "the nutpie sampler")
+    pm = optional_import("pymc", "Bayesian fits")
+    dict_to_dataset = optional_import("arviz", "Bayesian fits").dict_to_dataset
+    make_attrs = optional_import("arviz.data.base", "Bayesian fits").make_attrs
+    pm_arviz = optional_import("pymc.backends.arviz", "Bayesian fits")
+    coords_and_dims_for_inferencedata, find_constants, find_observations = (
+        pm_arviz.coords_and_dims_for_inferencedata, pm_arviz.find_constants, pm_arviz.find_observations)
 
     ready = compiled(model, key)
     start = time.time()

@@ -33,6 +33,7 @@ from ..specs.bayes import BayesSpec, parse_prior
 from .common import assemble, group_label, group_slices, progress
 from .mixed_design import Design, build_design, ran_par_names, unfit_reason
 from .prepare import Prepared
+from .._optional import optional_import
 
 __all__ = ["fit", "build_model", "structure", "data_scaled_priors", "posterior_prob", "prior_predictive"]
 
@@ -43,7 +44,7 @@ GLANCE = ("nobs", "n_groups", "draws", "chains", "divergences", "max_rhat", "min
 
 def fit(spec: BayesSpec, prepared: Prepared):
     """Sample ``spec`` in every group of ``prepared``."""
-    import pymc
+    pymc = optional_import("pymc", "Bayesian fits (BayesSpec)")
 
     sampler = _sampler(spec)
     frame = prepared.frame
@@ -153,7 +154,7 @@ def build_model(spec: BayesSpec, design: Design, data: pd.DataFrame):
     Every array of the design is a ``pm.Data`` container, so that a compiled model of the same
     structure (:func:`structure`) samples another group's or data set's design with new data.
     """
-    import pymc as pm
+    pm = optional_import("pymc", "Bayesian fits (BayesSpec)")
 
     names = list(design.fixed_names)
     coords = {"fixed": names}
@@ -214,7 +215,7 @@ def structure(spec: BayesSpec, design: Design, data: pd.DataFrame) -> tuple:
 
 
 def _sample(spec: BayesSpec, model, sampler: str, key: tuple):
-    import pymc as pm
+    pm = optional_import("pymc", "Bayesian fits (BayesSpec)")
 
     from . import bayes_compiled
 
@@ -234,7 +235,7 @@ def _sample(spec: BayesSpec, model, sampler: str, key: tuple):
 
 
 def _summaries(spec: BayesSpec, design: Design, data: pd.DataFrame, idata) -> tuple[pd.DataFrame, dict, list[str]]:
-    import arviz as az
+    az = optional_import("arviz", "Bayesian fits (BayesSpec)")
 
     hdi = spec.conf_level
     rows = []
@@ -307,7 +308,7 @@ def _group_trends(design: Design, post):
 
 
 def _diagnostics(spec: BayesSpec, design: Design, idata, tidy: pd.DataFrame) -> tuple[dict, list[str]]:
-    import arviz as az
+    az = optional_import("arviz", "Bayesian fits (BayesSpec)")
 
     notes = []
     divergences = int(idata.sample_stats["diverging"].values.sum())
@@ -379,7 +380,7 @@ def posterior_prob(res, hypothesis: str):
 
 def prior_predictive(spec: BayesSpec, table: pd.DataFrame, draws: int = 500):
     """Prior and prior-predictive draws of ``spec`` on each group's rows (dict of InferenceData by group key)."""
-    import pymc as pm
+    pm = optional_import("pymc", "Bayesian fits (BayesSpec)")
 
     from . import prepare
 

@@ -18,6 +18,7 @@ import xarray as xr
 from ..data.regions import classify
 from ..errors import ProductError
 from .geometry import check_same_grid, lat_weights
+from .._optional import optional_import
 
 __all__ = ["region_classes", "natural_mask", "zonal_mean", "MIN_LAND", "MAX_MANAGED"]
 
@@ -146,7 +147,7 @@ def zonal_mean(field: xr.DataArray, labels: xr.DataArray, *, weights: str = "are
     if field.chunks is None:
         sums = _region_sums(field.values, codes.values, weight, n_regions=n)[..., 0, 0]
     else:
-        import dask.array as da
+        da = optional_import("dask.array", "chunked (dask) fields")
 
         field = field.chunk({d: -1 for d in other})  # a cell's whole record in one chunk: membership is per chunk
         lat_chunks, lon_chunks = field.data.chunks[-2:]

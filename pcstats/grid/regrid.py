@@ -23,6 +23,7 @@ import xarray as xr
 
 from ..errors import ProductError
 from .geometry import cell_area, check_same_grid, lat_weights, spacing
+from .._optional import optional_import
 
 __all__ = ["regrid", "target_grid", "overlap_weights"]
 
@@ -169,7 +170,7 @@ def _block(field: xr.DataArray, target: xr.Dataset, nested, min_coverage: float,
     if part.chunks is None:
         data = _block_mean(part.values, weight, **kwargs)
     else:
-        import dask.array as da
+        da = optional_import("dask.array", "chunked (dask) fields")
 
         aligned = {d: _whole_blocks(part.chunksizes[d], k) for d, k in (("lat", k_lat), ("lon", k_lon))}
         part = part.chunk(aligned)

@@ -14,12 +14,9 @@ import pandas as pd
 
 from ..data import aggregate, cell_attributes, classify, convert_units, ensemble, read_table, seasonalize
 from ..data.design import PAPER, StudyDesign
+from ..datasets import FIXTURES, MODELS  # the bundled data, packaged or in a source checkout
 
 __all__ = ["FIXTURES", "MODELS", "SCHEMES", "GRADIENTS", "long_tables", "regional_tables", "seasonal_tables", "study_cells"]
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-FIXTURES = ROOT / "fixtures"
-MODELS = ROOT / "models"
 
 #: region schemes: column of :func:`pcstats.classify` -> name of the seasonal table
 SCHEMES = {"permafrost": "permafrost", "p_tc_class": "classes", "tc_bin": "tc_bins", "p_bin": "p_bins", "mat_bin": "mat_bins"}

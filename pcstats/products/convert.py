@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from ..data.units import DAYS_PER_YEAR, MOLAR_MASS_C, rate_factor
+from .._optional import optional_import
 
 __all__ = ["FLUX_UNIT", "MOLAR_MASS_CO2", "Conversion", "conversion", "days_in_month"]
 
@@ -124,6 +125,6 @@ def days_in_month(years: np.ndarray, months: np.ndarray, calendar: str) -> np.nd
     >>> days_in_month(np.array([2000, 2000]), np.array([2, 3]), "noleap").tolist()
     [28, 31]
     """
-    import cftime
+    cftime = optional_import("cftime", "CF calendars")
 
     return np.array([cftime.datetime(int(y), int(m), 1, calendar=calendar).daysinmonth for y, m in zip(years, months)])

@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import ProductError
+from .._optional import optional_import
 
 __all__ = ["read_geotiff", "read_vcf5kyr", "vcf_long", "VCF_FILE_NAME", "VCF_BANDS"]
 
@@ -48,7 +49,7 @@ def read_geotiff(path: str | Path) -> xr.DataArray:
     ProductError
         Naming the file: not a TIFF, no georeferencing tags, a rotated grid.
     """
-    import tifffile
+    tifffile = optional_import("tifffile", "reading GeoTIFFs")
 
     path = Path(path)
     if not path.is_file():

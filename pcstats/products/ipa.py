@@ -38,6 +38,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import ProductError
+from .._optional import optional_import
 
 __all__ = ["NUM_CODES", "EXTENTS", "ZONE_CODES", "PAPER_RULE", "IpaPolygons", "read_ipa_polygons", "read_ipa_raster",
            "zone_of_code", "ipa_zones", "EASE_NORTH"]
@@ -97,8 +98,8 @@ def read_ipa_polygons(path: str | Path) -> IpaPolygons:
     >>> sorted(set(p.attributes["EXTENT"]) - {""})
     ['C', 'D', 'I', 'S']
     """
-    import shapefile
-    from shapely.geometry import shape
+    shapefile = optional_import("shapefile", "reading the IPA shapefile")
+    shape = optional_import("shapely.geometry", "reading the IPA shapefile").shape
 
     path = Path(path)
     if not path.is_file():
@@ -183,7 +184,8 @@ def ipa_zones(lat, lon, source: IpaPolygons | xr.DataArray) -> pd.DataFrame:
     >>> ipa_zones([65.3, 62.6], [102.0, 102.0], p)[["zone", "permafrost"]].values.tolist()
     [['continuous', 'P'], ['none', 'NoP']]
     """
-    from pyproj import CRS, Transformer
+    pyproj = optional_import("pyproj", "the IPA map's projection")
+    CRS, Transformer = pyproj.CRS, pyproj.Transformer
 
     lat = np.asarray(lat, dtype=float).ravel()
     lon = np.asarray(lon, dtype=float).ravel()
@@ -195,8 +197,8 @@ def ipa_zones(lat, lon, source: IpaPolygons | xr.DataArray) -> pd.DataFrame:
     num_code = np.full(lat.size, np.nan)
     extent = np.full(lat.size, "", dtype=object)
     if isinstance(source, IpaPolygons):
-        import shapely
-        from shapely.strtree import STRtree
+        shapely = optional_import("shapely", "the IPA zones of points")
+        STRtree = optional_import("shapely.strtree", "the IPA zones of points").STRtree
 
         keep = [i for i, g in enumerate(source.geometries) if g is not None]
         tree = STRtree([source.geometries[i] for i in keep])

@@ -30,6 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import ProductError
+from .._optional import optional_import
 
 __all__ = ["IGBP", "MANAGED", "NOT_VEGETATED", "NATURAL", "MCD12Q1_FILE_NAME", "SINUSOIDAL_RADIUS", "read_mcd12q1",
            "landcover_on_grid", "natural_vegetation", "ndvi_rule"]
@@ -72,11 +73,9 @@ def read_mcd12q1(path: str | Path, layer: str = "LC_Type1") -> xr.DataArray:
     if match is None:
         raise ProductError(f"{path}: not an MCD12Q1 file name (MCD12Q1.AYYYY001.hHHvVV.061.<production>.hdf); the year "
                            "and tile are read from the name. Keep the names as shipped.")
-    try:
-        from pyhdf.SD import SD, SDC
-        from pyhdf.error import HDF4Error
-    except ImportError as exc:
-        raise ProductError(f"{path}: reading HDF4 needs pyhdf (pip install pyhdf).") from exc
+    pyhdf_sd = optional_import("pyhdf.SD", f"reading the HDF4 file {path}")
+    SD, SDC = pyhdf_sd.SD, pyhdf_sd.SDC
+    HDF4Error = optional_import("pyhdf.error", f"reading the HDF4 file {path}").HDF4Error
     try:
         sd = SD(str(path), SDC.READ)
     except HDF4Error as exc:

@@ -51,6 +51,7 @@ from ..errors import ProductError, did_you_mean
 from .convert import conversion, days_in_month
 from .layouts import PRODUCTS, Product, product_for_file
 from .steps import to_months
+from .._optional import optional_import
 
 __all__ = ["read_product", "detect_product", "decode_months", "CALENDARS"]
 
@@ -274,7 +275,7 @@ def _time_from_file_name(ds: xr.Dataset, layout: Product, path: Path) -> xr.Data
 
 def _decode_days(ds: xr.Dataset, dim: str, path: Path) -> xr.Dataset:
     """A daily (sub-monthly) time axis as dates, kept step by step (months are made after the files are combined)."""
-    import cftime
+    cftime = optional_import("cftime", "CF calendars")
 
     var = ds[dim] if dim in ds.variables else None
     if var is None:
@@ -315,7 +316,7 @@ def decode_months(values: np.ndarray, attrs: Mapping[str, str], where: str) -> t
     >>> decode_months(np.array([0.5, 13.5]), {"units": "months since 1700-01-01"}, "x")[:2]
     (array([1700, 1701]), array([1, 2]))
     """
-    import cftime
+    cftime = optional_import("cftime", "CF calendars")
 
     units = attrs.get("units")
     if not units:

@@ -44,6 +44,7 @@ import xarray as xr
 from ..data.contract import validate
 from ..data.units import DAYS_PER_YEAR
 from ..errors import ProductError
+from .._optional import optional_import
 
 __all__ = ["SMAP_FILE_NAME", "SMAP_DATASETS", "EASE2_9KM", "read_smap_l4c", "monthly_means", "smap_long",
            "ease2_row_col", "ease2_centres"]
@@ -67,7 +68,7 @@ def ease2_row_col(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndar
     >>> ease2_row_col(np.array([64.0]), np.array([100.0]))
     (array([80]), array([2999]))
     """
-    from pyproj import Transformer
+    Transformer = optional_import("pyproj", "the EASE-Grid 2.0 projection").Transformer
 
     t = Transformer.from_crs(4326, EASE2_9KM["epsg"], always_xy=True)
     x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
@@ -82,7 +83,7 @@ def ease2_centres(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.nd
     >>> [round(float(v), 4) for v in ease2_centres(np.array([0]), np.array([0]))[0]]
     [84.6564]
     """
-    from pyproj import Transformer
+    Transformer = optional_import("pyproj", "the EASE-Grid 2.0 projection").Transformer
 
     t = Transformer.from_crs(EASE2_9KM["epsg"], 4326, always_xy=True)
     rows, cols = np.asarray(rows, dtype=float), np.asarray(cols, dtype=float)
@@ -175,7 +176,7 @@ def read_smap_l4c(paths: str | Path | Sequence[str | Path], variables: Sequence[
 
 
 def _read_file(path: Path, variables: Sequence[str], bbox):
-    import h5py
+    h5py = optional_import("h5py", "reading SMAP L4C HDF5 files")
 
     if not path.is_file():
         raise FileNotFoundError(f"read_smap_l4c: no file at {str(path)!r} (working directory: {Path.cwd()}).")

@@ -25,6 +25,7 @@ import numpy as np
 from scipy import special
 
 from .ols import in_threads
+from .._optional import optional_import
 
 __all__ = ["SenMannKendall", "sen_mann_kendall"]
 
@@ -80,7 +81,7 @@ def sen_mann_kendall(Y: np.ndarray, years: np.ndarray, conf_level: float = 0.95,
 @functools.cache
 def _kernel():
     """The per-row loop, compiled by Numba (without the GIL, so blocks run on threads); cached on disk."""
-    import numba
+    numba = optional_import("numba", "Sen's slope and Mann-Kendall per grid cell")
 
     @numba.njit(cache=True, nogil=True)
     def select(a, lo, hi, k):
