@@ -71,6 +71,19 @@ class Results:
 
     Immutable: the accessors return copies.
 
+    ``native`` maps each group's ``by`` values (a tuple; ``()`` without ``by``) to the engine's own
+    fitted object, for what pcstats does not expose: a statsmodels ``RegressionResults`` (engine
+    ``statsmodels``; for a HAC fit it carries the same Newey-West covariance as ``tidy()``), the
+    profiled engine's ``LMMFit``/GLMM fit, statsmodels ``MixedLMResults``, an lme4 model through
+    rpy2, a linearmodels result, ArviZ ``InferenceData`` (Bayesian; also ``idata``), a semopy
+    model or pcstats' SEM fit. It is ``None`` for engines that keep nothing beyond the tables
+    (``closed_form``, ``mannkendall``, skill, Q10). ``tidy()``/``glance()`` are the supported
+    output; ``native`` may change with the backend's version and is left out when pickling
+    objects that cannot be pickled.
+
+    ``summary()`` prints the fit, ``predict(newdata)`` predicts (OLS and mixed models),
+    ``to_broom()`` gives broom's own column names, and notebooks show an HTML table.
+
     Examples
     --------
     >>> import pcstats as pc
@@ -175,13 +188,69 @@ class Results:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
 
-    def __repr__(self) -> str:
+    def summary(self, layout: Literal["auto", "blocks", "table"] = "auto", max_blocks: int = 6):
+        """The fit printed as R/statsmodels print it (:class:`pcstats.summary.Summary`; ``print()`` it).
+
+        One block per group (``summary.lm``, lme4/lmerTest, lavaan, brms layouts, by family) when
+        there are at most ``max_blocks`` groups, else one compact table with a row per group and
+        term; ``layout`` forces either. See :mod:`pcstats.summary`.
+        """
+        from .summary import summarize
+
+        return summarize(self, layout=layout, max_blocks=max_blocks)
+
+    def predict(self, newdata: pd.DataFrame | None = None, *, re_form: Any = None, allow_new_levels: bool = False,
+                type: Literal["link", "response"] = "response") -> pd.DataFrame:
+        """Predictions for new rows (or the fitted rows), as R's ``predict.lm`` / lme4's ``predict.merMod``.
+
+        See :func:`pcstats.predict.predict` for ``re_form`` (``None``: with the random effects, lme4's
+        ``re.form = NULL``; ``NA``: population level, ``re.form = NA``), ``allow_new_levels`` and grouped fits.
+        """
+        from .predict import predict
+
+        return predict(self, newdata, re_form=re_form, allow_new_levels=allow_new_levels, type=type)
+
+    def to_broom(self, part: Literal["tidy", "glance", "augment"] = "tidy") -> pd.DataFrame:
+        """``tidy()``, ``glance()`` or ``augment()`` with broom's / broom.mixed's own column names
+        (``std.error``, ``p.value``, ``conf.low``, ``logLik``, ``AIC``, ``df.residual``, ``.fitted``,
+        ``.resid``, ``effect``); see :mod:`pcstats.broom`."""
+        from .broom import to_broom
+
+        return to_broom(self, part)
+
+    def _fitted_groups(self) -> tuple[int, int]:
         stats = self._statistics
-        fitted = int(stats["nobs"].gt(0).sum()) if stats["nobs"].notna().any() else len(stats)
+        total = len(stats)
+        if "nobs" not in stats.columns or not stats["nobs"].notna().any():
+            return total, total
+        return int(stats["nobs"].gt(0).sum()), total
+
+    def __repr__(self) -> str:
+        fitted, total = self._fitted_groups()
+        nobs = int(pd.to_numeric(self._statistics.get("nobs", pd.Series(dtype=float)), errors="coerce").fillna(0).sum())
+        by = f" by {', '.join(self.by)}" if self.by else ""
         lines = [f"<Results {self.model!r}: {type(self.spec).kind} via {self.engine} {self.engine_version}, "
-                 f"{fitted} of {len(stats)} groups fitted, {len(self.warnings)} warning(s)>"]
+                 f"{fitted} of {total} groups fitted{by}, {nobs} rows, {len(self.warnings)} warning(s)>"]
+        main = self._coefficients
+        if "component" in main.columns and main["component"].isin(["fixed", "regression"]).any():
+            main = main[main["component"].isin(["fixed", "regression"])]
+        if len(main) and "estimate" in main.columns:
+            shown = main.head(6)
+            for _, row in shown.iterrows():
+                keys = ", ".join(str(row[k]) for k in self.by)
+                se = row.get("std_error", np.nan)
+                lines.append(f"  {(keys + ': ') if keys else ''}{row['term']} = {row['estimate']:.4g}"
+                             + (f" (SE {se:.3g})" if pd.notna(se) else ""))
+            if len(main) > len(shown):
+                lines.append(f"  ... {len(main) - len(shown)} more rows in tidy(); summary() prints them all")
         lines += [f"  warning: {w}" for w in self.warnings[:5]]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks: model, engine, groups, coefficients with SE and p, warnings."""
+        from .summary import results_html
+
+        return results_html(self)
 
 
 def stack(results: Mapping[str, Results], key: str, spec: Any) -> Results:
