@@ -83,7 +83,7 @@ def test_mix_of_families_side_by_side(ols, glmm, sem, q10):
     assert sections == ["Fixed effects", "Random-effect SDs and correlations", "Regressions", "R²"]
     labels = [r.label for r in tab.rows if r.kind == "estimate"]
     assert labels.count(TREND) == 1  # year (OLS) and year_c (GLMM) share the row
-    assert "sd__(Intercept) [source]" in labels and "nee ~ gpp" in labels and "Q10" in labels
+    assert "SD (Intercept), source" in labels and "SD Residual" in labels and "nee ~ gpp" in labels and "Q10" in labels
     assert not any("ran_vals" in r.label or "[source: CAMS]" in r.label for r in tab.rows)  # random-effect values hidden
     g = glmm.glance().set_index("season").loc["EGS"]
     assert cell(tab, "R² marginal", ("GLMM", "EGS"), "gof") == f"{g['r2_marginal']:.3f}"
@@ -137,7 +137,10 @@ def test_coef_map_selects_and_orders_coef_omit_drops(ols, glmm):
     assert [r.label for r in tab.rows if r.kind == "estimate"] == ["Trend", "P offset"]
     tab = table([ols, glmm], coef_omit="Intercept|sd__", gof=None)
     labels = [r.label for r in tab.rows if r.kind == "estimate"]
-    assert "(Intercept)" not in labels and not any(l.startswith("sd__") for l in labels) and "cor__(Intercept).year_c [source]" not in labels
+    # coef_omit drops fixed terms only: the random intercept's SD stays (it once dropped it with the intercept)
+    assert "(Intercept)" not in labels and "SD (Intercept), source" in labels and "SD Residual" in labels
+    picked = table([glmm], coef_map={"year_c": "Trend", "SD (Intercept), source": "SD between inversions"}, gof=None)
+    assert [r.label for r in picked.rows if r.kind == "estimate"] == ["Trend", "SD between inversions"]
     fixed_only = table([glmm], components=["fixed"], gof=None)
     assert all(r.kind != "section" for r in fixed_only.rows)
     values = table([glmm.subset(season="ANN")], components=["fixed", "ran_vals"], gof=None)
@@ -236,17 +239,17 @@ def test_latex_uses_booktabs(ols, glmm):
     tex = table({"OLS": ols, "GLMM": glmm}, title="NEE trends").to_latex()
     assert tex.startswith("\\begin{table}") and "\\toprule" in tex and "\\bottomrule" in tex and "\\cmidrule(lr){2-5}" in tex
     assert "\\multicolumn{4}{c}{OLS}" in tex and "\\caption{NEE trends}" in tex
-    assert "\\emph{Random-effect SDs and correlations}" in tex and "sd\\_\\_(Intercept) [source]" in tex
+    assert "\\emph{Random-effect SDs and correlations}" in tex and "SD (Intercept), source" in tex
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None,
                     reason="pdflatex not installed (apt-get install --no-install-recommends texlive-latex-base "
-                    "texlive-latex-recommended)")
+                    "texlive-latex-recommended texlive-science)")
 def test_latex_compiles_with_pdflatex(ols, glmm, tmp_path):
     tab = table({"OLS & co.": ols, "GLMM_1": glmm}, stars=True, statistic="std_error",
                 coef_rename={"year": TREND, "year_c": TREND}, title="Trends: 5% of #sources ± SE, CO₂ ≥ 0, η ≠ ∑x, 3 ‰")
     tab.to_latex(tmp_path / "table1.tex")
-    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n"
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs,siunitx,graphicx}\n"
                                       "\\usepackage[margin=1cm,landscape]{geometry}\n"
                                       "\\begin{document}\n\\input{table1.tex}\n\\end{document}\n")
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,

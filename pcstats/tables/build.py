@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import PcstatsError, did_you_mean
 from .layout import Row, Table
-from .options import STARS, is_missing, number_format, omitter, parse_results, parse_stars, renamer
+from .options import STARS, is_missing, number_format, omitter, parse_results, parse_stars, renamer, row_format
 
 __all__ = ["table", "STARS", "GOF_LABELS", "KNOWN_GOF", "COMPONENT_LABELS", "HIDDEN_COMPONENTS"]
 
@@ -84,7 +84,8 @@ def table(
         another; False for none. A note line states the convention. Estimates without a p-value
         (Bayesian fits, Sen slopes' intercepts) get none.
     fmt
-        Digits after the decimal point, or a function of a float to text. NaN shows as blank;
+        Digits after the decimal point (more in a row whose standard error would show as zero: two
+        significant digits, scientific past six decimals), or a function of a float to text. NaN shows as blank;
         p-values below ``10**-fmt`` as ``<0.001``; counts such as ``nobs`` as whole numbers.
     coef_map
         ``{term: label}``: show only these terms, in this order, under these labels (not with coef_rename).
@@ -92,12 +93,15 @@ def table(
         ``{term: label}`` or a function: rename terms, keep the rest. Terms renamed to the same
         label share a row (``{"year": "Trend", "year_c": "Trend"}``).
     coef_omit
-        Regular expression; terms it finds (``re.search``) are left out, e.g. ``"Intercept"``.
+        Regular expression; terms it finds (``re.search``) are left out, e.g. ``"Intercept"``. It
+        never removes random-effect SDs and correlations (``"Intercept"`` leaves ``SD (Intercept),
+        site``); leave those out with ``components=("fixed",)`` or pick rows with ``coef_map``.
     components
         tidy() components to show, in order; default all but :data:`HIDDEN_COMPONENTS`
         (random-effect values, group trends, SEM (co)variances and effects). When more than one is
         shown each gets a section heading (fixed effects, random-effect SDs, regressions, ...).
-        Random-effect parameters are labelled with their group (``sd__(Intercept) [source]``).
+        Random-effect parameters read as ``SD (Intercept), source``, ``Cor (Intercept), year_c,
+        source`` and ``SD Residual`` (:func:`ran_par_label`); coef_map and coef_rename take these labels.
     gof
         glance() columns shown below the estimates, each model's value or blank where its family has
         none (``"cfi"`` is blank for an OLS fit beside an SEM); a mapping gives the labels. A row no
@@ -179,7 +183,7 @@ def table(
             "res.subset(season='ANN', ...) (for random windows use rw.summary()), or pass max_columns=None.")
     columns = _columns(fits, labels, tidies, glances, span)
 
-    rows = _body(tidies, columns, statistic, style, thresholds, number, coef_map, components)
+    rows = _body(tidies, columns, statistic, style, thresholds, fmt, coef_map, components)
     rows += _gof_rows(gof, fits, glances, columns, number)
     shared = _shared(columns)
     header = _header(columns, [tuple(kv for kv in g if kv not in shared) for _, _, g in columns], span)
@@ -206,19 +210,46 @@ def _select(tidy: pd.DataFrame, components: Sequence[str] | None, coef_map: Mapp
     suffix = pd.Series([": ".join(str(v) for v in vals if not is_missing(v) and v != "") for vals in zip(*parts)]
                        if parts else [""] * len(tidy), index=tidy.index, dtype=object)
     full = term.where(suffix == "", term + " [" + suffix + "]")
-    keep = ~term.map(omit)
+    variance = (tidy["component"] == "ran_pars").to_numpy()
+    readable = pd.Series([ran_par_label(t, g) if v else "" for t, g, v in zip(term, suffix, variance)],
+                         index=tidy.index, dtype=object)
+    keep = ~term.map(omit) | variance  # coef_omit never removes a variance component (components= does)
     if coef_map is not None:
         if not isinstance(coef_map, Mapping):
             raise PcstatsError(f"table(coef_map={coef_map!r}): give a mapping {{term: label}} (its order is the row order).")
-        keep &= term.isin(list(coef_map)) | full.isin(list(coef_map))
-        label = pd.Series([coef_map[f] if f in coef_map else f"{coef_map.get(t, t)} [{x}]" if x else coef_map.get(t, t)
-                           for f, t, x in zip(full, term, suffix)], index=tidy.index, dtype=object)
-        tidy["_order"] = [_map_position(coef_map, f, t) for f, t in zip(full, term)]
+        keep &= term.isin(list(coef_map)) | full.isin(list(coef_map)) | readable.isin(list(coef_map))
+        label = pd.Series([coef_map[r] if r in coef_map else coef_map.get(f, r) if r else
+                           coef_map[f] if f in coef_map else f"{coef_map.get(t, t)} [{x}]" if x else coef_map.get(t, t)
+                           for f, t, x, r in zip(full, term, suffix, readable)], index=tidy.index, dtype=object)
+        tidy["_order"] = [_map_position(coef_map, r if r in coef_map else f, t) for f, t, r in zip(full, term, readable)]
     else:
         renamed = term.map(rename)
         label = renamed.where(suffix == "", renamed + " [" + suffix + "]")
+        label = label.where(~variance, readable.map(rename))
     tidy["_label"] = label.astype(str)
     return tidy[keep.to_numpy()]
+
+
+_RAN_PAR = {"sd": "SD", "cor": "Cor", "var": "Var", "cov": "Cov"}
+
+
+def ran_par_label(term: str, group: str) -> str:
+    """A random-effect parameter as a reader names it (broom.mixed's ``sd__x`` terms).
+
+    >>> ran_par_label("sd__(Intercept)", "site"), ran_par_label("sd__Observation", "Residual")
+    ('SD (Intercept), site', 'SD Residual')
+    >>> ran_par_label("cor__(Intercept).year_c", "source")
+    'Cor (Intercept), year_c, source'
+    """
+    kind, sep, rest = term.partition("__")
+    if not sep or kind not in _RAN_PAR:
+        return f"{term}, {group}" if group else term
+    if group == "Residual" or rest == "Observation":
+        return f"{_RAN_PAR[kind]} Residual"
+    if kind in ("cor", "cov"):
+        first, dot, second = rest.partition(").") if rest.startswith("(") else rest.partition(".")
+        rest = f"{first}{')' if dot == ').' else ''}, {second}" if dot else rest
+    return f"{_RAN_PAR[kind]} {rest}" + (f", {group}" if group else "")
 
 
 def _map_position(coef_map: Mapping[str, str], full: str, term: str) -> int:
@@ -268,7 +299,7 @@ def _in_group(frame: pd.DataFrame, group: tuple) -> pd.DataFrame:
     return frame[mask]
 
 
-def _body(tidies, columns, statistic, style, thresholds, number, coef_map, components) -> list[Row]:
+def _body(tidies, columns, statistic, style, thresholds, fmt, coef_map, components) -> list[Row]:
     long = pd.concat([t.assign(_fit=i) for i, t in enumerate(tidies)], ignore_index=True)
     if long.empty:
         return []
@@ -276,7 +307,7 @@ def _body(tidies, columns, statistic, style, thresholds, number, coef_map, compo
     wanted = list(components) if components is not None else [c for c in COMPONENT_LABELS if c in present] + \
         [c for c in present if c not in COMPONENT_LABELS]
     sections = [c for c in wanted if c in present]
-    cells: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    records: dict[tuple[str, str], list[Any]] = {}
     order: dict[str, list[str]] = {c: [] for c in sections}
     frames = [long[long["_fit"] == i] for i in range(len(tidies))]
     for j, (i, _, group) in enumerate(columns):
@@ -289,7 +320,11 @@ def _body(tidies, columns, statistic, style, thresholds, number, coef_map, compo
             key = (rec["component"], rec["_label"])
             if rec["_label"] not in order[rec["component"]]:
                 order[rec["component"]].append(rec["_label"])
-            cells.setdefault(key, [("", "")] * len(columns))[j] = _cell(rec, statistic, style, thresholds, number)
+            records.setdefault(key, [None] * len(columns))[j] = rec
+    cells: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key, recs in records.items():  # one number format per row: no standard error shows as 0.000
+        number = row_format(fmt, [r.get("std_error", np.nan) for r in recs if r is not None])
+        cells[key] = [("", "") if r is None else _cell(r, statistic, style, thresholds, number) for r in recs]
     if coef_map is not None:
         pos = long.groupby(["component", "_label"])["_order"].min()
         order = {c: sorted(ls, key=lambda lab: pos[(c, lab)]) for c, ls in order.items()}

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import PcstatsError
 
-__all__ = ["STARS", "is_missing", "number_format", "omitter", "parse_results", "parse_stars", "renamer"]
+__all__ = ["STARS", "is_missing", "number_format", "omitter", "parse_results", "parse_stars", "renamer", "row_format"]
 
 #: modelsummary's convention for ``stars=True``: the symbol of the smallest threshold p is below.
 STARS: Mapping[str, float] = {"+": 0.1, "*": 0.05, "**": 0.01, "***": 0.001}
@@ -70,6 +70,25 @@ def number_format(fmt: int | Callable[[float], str]) -> Callable[[float], str]:
         text = f"{float(v):.{fmt}f}"
         return text[1:] if re.fullmatch(r"-0\.?0*", text) else text  # no "-0.000"
     return number
+
+
+def row_format(fmt: int | Callable[[float], str], errors: Sequence[float], *, most: int = 6) -> Callable[[float], str]:
+    """The number format of one table row: ``fmt`` digits after the point, more when a standard error
+    of the row would round to zero (two significant digits of the smallest), scientific notation
+    past ``most`` digits. A function ``fmt`` is used as it is.
+
+    >>> row_format(3, [0.081, 0.00042])(0.0123456), row_format(3, [3e-9])(1.5e-8)
+    ('0.01235', '1.5e-08')
+    """
+    if callable(fmt):
+        return number_format(fmt)
+    digits = int(fmt)
+    for v in errors:
+        if not is_missing(v) and np.isfinite(v) and v != 0 and round(abs(float(v)), digits) == 0:
+            digits = max(digits, int(math.floor(-math.log10(abs(float(v))))) + 2)
+    if digits > most:
+        return lambda v: "" if is_missing(v) else f"{float(v):.1e}"
+    return number_format(digits)
 
 
 def is_missing(v: Any) -> bool:
