@@ -210,13 +210,14 @@ class Results:
 
         return predict(self, newdata, re_form=re_form, allow_new_levels=allow_new_levels, type=type)
 
-    def to_broom(self, part: Literal["tidy", "glance", "augment"] = "tidy") -> pd.DataFrame:
+    def to_broom(self, part: Literal["tidy", "glance", "augment"] = "tidy",
+                 effects: Sequence[str] | None = None) -> pd.DataFrame:
         """``tidy()``, ``glance()`` or ``augment()`` with broom's / broom.mixed's own column names
         (``std.error``, ``p.value``, ``conf.low``, ``logLik``, ``AIC``, ``df.residual``, ``.fitted``,
-        ``.resid``, ``effect``); see :mod:`pcstats.broom`."""
+        ``.resid``, ``effect``); ``effects`` as broom.mixed's. See :mod:`pcstats.broom`."""
         from .broom import to_broom
 
-        return to_broom(self, part)
+        return to_broom(self, part, effects)
 
     def _fitted_groups(self) -> tuple[int, int]:
         stats = self._statistics
