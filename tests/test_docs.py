@@ -1,9 +1,10 @@
-"""The code in the README and in every notebook runs, top to bottom, from the repository root."""
+"""The code in the README runs from the repository root; every notebook runs, top to bottom, from notebooks/."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import warnings
 
@@ -43,8 +44,18 @@ def test_notebook_runs(path):
     notebook = nbformat.read(path, as_version=4)
     assert any(c.cell_type == "code" for c in notebook.cells), f"{path.name} has no code"
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT)}})  # the kernel's working directory
+                            resources={"metadata": {"path": str(path.parent)}})  # Jupyter's default: the notebook's folder
     client.execute()  # raises CellExecutionError naming the cell and its traceback
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_reads_packaged_data(path):
+    """Data and spec files come from pcstats.datasets, not from paths into the repository."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    code = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    relative = re.findall(r"""["'](?:\.\./)*(?:tests|fixtures|models)/[^"']*["']""", code)
+    assert not relative, (f"{path.name} reads {relative}: paths relative to the repository fail where pcstats is "
+                          "installed; use pcstats.datasets (fixture_path, read_fixture, model_path, seasonal_permafrost)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
