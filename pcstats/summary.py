@@ -119,7 +119,7 @@ def format_pvalue(p: float) -> str:
     """A p-value as R's ``format.pval``: ``<2e-16`` below machine precision, 3 significant digits.
 
     >>> format_pvalue(3.5e-08), format_pvalue(0.000876), format_pvalue(0.0), format_pvalue(float("nan"))
-    ('3.54e-08', '0.000876', '<2e-16', '')
+    ('3.50e-08', '0.000876', '<2e-16', '')
     """
     if not np.isfinite(p):
         return ""
@@ -171,7 +171,7 @@ def _formula(spec: Any) -> str:
     for name in ("formula", "model"):
         value = getattr(spec, name, None)
         if isinstance(value, str):
-            return " ".join(value.split())
+            return "; ".join(" ".join(line.split()) for line in value.strip().splitlines() if line.strip())
     return str(getattr(spec, "label", type(spec).__name__))
 
 
@@ -182,7 +182,9 @@ def _title(res: Results, row: pd.Series) -> str:
                 if getattr(spec, "method", "ols") == "sen" else f"Linear model fit by OLS (R: lm) {engine}")
     if kind == "mixed":
         if getattr(spec, "family", "gaussian") != "gaussian":
-            link = getattr(spec, "link", None) or "canonical link"
+            from .stats.glm_families import family
+
+            link = family(spec.family, getattr(spec, "link", None)).link
             return (f"Generalized linear mixed model fit by maximum likelihood (Laplace approximation; R: glmer) {engine}\n"
                     f" Family: {spec.family} ( {link} )")
         how = "REML" if bool(row.get("reml", getattr(spec, "reml", True))) else "maximum likelihood"
@@ -207,10 +209,11 @@ def _header(res: Results, row: pd.Series) -> list[str]:
     nobs = row.get("nobs", np.nan)
     dropped = row.get("n_dropped", 0)
     why = row.get("dropped_why", "")
-    text = f"Observations: {_number(nobs)}"
-    if isinstance(dropped, (int, np.integer, float)) and np.isfinite(dropped) and dropped:
-        text += f" ({int(dropped)} dropped: {why})" if why else f" ({int(dropped)} dropped)"
-    lines.append(text)
+    if pd.notna(nobs):  # second-stage results have no rows of their own
+        text = f"Observations: {_number(nobs)}"
+        if isinstance(dropped, (int, np.integer, float)) and np.isfinite(dropped) and dropped:
+            text += f" ({int(dropped)} dropped: {why})" if why else f" ({int(dropped)} dropped)"
+        lines.append(text)
     return lines
 
 
