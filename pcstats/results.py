@@ -235,10 +235,10 @@ class Results:
         main = self._coefficients
         if "component" in main.columns and main["component"].isin(["fixed", "regression"]).any():
             main = main[main["component"].isin(["fixed", "regression"])]
-        if len(main) and "estimate" in main.columns:
+        if len(main) and {"term", "estimate"} <= set(main.columns):
             shown = main.head(6)
             for _, row in shown.iterrows():
-                keys = ", ".join(str(row[k]) for k in self.by)
+                keys = ", ".join(str(row[k]) for k in self.by if k in row.index)
                 se = row.get("std_error", np.nan)
                 lines.append(f"  {(keys + ': ') if keys else ''}{row['term']} = {row['estimate']:.4g}"
                              + (f" (SE {se:.3g})" if pd.notna(se) else ""))

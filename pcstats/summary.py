@@ -220,7 +220,8 @@ def _header(res: Results, row: pd.Series) -> list[str]:
 def _rows_of(tidy: pd.DataFrame, by: Sequence[str], row: pd.Series) -> pd.DataFrame:
     mask = np.ones(len(tidy), dtype=bool)
     for k in by:
-        mask &= (tidy[k] == row[k]).to_numpy() | (tidy[k].isna() & pd.isna(row[k])).to_numpy()
+        if k in tidy.columns and k in row.index:
+            mask &= (tidy[k] == row[k]).to_numpy() | (tidy[k].isna() & pd.isna(row[k])).to_numpy()
     return tidy[mask]
 
 
@@ -259,7 +260,9 @@ def _parameter_table(res: Results, rows: pd.DataFrame, statistic: str = "t value
             columns[header] = format_column(values, 4)
         else:
             columns[header] = format_column(values, 4 if name != "statistic" else 3)
-    table = _table(list(labels) if labels is not None else list(rows["term"]), columns)
+    if labels is None:
+        labels = list(rows["term"]) if "term" in rows.columns else [str(i) for i in range(len(rows))]
+    table = _table(list(labels), columns)
     return table + (["---", SIGNIF_CODES] if stars else [])
 
 
@@ -437,7 +440,8 @@ def _generic(res: Results, rows: pd.DataFrame, row: pd.Series) -> list[str]:
     for component, part in rows.groupby("component", sort=False) if "component" in rows.columns else [("", rows)]:
         if component == "ran_vals":
             continue
-        lines += [f"{str(component).replace('_', ' ').capitalize() or 'Coefficients'}:"]
+        title = {"fixed": "Coefficients", "": "Coefficients"}.get(str(component), str(component).replace("_", " ").capitalize())
+        lines += [f"{title}:"]
         lines += _parameter_table(res, part, "t value") + [""]
     skip = {"model", "nobs", "n_dropped", "dropped_why", *res.by}
     pairs = [f"{k}: {_number(v)}" for k, v in row.items() if k not in skip and not (isinstance(v, float) and np.isnan(v))]
@@ -465,9 +469,12 @@ def _compact(res: Results, tidy: pd.DataFrame, glance: pd.DataFrame) -> str:
     if "component" in rows.columns:
         rows = rows[rows["component"] != "ran_vals"]
     fit_columns = [c for c in ("nobs", *_FIT.get(kind, ())) if c in glance.columns]
-    merged = rows.merge(glance[[*res.by, *fit_columns]], on=list(res.by), how="left")
-    columns: dict[str, list[str]] = {k: [str(v) for v in merged[k]] for k in res.by}
-    columns["term"] = [str(t) for t in merged["term"]]
+    keys = [k for k in res.by if k in rows.columns and k in glance.columns]
+    merged = rows.merge(glance[[*keys, *fit_columns]], on=keys, how="left") if keys else rows.assign(
+        **{c: glance[c].iloc[0] for c in fit_columns})
+    columns: dict[str, list[str]] = {k: [str(v) for v in merged[k]] for k in keys}
+    if "term" in merged.columns:
+        columns["term"] = [str(t) for t in merged["term"]]
     for name, header in (("estimate", "Estimate"), ("std_error", "Std. Error"), ("p_value", "p value")):
         if name in merged.columns and merged[name].notna().any():
             values = merged[name].to_numpy(float)
@@ -502,7 +509,7 @@ def results_html(res: Results, max_rows: int = 20) -> str:
     rows = tidy[tidy["component"] == main] if main and "component" in tidy.columns and (tidy["component"] == main).any() else tidy
     if "component" in rows.columns:
         rows = rows[rows["component"] != "ran_vals"]
-    columns = [*res.by, "term", *[c for c in ("estimate", "std_error", "p_value") if c in rows.columns]]
+    columns = [c for c in (*res.by, "term", "estimate", "std_error", "p_value") if c in rows.columns]
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = []
     for _, row in rows.head(max_rows).iterrows():
