@@ -22,6 +22,19 @@ def test_import_does_not_load_heavy_backends():
     assert out == ""
 
 
+def test_missing_optional_stack_names_its_extra(monkeypatch):
+    from pcstats._optional import MissingExtraError, optional_import
+
+    monkeypatch.setitem(sys.modules, "tifffile", None)  # as if not installed
+    with pytest.raises(MissingExtraError, match=r"reading GeoTIFFs needs .*pip install 'pcstats\[grid\]'") as caught:
+        optional_import("tifffile", "reading GeoTIFFs")
+    assert isinstance(caught.value, pcstats.PcstatsError)  # the CLI reports it as a user error (exit code 2)
+    assert isinstance(caught.value, ImportError)
+    monkeypatch.setitem(sys.modules, "pymc", None)
+    with pytest.raises(MissingExtraError, match=r"pcstats\[bayes\]"):
+        optional_import("pymc")
+
+
 MODULES = sorted(m.name for m in pkgutil.walk_packages(pcstats.__path__, "pcstats.") if not m.name.endswith("__main__"))
 
 
