@@ -74,7 +74,7 @@ def _robustness_set(spec, table: pd.DataFrame, out: Path, *, windows: int, seed:
             return None
 
     rw = quietly(random_windows, spec, table, n=windows, min_length=min_length, seed=seed)
-    summary = rw.summary()
+    summary = rw.distribution()
     _write(section, summary, out, f"{stem}_windows_summary", source)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     rw.tidy().to_csv(out / "tables" / f"{stem}_windows_tidy.csv.gz", index=False)

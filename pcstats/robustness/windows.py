@@ -54,7 +54,7 @@ class WindowSpec:
 
 @dataclass(frozen=True)
 class WindowSummarySpec:
-    """What :meth:`WindowResults.summary` condensed: the windows, the significance level, the contrast."""
+    """What :meth:`WindowResults.distribution` condensed: the windows, the significance level, the contrast."""
 
     windows: WindowSpec
     alpha: float
@@ -72,7 +72,7 @@ class WindowSummarySpec:
 class WindowResults(Results):
     """Results of :func:`random_windows`: ``tidy()`` has one row per window and group."""
 
-    def summary(self, alpha: float = 0.05, contrast: tuple[str, str, str] | None = None) -> Results:
+    def distribution(self, alpha: float = 0.05, contrast: tuple[str, str, str] | None = None) -> Results:
         """The distribution of each group's trend over the windows, and of a contrast, as a Results.
 
         It is a distribution, not a test: ``pc.table`` and ``compare()`` take it beside ordinary fits
@@ -102,7 +102,7 @@ class WindowResults(Results):
         >>> import pcstats as pc
         >>> t = pc.read_table("tests/reference/trend_input.csv")
         >>> spec = pc.TrendSpec("NEE ~ year", by=("region", "season"), where="source == 'ensemble'")
-        >>> s = pc.robustness.random_windows(spec, t, n=200, seed=1).summary()
+        >>> s = pc.robustness.random_windows(spec, t, n=200, seed=1).distribution()
         >>> s.by, sorted(s.tidy()["region"].unique()), int(s.glance()["nobs"].iloc[0])
         (('region', 'season'), ['NoP', 'P', 'P - NoP'], 200)
         """

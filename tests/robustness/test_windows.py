@@ -48,7 +48,7 @@ def test_windows_are_seeded_and_within_the_record(windows):
 
 def test_summary_shares_and_the_p_minus_nop_difference(windows):
     _, rw = windows
-    summary = rw.summary()
+    summary = rw.distribution()
     assert summary.by == ("region", "season") and summary.tidy()["p_value"].isna().all()
     tidy = rw.tidy()
     part = tidy[(tidy["region"] == "P") & (tidy["season"] == "LGS")]["estimate"]
@@ -74,7 +74,7 @@ def test_summary_shares_and_the_p_minus_nop_difference(windows):
 
 def test_the_summary_goes_into_tables_beside_an_ols_fit(windows):
     table, rw = windows
-    summary = rw.summary()
+    summary = rw.distribution()
     ols = pc.fit(pc.TrendSpec("NEE ~ year", by="season", where="source == 'ensemble' and region == 'P'"), table)
     text = pc.table([ols.subset(season="ANN"), summary.subset(season="ANN")], statistic="conf_int",
                     gof=("nobs", "share_significant")).to_markdown()
