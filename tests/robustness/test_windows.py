@@ -84,7 +84,7 @@ def test_the_summary_goes_into_tables_beside_an_ols_fit(windows):
     wide = pc.compare([ols, summary], stats=("estimate", "conf_low"))
     assert wide.loc[("ANN", "P", "fixed", "year"), (summary.model, "estimate")] == pytest.approx(median)
     with pytest.raises(PcstatsError, match="'source' is not a by key"):
-        rw.summary(contrast=("source", "a", "b"))
+        rw.distribution(contrast=("source", "a", "b"))
 
 
 def test_results_go_through_compare_and_the_exporters(windows, tmp_path):
