@@ -345,7 +345,7 @@ def correlation_shares(res: Results, weights: pd.Series | None = None, *, alpha:
     -------
     DataFrame
         n_cells, median_r, share_positive, share_negative, share_sig_positive, share_sig_negative
-        (p < alpha) and the area_share_ versions.
+        (p < alpha) and their ``area_share_*`` versions.
     """
     tidy = res.tidy()
     tidy = tidy[tidy["term"] == "r"]

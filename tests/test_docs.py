@@ -1,16 +1,22 @@
-"""The code in the README runs from the repository root; every notebook runs, top to bottom, from notebooks/."""
+"""The documentation: the code in the README and in the documentation pages (notebooks/*.md) runs from the
+repository root; every notebook runs, top to bottom, from notebooks/; the Sphinx site builds with warnings as
+errors and its API reference covers pcstats.__all__."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
+import subprocess
 import sys
 import warnings
 
 import pytest
 
-from .conftest import ROOT
+import pandas as pd
+
+from .conftest import REFERENCE, ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 120  # seconds per cell; a whole notebook takes under 10 s
@@ -72,13 +78,97 @@ def test_notebooks_present():
     assert {"quickstart.ipynb", "refitting.ipynb", "robustness.ipynb", "export_tables.ipynb"} <= {p.name for p in NOTEBOOKS}
 
 
-def test_readme_python_runs():
-    text = (ROOT / "README.md").read_text()
-    blocks = text.split("```python\n")[1:]
-    assert blocks, "README has no python example"
-    namespace: dict = {"__name__": "__readme__"}
+DOCS = ROOT / "notebooks"  # the Sphinx sources sit beside the tutorial notebooks
+PAGES = sorted(DOCS.glob("*.md"))
+
+
+def _python_blocks(path):
+    """The ```python blocks of a Markdown file, in order (``{code-block} python`` blocks are shown, not run)."""
+    text = path.read_text(encoding="utf-8")
+    return [block.split("\n```")[0] for block in text.split("```python\n")[1:]]
+
+
+def _run_blocks(path) -> dict:
+    """Run a page's python blocks in one namespace, from the repository root, as a reader would paste them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    namespace: dict = {"__name__": f"__{path.stem}__"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for block in blocks:
-            exec(compile(block.split("```")[0], "README.md", "exec"), namespace)
-    assert namespace["res"].engine == "closed_form"
+        for i, block in enumerate(_python_blocks(path)):
+            exec(compile(block, f"{path.name} (python block {i + 1})", "exec"), namespace)
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    return namespace
+
+
+def test_readme_python_runs():
+    """The README's example runs and gives R's numbers (lm and lmer from tests/reference/model_frames.R)."""
+    assert _python_blocks(ROOT / "README.md"), "README has no python example"
+    namespace = _run_blocks(ROOT / "README.md")
+    lm = pd.read_csv(REFERENCE / "model_frames" / "lm_tidy.csv")
+    lm = lm[lm["model"] == "mtcars_interaction"].set_index("term")
+    ours = namespace["res"].tidy().set_index("term")
+    assert set(ours.index) == set(lm.index), f"README's lm example: terms {sorted(ours.index)}, R has {sorted(lm.index)}"
+    for column in ("estimate", "std_error", "p_value"):
+        assert ours.loc[lm.index, column].to_numpy() == pytest.approx(lm[column].to_numpy(), rel=1e-6), column
+    lmer = pd.read_csv(REFERENCE / "model_frames" / "lmer_fixed.csv")
+    lmer = lmer[lmer["model"] == "sleep_slopes"].set_index("term")
+    fixed = namespace["mixed"].tidy().query("component == 'fixed'").set_index("term")
+    for column in ("estimate", "std_error", "df"):
+        assert fixed.loc[lmer.index, column].to_numpy() == pytest.approx(lmer[column].to_numpy(), rel=1e-4), column
+
+
+def test_readme_links_exist():
+    """The README's relative links point at files of the repository (the documentation pages' sources)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = [target for target in re.findall(r"\]\(([^)#]+)\)", text) if "://" not in target]
+    assert len(links) >= 10, f"README links to {len(links)} documentation pages; expected the whole site's"
+    missing = [target for target in links if not (ROOT / target).is_file()]
+    assert not missing, f"README links to missing files: {missing}"
+    linked = {(ROOT / target).resolve() for target in links}
+    unlinked = [p.name for p in PAGES if p.resolve() not in linked and p.name != "index.md"]
+    assert not unlinked, f"documentation pages the README does not link to: {unlinked}"
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if _python_blocks(p)], ids=lambda p: p.name)
+def test_docs_page_python_runs(path):
+    _run_blocks(path)
+
+
+def test_docs_pages_have_examples():
+    with_code = {p.name for p in PAGES if _python_blocks(p)}
+    expected = {"own_data.md", "flux_pipeline.md", "models_trend.md", "models_mixed.md", "models_glmm.md",
+                "models_sem.md", "models_panel.md", "models_skill.md", "models_q10.md", "paper_tables.md",
+                "robustness_sensitivity.md", "soc.md", "products.md"}
+    assert expected <= with_code, f"pages without a runnable example: {sorted(expected - with_code)}"
+
+
+def test_docs_build_without_warnings(tmp_path):
+    """sphinx-build -W: every page, notebook and docstring renders without a warning."""
+    try:
+        import myst_nb  # noqa: F401
+        import sphinx  # noqa: F401
+    except ImportError as err:
+        pytest.fail(f"building the documentation needs sphinx and myst-nb ({err}); install the docs extra: "
+                    ".venv/bin/pip install -e '.[docs]'")
+    out = tmp_path / "html"
+    env = {**os.environ, "PCSTATS_DOCS_EXECUTE": "0"}
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(DOCS), str(out)],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert run.returncode == 0, f"sphinx-build -W failed:\n{run.stderr[-5000:]}\n{run.stdout[-2000:]}"
+    pages = {p.stem for p in out.glob("*.html")}
+    assert {"index", "api_pcstats", *(p.stem for p in NOTEBOOKS), *(p.stem for p in PAGES)} <= pages
+    api = (out / "api_pcstats.html").read_text(encoding="utf-8")
+    import pcstats
+
+    modules = {name for name in pcstats.__all__ if type(getattr(pcstats, name)).__name__ == "module"}
+    undocumented = [name for name in pcstats.__all__ if name not in modules and f'id="pcstats.{name}"' not in api]
+    assert not undocumented, f"pcstats.__all__ names missing from the API reference (api_pcstats.rst): {undocumented}"
+    for name in modules:
+        assert (out / f"api_{name}.html").is_file(), f"pcstats.{name} has no API page (notebooks/api_{name}.rst)"
+    for notebook in NOTEBOOKS:  # rendered as tutorials: their code is on the page
+        text = html.unescape(re.sub(r"<[^>]+>", "", (out / f"{notebook.stem}.html").read_text(encoding="utf-8")))
+        assert "import pcstats" in text, f"{notebook.name} renders without its code"
