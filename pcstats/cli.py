@@ -3,6 +3,7 @@
     pcstats fit SPEC --data TABLE --out DIR      fit one spec file to one long table
     pcstats reproduce --out DIR [--only SECTION] the paper's analyses on the bundled fixtures
     pcstats ingest FOLDER --out DIR              product files (NetCDF, FLUXNET2015) into long tables (Parquet)
+    pcstats seasonalize MONTHLY --out DIR        a monthly long table into seasons (EGS, LGS, WIN, ANN)
     pcstats robustness SPEC --data TABLE --windows N --seed S --out DIR
                                                  random windows, each source alone, leave one out, longest vs shortest
     pcstats export RESULTS_DIR --format latex|md|html|docx|csv
@@ -11,6 +12,8 @@
 Exit codes: 0 done; 2 a mistake in the input (one line on stderr names the file or option and the
 fix); 1 an internal error (one line; please report it); 130 interrupted. ``--debug`` (before or
 after the command: ``pcstats --debug fit ...``) shows the Python traceback instead of the one line.
+``--quiet`` prints nothing but errors and the final line ("wrote ..."); ``--verbose`` adds a line per
+fit, the warnings as they come and what the backends print. ``--version`` prints the version.
 
 Every command writes all its outputs or none (:mod:`pcstats.atomic`): into a hidden temporary
 folder next to the output folder, moved in when the run has succeeded; a failed or killed run
@@ -20,13 +23,17 @@ leaves nothing in the output folder, and the next run removes what a killed run 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import math
 import sys
 import warnings
 from pathlib import Path
 
+from ._version import __version__
 from .atomic import atomic_output
 from .errors import PcstatsError
+from .progress import backends_quiet
 
 __all__ = ["main"]
 
@@ -39,27 +46,101 @@ def _fit(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec, trust=args.trust)
     table = read_table(args.data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # printed below from the Results
+    shown: set[str] = set()
+    with warnings.catch_warnings(), backends_quiet(args.verbose), _monthly_hint(table, args.data):
+        if args.verbose:  # as they come; each once
+            warnings.simplefilter("always")
+            warnings.showwarning = lambda message, *_: _warn_once(args, str(message), shown)
+        else:
+            warnings.simplefilter("ignore")  # printed below from the Results
         res = fit(spec, table)
     paths = write_results(res, args.out, Path(args.spec).stem, source=str(args.spec))
-    print(repr(res))
+    _say(args, repr(res).splitlines()[0])  # the Results' one-line description; its warnings follow, once
     for w in res.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        _warn_once(args, w, shown)
     print(f"wrote {len(paths)} files to {args.shown_out}")
     return 0
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A line on stdout, unless --quiet."""
+    if not args.quiet:
+        print(text)
+
+
+def _warn_once(args: argparse.Namespace, text: str, shown: set[str]) -> None:
+    """``warning: TEXT`` on stderr, once per text (one already shown within a longer one counts), unless --quiet."""
+    if not any(text in seen for seen in shown) and not args.quiet:
+        print(f"warning: {text}", file=sys.stderr, flush=True)
+    shown.add(text)
+
+
+@contextlib.contextmanager
+def _monthly_hint(table, path: str):
+    """A fit of a monthly table that fails for want of ``season``: the error says to run ``pcstats seasonalize``."""
+    try:
+        yield
+    except PcstatsError as exc:
+        if "month" in table.columns and "season" not in table.columns and "season" in str(exc):
+            raise PcstatsError(f"{_one_line(exc)} {path} is a monthly table (column 'month', no 'season'): make its "
+                               f"seasons first with `pcstats seasonalize {path} --out SEASONAL`, then fit "
+                               "SEASONAL/seasonal.parquet.") from exc
+        raise
+
+
+def _seasonalize(args: argparse.Namespace) -> int:
+    from .data import read_table, seasonalize, write_table
+
+    path = Path(args.table)
+    if path.is_dir():  # the folder `pcstats ingest` wrote
+        path = path / "monthly.parquet"
+        if not path.is_file():
+            raise PcstatsError(f"seasonalize: {args.table} is a folder without monthly.parquet; give the monthly "
+                               "table itself (.csv or .parquet), or the folder `pcstats ingest` wrote.")
+    table = read_table(path)
+    if "month" not in table.columns:
+        raise PcstatsError(f"seasonalize: {path} has no column 'month' (it has 'season': it is seasonal already); "
+                           "fit it directly with `pcstats fit SPEC --data ...`.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seasonal = seasonalize(table, dict(args.season) or None, how=args.how, winter=args.winter)
+    name = f"seasonal{'.csv' if path.suffix.lower() == '.csv' else '.parquet'}"
+    write_table(seasonal, Path(args.out) / name)
+    seasons = ", ".join(seasonal["season"].unique())
+    _say(args, f"{len(table)} monthly rows -> {len(seasonal)} seasonal rows ({seasons}; how={args.how!r}, "
+               f"winter={args.winter!r})")
+    shown: set[str] = set()
+    for w in caught:
+        _warn_once(args, str(w.message), shown)
+    print(f"wrote {name} to {args.shown_out}")
+    return 0
+
+
+def _season(text: str) -> tuple[str, tuple[int, ...]]:
+    """An argparse type: NAME=M,M,... (months 1-12)."""
+    name, _, months = text.partition("=")
+    try:
+        numbers = tuple(int(m) for m in months.split(","))
+    except ValueError:
+        numbers = ()
+    if not name.strip() or not numbers or not all(1 <= m <= 12 for m in numbers):
+        raise argparse.ArgumentTypeError(f"give NAME=MONTHS with months 1-12, e.g. GS=5,6,7,8,9,10, not {text!r}")
+    return name.strip(), numbers
 
 
 def _reproduce(args: argparse.Namespace) -> int:
     from .pipeline import FIXTURES, reproduce
 
-    manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES, only=args.only, jobs=args.jobs,
-                         previous=args.shown_out, design=args.design)  # args.out is the temporary folder the outputs are written in
-    print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
+    progress = "none" if args.quiet else None  # None: bars on a terminal, else a line per finished section
+    manifest = reproduce(args.out, fixtures=args.fixtures or FIXTURES, only=args.only, jobs=args.jobs, progress=progress,
+                         verbose=args.verbose, previous=args.shown_out, design=args.design)  # args.out: the temporary folder
     out = Path(args.shown_out)
-    print(f"wrote {len(manifest['tables'])} tables and {len(manifest['figures'])} figures to {out}")
-    if manifest["warnings"]:
-        print(f"{len(manifest['warnings'])} warning(s); see {out / 'manifest.json'}", file=sys.stderr)
+    if args.verbose:
+        print((Path(args.out) / "summary.md").read_text(encoding="utf-8"))
+    else:
+        _say(args, f"summary: {out / 'summary.md'}; report: {out / 'index.html'}")
+    warned = f"; {len(manifest['warnings'])} warning(s), see {out / 'manifest.json'}" if manifest["warnings"] else ""
+    print(f"wrote {len(manifest['tables'])} tables and {len(manifest['figures'])} figures to {out}{warned}")
     return 0
 
 
@@ -75,12 +156,14 @@ def _ingest(args: argparse.Namespace) -> int:
     out = Path(args.shown_out)
     for source, info in report["sources"].items():
         files = info.get("files") or list(info.get("sites", {}))
-        print(f"{source} ({info['product']}): {len(files)} file(s)")
-    print(f"wrote {', '.join(report['written']) or 'nothing'} and ingest_report.json to {out}")
-    if report["skipped"]:
+        _say(args, f"{source} ({info['product']}): {len(files)} file(s)")
+    if report["skipped"] and not args.quiet:
         print(f"skipped {len(report['skipped'])} file(s):", file=sys.stderr)
         for item in report["skipped"]:
             print(f"  {item['file']}: {item['reason']}", file=sys.stderr)
+    if "monthly.parquet" in report["written"]:
+        _say(args, f"next: pcstats seasonalize {out / 'monthly.parquet'} --out SEASONAL (the fits need seasons)")
+    print(f"wrote {', '.join(report['written']) or 'nothing'} and ingest_report.json to {out}")
     return 0
 
 
@@ -90,12 +173,16 @@ def _robustness(args: argparse.Namespace) -> int:
     from .specs import load_spec
 
     spec = load_spec(args.spec, trust=args.trust)
-    section = robustness_set(spec, read_table(args.data), args.out, windows=args.windows, seed=args.seed,
-                             min_length=args.min_length, stem=Path(args.spec).stem, source=str(args.spec))
-    print(section.summary)
+    table = read_table(args.data)
+    with _monthly_hint(table, args.data), backends_quiet(args.verbose):
+        section = robustness_set(spec, table, args.out, windows=args.windows, seed=args.seed,
+                                 min_length=args.min_length, stem=Path(args.spec).stem, source=str(args.spec))
+    (Path(args.out) / "summary.md").write_text(section.summary.rstrip() + "\n", encoding="utf-8")
+    _say(args, section.summary)
+    shown: set[str] = set()
     for w in section.messages:
-        print(f"warning: {w}", file=sys.stderr)
-    print(f"wrote {len(section.written)} tables and {len(section.figures)} figures to {args.shown_out}")
+        _warn_once(args, w, shown)
+    print(f"wrote summary.md, {len(section.written)} tables and {len(section.figures)} figures to {args.shown_out}")
     return 0
 
 
@@ -132,82 +219,56 @@ def _export(args: argparse.Namespace) -> int:
         else:
             getattr(tab, {"latex": "to_latex", "md": "to_markdown", "html": "to_html", "csv": "to_csv"}[args.format])(path)
         written.append(path)
-    for name in skipped:
+    for name in skipped if not args.quiet else ():
         print(f"skipped {name}: no matching _glance.csv", file=sys.stderr)
     print(f"wrote {len(written)} {args.format} tables to {args.shown_out}")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022). "
-                                     "Exit codes: 0 done, 2 a mistake in the input (one line on stderr says which), "
-                                     "1 an internal error. Each command writes all its outputs or none.")
-    debug_help = "show the Python traceback of an error instead of one line"
-    parser.add_argument("--debug", action="store_true", help=debug_help)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_fit = sub.add_parser("fit", help="fit a spec file to a long table; write tidy/glance as CSV and Markdown")
-    p_fit.add_argument("spec", help="spec file (TOML), e.g. models/trend_seasonal.toml")
-    p_fit.add_argument("--data", required=True, help="long table, .csv or .parquet")
-    p_fit.add_argument("--out", required=True, help="output folder")
-    p_fit.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
-    p_fit.set_defaults(run=_fit)
-    from .data.design import DESIGNS
+#: the example at the foot of each command's --help
+EXAMPLES = {
+    "fit": """Example:
+  pcstats fit models/trend_seasonal.toml --data tests/reference/trend_input.csv --out fits
+  (writes fits/trend_seasonal_tidy.csv, _glance.csv, .md and .json; a monthly table needs
+  `pcstats seasonalize` first)""",
+    "reproduce": """Examples:
+  pcstats reproduce --out results                      every section, into results/
+  pcstats reproduce --out results --only bayes sem     rerun two sections, keep the others' results
+  pcstats reproduce --out results --quiet              only errors and the final line""",
+    "ingest": """Example:
+  pcstats ingest fixtures/products --out tables
+  pcstats seasonalize tables/monthly.parquet --out seasonal      (then fit seasonal/seasonal.parquet)""",
+    "seasonalize": """Examples:
+  pcstats seasonalize tables/monthly.parquet --out seasonal
+  pcstats seasonalize tables --out seasonal --how total --winter spanning
+  pcstats seasonalize monthly.csv --out seasonal --season GS=5,6,7,8,9,10 --season WIN=11,12,1,2,3,4
+  then: pcstats fit models/trend_seasonal.toml --data seasonal/seasonal.parquet --out fits""",
+    "robustness": """Example:
+  pcstats robustness models/trend_ensemble.toml --data tests/reference/trend_input.csv --windows 1000 --seed 1 --out rob
+  (writes rob/summary.md, rob/tables/, rob/figures/)""",
+    "export": """Examples:
+  pcstats export results --format latex                 results/export/STEM.tex, one per saved fit
+  pcstats export fits --format docx --statistic conf_int --out word""",
+}
 
-    p_rep = sub.add_parser("reproduce", help="the paper's trend analysis on the bundled fixtures")
-    p_rep.add_argument("--out", default="results", help="output folder (default: results)")
-    p_rep.add_argument("--fixtures", default=None, help="folder with the fixture layout (default: bundled fixtures)")
-    p_rep.add_argument("--only", nargs="+", metavar="SECTION", default=None,
-                       help="rerun these sections into an OUT written before (trends, mixed, bayes, sem, evaluation, "
-                            "robustness, grid, productivity, comparisons, smap); the report is rewritten with the others' "
-                            "kept results")
-    p_rep.add_argument("--design", default="paper", choices=list(DESIGNS),
-                       help="study design (default: paper: 1980-2017, P: TC < 50 %% and P > 10 %%, NoP: TC > 50 %% and "
-                            "P < 10 %%, natural vegetation, unweighted; paper_code: IPA zones as the paper's R code; "
-                            "threshold: P >= 10 %% vs the rest, all years and cells, area-weighted)")
-    p_rep.add_argument("--jobs", type=int, default=None,
-                       help="run sections in this many worker processes (default: 2 on a machine with 2 cores or more)")
-    p_rep.set_defaults(run=_reproduce)
-    p_ing = sub.add_parser("ingest", help="convert a folder of product files into long tables (Parquet), with a report")
-    p_ing.add_argument("folder", help="folder with NetCDF product files and/or FLUXNET2015 FULLSET daily CSVs")
-    p_ing.add_argument("--out", required=True, help="output folder: monthly.parquet, annual.parquet, ingest_report.json")
-    p_ing.add_argument("--resolution", type=_degrees, default=1.0, help="grid spacing in degrees (default: 1)")
-    p_ing.set_defaults(run=_ingest)
-    p_rob = sub.add_parser("robustness", help="the paper's robustness checks of a trend spec: random windows, each "
-                           "source alone, leave one out, the longest against the shortest")
-    p_rob.add_argument("spec", help="a 'y ~ year' trend spec file, e.g. models/trend_ensemble.toml")
-    p_rob.add_argument("--data", required=True, help="seasonal long table, .csv or .parquet (with the ensemble rows if the "
-                       "spec fits the ensemble)")
-    p_rob.add_argument("--windows", type=_at_least(1), default=10_000, help="number of random windows (default 10000)")
-    p_rob.add_argument("--seed", type=_at_least(0), default=0, help="seed of the windows (default 0)")
-    p_rob.add_argument("--min-length", type=int, default=10, help="shortest window in years (default 10)")
-    p_rob.add_argument("--out", default="robustness", help="output folder (default: robustness)")
-    p_rob.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
-    p_rob.set_defaults(run=_robustness)
-    p_exp = sub.add_parser("export", help="one coefficient table per saved fit (STEM_tidy.csv + STEM_glance.csv) as "
-                           "LaTeX, Markdown, HTML, Word or CSV")
-    p_exp.add_argument("results_dir", help="folder written by `pcstats fit` or `pcstats reproduce` (its tables/ is read)")
-    p_exp.add_argument("--format", required=True, choices=sorted(_EXTENSIONS), help="output format")
-    p_exp.add_argument("--out", default=None, help="output folder (default: RESULTS_DIR/export)")
-    p_exp.add_argument("--statistic", default="std_error", choices=["std_error", "conf_int", "p_value", "statistic", "none"],
-                       help="shown below each estimate (default std_error)")
-    p_exp.add_argument("--fmt", type=_at_least(0), default=3, help="digits after the decimal point (default 3)")
-    p_exp.add_argument("--no-stars", action="store_true", help="no significance stars (default: + .1, * .05, ** .01, *** .001)")
-    p_exp.set_defaults(run=_export)
-    for command in sub.choices.values():  # --debug after the command too; it never resets the one before
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a bad command line (2, one line printed)
+        if args.quiet and args.verbose:
+            parser.error("--quiet and --verbose: give one of them")
+    except SystemExit as exc:  # --help (0), --version (0) or a bad command line (2, one line printed)
         return int(exc.code or 0)
     try:
         if args.command == "export" and not args.out:
             args.out = str(Path(args.results_dir) / "export")
         args.shown_out = args.out
         notes: list[str] = []
-        with atomic_output(args.out, notes=notes) as tmp:  # all outputs or none
+        with _log_lines(args), atomic_output(args.out, notes=notes) as tmp:  # all outputs or none
             args.out = str(tmp)
             code = args.run(args)
-        for note in notes:
+        for note in notes if not args.quiet else ():
             print(f"pcstats {args.command}: {note}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
@@ -223,6 +284,105 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pcstats {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)}; rerun with --debug "
               "for the traceback, and please report it.", file=sys.stderr)
         return 1
+
+
+@contextlib.contextmanager
+def _log_lines(args: argparse.Namespace):
+    """The ``pcstats`` logger's records on stderr while a command runs: errors (--quiet), warnings, or INFO
+    lines too (--verbose: what each step does, e.g. each Bayesian group sampled)."""
+    log = logging.getLogger("pcstats")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"pcstats {args.command}: %(message)s"))
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    before = log.level
+    log.addHandler(handler)
+    log.setLevel(level)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(before)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022). "
+                                     "Exit codes: 0 done, 2 a mistake in the input (one line on stderr says which), "
+                                     "1 an internal error. Each command writes all its outputs or none.",
+                     epilog="Example:\n  pcstats reproduce --out results\n  pcstats fit --help",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"pcstats {__version__}")
+    switches = {"--debug": "show the Python traceback of an error instead of one line",
+                "--quiet": "print nothing but errors and the final line",
+                "--verbose": "also a line per fit, the warnings as they come, and what the backends print"}
+    for switch, text in switches.items():
+        parser.add_argument(switch, action="store_true", help=text)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, text: str, run) -> argparse.ArgumentParser:
+        each = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        each.set_defaults(run=run)
+        return each
+
+    p_fit = command("fit", "fit a spec file to a long table; write tidy/glance as CSV and Markdown", _fit)
+    p_fit.add_argument("spec", help="spec file (TOML), e.g. models/trend_seasonal.toml")
+    p_fit.add_argument("--data", required=True, help="long table, .csv or .parquet")
+    p_fit.add_argument("--out", required=True, help="output folder")
+    p_fit.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
+    from .data.design import DESIGNS
+
+    p_rep = command("reproduce", "the paper's analyses on the bundled fixtures", _reproduce)
+    p_rep.add_argument("--out", default="results", help="output folder (default: results)")
+    p_rep.add_argument("--fixtures", default=None, help="folder with the fixture layout (default: bundled fixtures)")
+    p_rep.add_argument("--only", nargs="+", metavar="SECTION", default=None,
+                       help="rerun these sections into an OUT written before (trends, mixed, bayes, sem, evaluation, "
+                            "robustness, grid, productivity, comparisons, smap); the report is rewritten with the others' "
+                            "kept results")
+    p_rep.add_argument("--design", default="paper", choices=list(DESIGNS),
+                       help="study design (default: paper: 1980-2017, P: TC < 50 %% and P > 10 %%, NoP: TC > 50 %% and "
+                            "P < 10 %%, natural vegetation, unweighted; paper_code: IPA zones as the paper's R code; "
+                            "threshold: P >= 10 %% vs the rest, all years and cells, area-weighted)")
+    p_rep.add_argument("--jobs", type=int, default=None,
+                       help="run sections in this many worker processes (default: 2 on a machine with 2 cores or more)")
+    p_ing = command("ingest", "convert a folder of product files into monthly long tables (Parquet), with a report", _ingest)
+    p_ing.add_argument("folder", help="folder with NetCDF product files and/or FLUXNET2015 FULLSET daily CSVs")
+    p_ing.add_argument("--out", required=True, help="output folder: monthly.parquet, annual.parquet, ingest_report.json")
+    p_ing.add_argument("--resolution", type=_degrees, default=1.0, help="grid spacing in degrees (default: 1)")
+    p_sea = command("seasonalize", "a monthly long table (from `pcstats ingest`) into seasons, for `pcstats fit`: "
+                    "EGS May-Aug, LGS Sep-Oct, WIN Nov-Apr, ANN Jan-Dec", _seasonalize)
+    p_sea.add_argument("table", help="monthly long table (.csv or .parquet), or the folder `pcstats ingest` wrote")
+    p_sea.add_argument("--out", required=True, help="output folder: seasonal.parquet (seasonal.csv for a .csv input)")
+    p_sea.add_argument("--how", default="mean_x365", choices=["mean_x365", "mean", "total"],
+                       help="a seasonal flux: mean daily rate x 365 in gC m-2 yr-1 (default, the paper's), the mean "
+                            "daily rate in gC m-2 d-1, or the season's total in gC m-2 season-1")
+    p_sea.add_argument("--winter", default="calendar", choices=["calendar", "spanning"],
+                       help="winter of year Y: Jan-Apr and Nov-Dec of Y (default, the paper's), or Nov-Dec of Y with "
+                            "Jan-Apr of Y+1")
+    p_sea.add_argument("--season", type=_season, action="append", default=[], metavar="NAME=M,M,...",
+                       help="a season of your own (repeat for more; given, they replace EGS, LGS, WIN, ANN)")
+    p_rob = command("robustness", "the paper's robustness checks of a trend spec: random windows, each source alone, "
+                    "leave one out, the longest against the shortest", _robustness)
+    p_rob.add_argument("spec", help="a 'y ~ year' trend spec file, e.g. models/trend_ensemble.toml")
+    p_rob.add_argument("--data", required=True, help="seasonal long table, .csv or .parquet (with the ensemble rows if the "
+                       "spec fits the ensemble)")
+    p_rob.add_argument("--windows", type=_at_least(1), default=10_000, help="number of random windows (default 10000)")
+    p_rob.add_argument("--seed", type=_at_least(0), default=0, help="seed of the windows (default 0)")
+    p_rob.add_argument("--min-length", type=int, default=10, help="shortest window in years (default 10)")
+    p_rob.add_argument("--out", default="robustness", help="output folder (default: robustness)")
+    p_rob.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
+    p_exp = command("export", "one coefficient table per saved fit (STEM_tidy.csv + STEM_glance.csv) as LaTeX, "
+                    "Markdown, HTML, Word or CSV", _export)
+    p_exp.add_argument("results_dir", help="folder written by `pcstats fit` or `pcstats reproduce` (its tables/ is read)")
+    p_exp.add_argument("--format", required=True, choices=sorted(_EXTENSIONS), help="output format")
+    p_exp.add_argument("--out", default=None, help="output folder (default: RESULTS_DIR/export)")
+    p_exp.add_argument("--statistic", default="std_error", choices=["std_error", "conf_int", "p_value", "statistic", "none"],
+                       help="shown below each estimate (default std_error)")
+    p_exp.add_argument("--fmt", type=_at_least(0), default=3, help="digits after the decimal point (default 3)")
+    p_exp.add_argument("--no-stars", action="store_true", help="no significance stars (default: + .1, * .05, ** .01, *** .001)")
+    for each in sub.choices.values():  # the switches after the command too; they never reset the ones before
+        for switch, text in switches.items():
+            each.add_argument(switch, action="store_true", default=argparse.SUPPRESS, help=text)
+    return parser
 
 
 def _user_mistake(exc: Exception) -> bool:

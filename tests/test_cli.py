@@ -82,7 +82,8 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     out = tmp_path / "results"
     proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out)],
                           capture_output=True, text=True, check=True)
-    assert "P − NoP (Welch)" in proc.stdout
+    assert "P − NoP (Welch)" in (out / "summary.md").read_text() and f"summary: {out / 'summary.md'}" in proc.stdout
+    assert all(line.startswith("reproduce: ") for line in proc.stderr.splitlines()), proc.stderr  # nothing through it
     manifest = json.loads((out / "manifest.json").read_text())
     assert {r["spec_file"] for r in manifest["runs"]} >= {"models/trend_seasonal.toml", "models/trend_bins.toml"}
     for rel in manifest["tables"] + manifest["figures"]:

@@ -86,8 +86,11 @@ def _with_model(cached, model):
                                initial_point_func=initial_point, _coords=coords, dims=model.named_vars_to_dims)
 
 
-def sample(model, key: Hashable, *, draws: int, tune: int, chains: int, seed: int, target_accept: float):
+def sample(model, key: Hashable, *, draws: int, tune: int, chains: int, seed: int, target_accept: float,
+           progress_bar: bool = False):
     """``pm.sample(nuts_sampler="nutpie")`` of ``model`` with its compiled model from the cache.
+
+    ``progress_bar``: nutpie's own progress display (a terminal bar, or HTML in a notebook).
 
     The InferenceData has what ``pm.sample`` gives: the draws, the sampler statistics, the
     observed and constant data, and the sampling time and tuning steps in the posterior's attributes.
@@ -103,7 +106,7 @@ def sample(model, key: Hashable, *, draws: int, tune: int, chains: int, seed: in
     ready = compiled(model, key)
     start = time.time()
     idata = nutpie.sample(ready, draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed,
-                          progress_bar=False)
+                          progress_bar=progress_bar)
     seconds = time.time() - start
     coords, dims = coords_and_dims_for_inferencedata(model)
     observed = dict_to_dataset(find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[])

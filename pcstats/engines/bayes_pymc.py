@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..progress import backends_quiet, sampler_bars, status
 from ..specs.bayes import BayesSpec, parse_prior
 from .common import assemble, group_label, group_slices, progress
 from .mixed_design import Design, build_design, ran_par_names, unfit_reason
@@ -52,8 +53,9 @@ def fit(spec: BayesSpec, prepared: Prepared):
     if sampler != spec.sampler:
         messages.append("nutpie is not installed; sampled with PyMC's NUTS (pip install nutpie for the faster sampler).")
     slices = group_slices(prepared)
-    for group, rows in progress(slices.items(), len(slices), "Bayesian fits"):
+    for number, (group, rows) in enumerate(progress(slices.items(), len(slices), "Bayesian fits"), start=1):
         where = group_label(prepared, group)
+        status(f"sampling {where} ({number}/{len(slices)})")
         data = frame.iloc[rows]
         design = build_design(prepared.model, data, where)
         reason = unfit_reason(design)
@@ -220,14 +222,15 @@ def _sample(spec: BayesSpec, model, sampler: str, key: tuple):
     from . import bayes_compiled
 
     start = time.perf_counter()
-    with model, warnings.catch_warnings():
+    bars = sampler_bars()  # the sampler's own progress on a terminal or in a notebook, never inside reproduce's sections
+    with model, warnings.catch_warnings(), backends_quiet():  # no "Sampling: [y]" through a progress display
         warnings.simplefilter("ignore")
         if sampler == "nutpie":
             idata = bayes_compiled.sample(model, key, draws=spec.draws, tune=spec.tune, chains=spec.chains,
-                                          seed=spec.seed, target_accept=spec.target_accept)
+                                          seed=spec.seed, target_accept=spec.target_accept, progress_bar=bars)
         else:
             idata = pm.sample(draws=spec.draws, tune=spec.tune, chains=spec.chains, random_seed=spec.seed,
-                              target_accept=spec.target_accept, progressbar=False, nuts_sampler="pymc", cores=1)
+                              target_accept=spec.target_accept, progressbar=bars, nuts_sampler="pymc", cores=1)
         pm.compute_log_likelihood(idata, progressbar=False)
         seconds = time.perf_counter() - start
         pm.sample_posterior_predictive(idata, extend_inferencedata=True, random_seed=spec.seed, progressbar=False)

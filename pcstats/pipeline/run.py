@@ -15,12 +15,14 @@ import pickle
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from ..atomic import atomic_output
 from ..data.design import DESIGNS, PAPER, StudyDesign
 from ..errors import PcstatsError, did_you_mean
+from ..progress import Display, Mode, Send
+from ..progress import section as section_progress
 from .bayes import bayes
 from .comparisons import comparisons
 from .context import Context, Section
@@ -63,15 +65,18 @@ KEPT = ".pipeline"  # each section's Section, for reruns with only=
 
 
 def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Path = MODELS, *,
-              only: Sequence[str] | None = None, jobs: int | None = None, progress: bool | None = None,
-              previous: str | Path | None = None, design: StudyDesign | str = PAPER) -> dict:
+              only: Sequence[str] | None = None, jobs: int | None = None, progress: bool | Mode | None = None,
+              verbose: bool = False, previous: str | Path | None = None, design: StudyDesign | str = PAPER) -> dict:
     """Run the reproduction into ``out`` and return the manifest.
 
     ``only`` names sections to rerun into an ``out`` written before (the others' results are read
     from ``out/.pipeline``, or from ``previous/.pipeline``); ``jobs`` > 1 runs sections in that many worker processes
     (default: 2 when the machine has 2 cores or more; started in the order of :data:`START`). All files
-    reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: a bar
-    per section on a terminal (``None``: when stderr is one), else one line per finished section.
+    reach ``out`` together or not at all (:func:`pcstats.atomic.atomic_output`). ``progress``: ``"bars"``
+    (or ``True``: a bar over the sections and a status line per running section), ``"lines"`` (or ``False``:
+    one line per finished section), ``"none"``; ``None``: bars when stderr is a terminal, else lines.
+    ``verbose``: also a line per fit and status, the warnings as they come and what the backends printed.
+    Nothing the sections or their backends print reaches the terminal otherwise (:mod:`pcstats.progress`).
     ``design``: how the inversions' cells become the regions compared (:class:`pcstats.StudyDesign`, or the
     name of one in :data:`pcstats.DESIGNS`); the paper's by default. Sections kept from an earlier run must
     have used the same design.
@@ -85,10 +90,13 @@ def reproduce(out: str | Path, fixtures: str | Path = FIXTURES, models: str | Pa
     for name in names:
         if name not in SECTIONS:
             raise PcstatsError(f"no section {name!r}.{did_you_mean(name, list(SECTIONS))} Sections: {', '.join(SECTIONS)}.")
+    mode = {True: "bars", False: "lines", None: "bars" if sys.stderr.isatty() else "lines"}.get(progress, progress)
+    if mode not in ("bars", "lines", "none"):
+        raise PcstatsError(f"progress={progress!r}: use 'bars', 'lines', 'none', True, False or None.")
     kept = _kept(Path(previous or out), [n for n in SECTIONS if n not in names], design)
     with atomic_output(out) as tmp:
         ctx = Context(Path(tmp), Path(fixtures), Path(models), design)
-        done = _run(ctx, names, jobs, progress)
+        done = _run(ctx, names, jobs, mode, verbose)
         (ctx.out / KEPT).mkdir(exist_ok=True)
         (ctx.out / KEPT / "design.json").write_text(json.dumps(design.describe(), indent=2) + "\n", encoding="utf-8")
         for name, section in done.items():
@@ -112,41 +120,75 @@ def _kept(out: Path, names: list[str], design: StudyDesign) -> dict[str, Section
     return kept
 
 
-def _run(ctx: Context, names: list[str], jobs: int, progress: bool | None) -> dict[str, Section]:
-    """Run sections, reporting each as it finishes; returns them in the order asked."""
-    from tqdm.auto import tqdm
+def _run(ctx: Context, names: list[str], jobs: int, progress: Mode, verbose: bool = False) -> dict[str, Section]:
+    """Run sections, showing each as it runs and finishes (:class:`pcstats.progress.Display`); returns them
+    in the order asked.
 
-    bar = progress if progress is not None else sys.stderr.isatty()
-    display = tqdm(total=len(names), desc="reproduce", unit="section", disable=not bar, file=sys.stderr)
+    In worker processes (spawn) a section's events reach the display through a queue given to each
+    worker when it starts; in this process they go to the display directly.
+    """
+    display = Display(names, progress, verbose)
     done: dict[str, Section] = {}
 
     def finished(name: str, section: Section, seconds: float) -> None:
         done[name] = section
-        display.set_postfix_str(f"{name} {seconds:.0f} s")
-        display.update(1)
-        if not bar:
-            print(f"reproduce: {name} done in {seconds:.1f} s ({len(done)}/{len(names)})", file=sys.stderr, flush=True)
+        display.done(name, seconds, section.messages)
 
-    if jobs <= 1 or len(names) == 1:
-        for name in names:
-            display.set_description(f"reproduce: {name}")
-            finished(name, *_section(name, ctx))
-    else:
-        import multiprocessing
+    try:
+        if jobs <= 1 or len(names) == 1:
+            for name in names:
+                finished(name, *_section(name, ctx, display.event, verbose))
+        else:
+            import multiprocessing
 
-        with ProcessPoolExecutor(min(jobs, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(_section, name, ctx): name
-                       for name in sorted(names, key=lambda n: START.index(n) if n in START else len(START))}
-            for future in as_completed(futures):
-                finished(futures[future], *future.result())
-    display.close()
+            spawn = multiprocessing.get_context("spawn")
+            events = spawn.Queue()
+            with ProcessPoolExecutor(min(jobs, len(names)), mp_context=spawn, initializer=_worker,
+                                     initargs=(events,)) as pool:
+                futures = {pool.submit(_section_in_worker, name, ctx, verbose): name
+                           for name in sorted(names, key=lambda n: START.index(n) if n in START else len(START))}
+                pending = set(futures)
+                while pending:
+                    ready, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    _drain(events, display)
+                    for future in ready:
+                        finished(futures[future], *future.result())
+                    display.refresh()
+            _drain(events, display)
+    finally:
+        display.close()
     return {name: done[name] for name in names}
 
 
-def _section(name: str, ctx: Context) -> tuple[Section, float]:
-    """Run one section; its file paths relative to the output folder."""
+_EVENTS = None  # in a worker process: the queue to the parent's display
+
+
+def _worker(events) -> None:
+    """Start of a worker process: keep the queue its sections' events go to."""
+    global _EVENTS
+    _EVENTS = events
+
+
+def _section_in_worker(name: str, ctx: Context, verbose: bool) -> tuple[Section, float]:
+    return _section(name, ctx, lambda *event: _EVENTS.put(event), verbose)
+
+
+def _drain(events, display: Display) -> None:
+    """Show the events the workers have sent so far."""
+    import queue
+
+    while True:
+        try:
+            display.event(*events.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _section(name: str, ctx: Context, send: Send, verbose: bool = False) -> tuple[Section, float]:
+    """Run one section, its prints and log records sent to the display; its file paths relative to the output folder."""
     start = time.perf_counter()
-    section = SECTIONS[name](ctx)
+    with section_progress(name, send, verbose):
+        section = SECTIONS[name](ctx)
     section.written = [_relative(p, ctx.out) for p in section.written]
     section.figures = [_relative(p, ctx.out) for p in section.figures]
     return section, time.perf_counter() - start
