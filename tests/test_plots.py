@@ -62,7 +62,13 @@ def test_sem_path_figure_draws_significant_paths_coloured_by_sign(tmp_path):
     n_negative = int((significant["std_all"] < 0).sum())
     assert sum(c == (0.91, 0.71, 0.0) for c in colours) == n_negative
     labels = [t.get_text() for t in fig.axes[0].texts]
-    assert any(t.startswith("nee\nR² = ") for t in labels)
+    assert any(t.startswith("NEE\nR² = ") for t in labels)  # nodes as a reader names them
+    coefficients = sorted(float(t) for t in labels if "R²" not in t and t not in pc.plots.VARIABLE_LABELS.values()
+                          and not t.startswith("GPP"))
+    np.testing.assert_allclose(coefficients, np.sort(np.round(significant["std_all"], 2)))
+    from pcstats.plots_style import layout_problems
+
+    assert layout_problems(fig) == []  # no coefficient on a node or on another coefficient
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +117,7 @@ def test_trend_map_on_cartopy_stipples_the_significant_cells(ct_trends, tmp_path
     fig = trend_map_figure(ct_trends, alpha=0.05, path=tmp_path / "map.png")
     assert (tmp_path / "map.png").stat().st_size > 0 and (tmp_path / "map.svg").stat().st_size > 0
     axes = [ax for ax in fig.axes if ax.name == "cartopy.geoaxes"]
-    assert [ax.get_title() for ax in axes] == ["Late growing season (Sep-Oct)", "Annual"]
+    assert [ax.get_title() for ax in axes] == ["Late season (Sep–Oct)", "Annual"]
     for ax, season in zip(axes, ("LGS", "ANN")):
         assert isinstance(ax.projection, ccrs.NorthPolarStereo)
         assert any(isinstance(a, Gridliner) for a in ax.artists)
@@ -136,7 +142,7 @@ def test_trend_map_without_cartopy_is_a_plain_polar_projection(ct_trends, tmp_pa
     fig = trend_map_figure(ct_trends, alpha=0.05, path=tmp_path / "map.png")
     assert (tmp_path / "map.png").stat().st_size > 0 and (tmp_path / "map.svg").stat().st_size > 0
     axes = [ax for ax in fig.axes if ax.name == "polar"]
-    assert [ax.get_title() for ax in axes] == ["Late growing season (Sep-Oct)", "Annual"]
+    assert [ax.get_title() for ax in axes] == ["Late season (Sep–Oct)", "Annual"]
     for ax, season in zip(axes, ("LGS", "ANN")):
         lon, lat = significant_cells(ct_trends, season)  # angle = longitude, radius = 90 - latitude
         expected = ax.transData.transform(np.column_stack([np.deg2rad(lon), 90.0 - lat]))

@@ -142,68 +142,77 @@ COLOURS = {"P": "#1b6ca8", "NoP": "#d1495b"}
 
 
 def _towers_figure(res, path: Path) -> None:
-    from ..plots import _pyplot, _save, unit_label
+    from ..plots import SEASON_TITLES, _save, p_text, unit_label
+    from ..plots_style import journal_figure, journal_style, legend_below, panel_letters
 
-    plt = _pyplot()
-    per_tower, tidy = res.augment(), res.tidy()
-    fig, axes = plt.subplots(1, 4, figsize=(15, 4.2), constrained_layout=True)
-    for ax, season in zip(axes, SEASONS):
-        rows = per_tower[per_tower["season"] == season]
-        lo, hi = (float(np.nanmin(rows[["tower_trend", "ensemble_trend"]].to_numpy())),
-                  float(np.nanmax(rows[["tower_trend", "ensemble_trend"]].to_numpy()))) if len(rows) else (0, 1)
-        ax.plot([lo, hi], [lo, hi], color="0.6", lw=1, ls="--", label="1:1")
-        for region, group in rows.groupby("region"):
-            test = tidy[(tidy["region"] == region) & (tidy["season"] == season) & (tidy["component"] == "paired t")]
-            d = test.iloc[0] if len(test) else None
-            label = region if d is None else f"{region}: Δ {d.estimate:.2f} ± {d.std_error:.2f} (p = {d.p_value:.2g})"
-            ax.errorbar(group["ensemble_trend"], group["tower_trend"], xerr=group["ensemble_se"], yerr=group["tower_se"],
-                        fmt="o", ms=4, color=COLOURS.get(region), alpha=0.8, elinewidth=0.6, label=label)
-        ax.set_title(season)
-        ax.set_xlabel(f"ensemble at the tower's cell ({unit_label(res.units['trend'])})")
-        ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_ylabel(f"tower trend ({unit_label(res.units['trend'])})")
-    fig.suptitle("Flux towers vs the inversion ensemble at their cells, same years (Fig. S7); Δ = paired mean difference")
-    _save(fig, path)
+    with journal_style():
+        per_tower, tidy = res.augment(), res.tidy()
+        fig, axes = journal_figure(2, 2, width="double", height=150)
+        unit = unit_label(res.units["trend"])
+        for ax, season in zip(axes.ravel(), SEASONS):
+            rows = per_tower[per_tower["season"] == season]
+            lo, hi = (float(np.nanmin(rows[["tower_trend", "ensemble_trend"]].to_numpy())),
+                      float(np.nanmax(rows[["tower_trend", "ensemble_trend"]].to_numpy()))) if len(rows) else (0, 1)
+            ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls="--", label="1:1")
+            for region, group in rows.groupby("region"):
+                test = tidy[(tidy["region"] == region) & (tidy["season"] == season) & (tidy["component"] == "paired t")]
+                d = test.iloc[0] if len(test) else None
+                label = region if d is None else f"{region}: Δ = {d.estimate:.2f} ± {d.std_error:.2f}, {p_text(d.p_value)}"
+                ax.errorbar(group["ensemble_trend"], group["tower_trend"], xerr=group["ensemble_se"], yerr=group["tower_se"],
+                            fmt="o", ms=2.5, color=COLOURS.get(region), alpha=0.8, elinewidth=0.5, label=label)
+            ax.set_title(SEASON_TITLES.get(season, season))
+            ax.set_xlabel(f"Inversion ensemble trend at the tower's cell ({unit})")
+            ax.set_ylabel(f"Tower trend ({unit})")
+            legend_below(ax, ncols=3)
+        panel_letters(axes)
+        fig.suptitle("Flux towers against the inversion ensemble at their cells, same years (Fig. S7); "
+                     "Δ: paired mean difference")
+        _save(fig, path)
 
 
 def _land_sink_figure(res, path: Path) -> None:
-    from ..plots import _pyplot, _save
+    from ..plots import _save, p_text
+    from ..plots_style import journal_figure, journal_style
 
-    plt = _pyplot()
-    rows = res.augment()
-    names = [c for c in rows.columns if c not in ("year", "fitted", "resid")]
-    r = res.tidy().query("component == 'correlation'").iloc[0]
-    fig, ax = plt.subplots(figsize=(8, 4), constrained_layout=True)
-    ax.plot(rows["year"], rows[names[0]], "o-", color="#1b6ca8", ms=3, label=f"{names[0]} (left)")
-    ax.set_ylabel(f"{names[0]} net uptake (PgC yr$^{{-1}}$)", color="#1b6ca8")
-    right = ax.twinx()
-    right.plot(rows["year"], rows[names[1]], "s-", color="#d1495b", ms=3, label=f"{names[1]} land sink (right)")
-    right.set_ylabel(f"{names[1]} land sink (PgC yr$^{{-1}}$)", color="#d1495b")
-    ax.set_title(f"Land sink: {names[0]} vs {names[1]}, r = {r.estimate:.2f} [{r.conf_low:.2f}, {r.conf_high:.2f}], "
-                 f"p = {r.p_value:.2g} (Fig. S2)")
-    ax.set_xlabel("year")
-    _save(fig, path)
+    with journal_style():
+        rows = res.augment()
+        names = [c for c in rows.columns if c not in ("year", "fitted", "resid")]
+        r = res.tidy().query("component == 'correlation'").iloc[0]
+        fig, axes = journal_figure(1, 1, width="single", height=62)
+        ax = axes[0, 0]
+        ax.plot(rows["year"], rows[names[0]], "o-", color="#1b6ca8", ms=2.5, label=f"{names[0]} (left axis)")
+        ax.set_ylabel(f"{names[0]} net uptake (PgC yr$^{{-1}}$)", color="#1b6ca8")
+        right = ax.twinx()
+        right.plot(rows["year"], rows[names[1]], "s-", color="#d1495b", ms=2.5, label=f"{names[1]} (right axis)")
+        right.set_ylabel(f"{names[1]} land sink (PgC yr$^{{-1}}$)", color="#d1495b")
+        ax.set_title(f"r = {r.estimate:.2f} [{r.conf_low:.2f}, {r.conf_high:.2f}], {p_text(r.p_value)}")
+        ax.set_xlabel("Year")
+        fig.suptitle(f"Land sink: {names[0]} against {names[1]} (Fig. S2)")
+        _save(fig, path)
 
 
 def _mat_figure(res, path: Path) -> None:
-    from ..plots import _pyplot, _save, unit_label
+    from ..plots import _save, p_text, unit_label
+    from ..plots_style import journal_figure, journal_style, panel_letters
 
-    plt = _pyplot()
-    rows, tidy = res.augment(), res.tidy().query("component == 'total'")
-    regions = list(tidy["region"])
-    fig, axes = plt.subplots(1, len(regions), figsize=(5 * len(regions), 4), constrained_layout=True, squeeze=False)
-    for ax, region in zip(axes[0], regions):
-        group = rows[rows["region"] == region]
-        fit = tidy[tidy["region"] == region].iloc[0]
-        ax.scatter(group["MAT_anomaly"], group["total_anomaly"], color=COLOURS.get(region), s=14)
-        x = np.linspace(group["MAT_anomaly"].min(), group["MAT_anomaly"].max(), 2)
-        ax.plot(x, fit.estimate * x, color="k", lw=1.2)
-        ax.axhline(0, color="0.8", lw=0.8)
-        ax.set_title(f"{region}: {fit.estimate:.2f} ± {fit.std_error:.2f} {unit_label(res.units['total'])} (p = {fit.p_value:.2g})")
-        ax.set_xlabel("MAT anomaly (K, detrended)")
-        ax.set_ylabel("net uptake anomaly (TgC yr$^{-1}$, detrended)")
-    fig.suptitle("Regional net uptake vs mean annual temperature, both detrended (Fig. S12)")
-    _save(fig, path)
+    with journal_style():
+        rows, tidy = res.augment(), res.tidy().query("component == 'total'")
+        regions = list(tidy["region"])
+        fig, axes = journal_figure(1, len(regions), width="double" if len(regions) > 1 else "single", height=72)
+        for ax, region in zip(axes[0], regions):
+            group = rows[rows["region"] == region]
+            fit = tidy[tidy["region"] == region].iloc[0]
+            ax.scatter(group["MAT_anomaly"], group["total_anomaly"], color=COLOURS.get(region), s=6)
+            x = np.linspace(group["MAT_anomaly"].min(), group["MAT_anomaly"].max(), 2)
+            ax.plot(x, fit.estimate * x, color="k", lw=0.8)
+            ax.axhline(0, color="0.8", lw=0.6)
+            ax.set_title(f"{region}: {fit.estimate:.2f} ± {fit.std_error:.2f} {unit_label(res.units['total'])}, "
+                         f"{p_text(fit.p_value)}")
+            ax.set_xlabel("MAT anomaly (K, detrended)")
+            ax.set_ylabel("Net uptake anomaly (TgC yr$^{-1}$, detrended)")
+        panel_letters(axes)
+        fig.suptitle("Regional net uptake against mean annual temperature (MAT), both detrended (Fig. S12)")
+        _save(fig, path)
 
 
 # --- summary --------------------------------------------------------------------------------------------------------

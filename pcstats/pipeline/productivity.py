@@ -264,47 +264,49 @@ def productivity_figure(cells: pd.DataFrame, medians: pd.DataFrame, correlations
 
     Saved as PNG and SVG when ``path`` is given.
     """
-    from ..plots import _pyplot, unit_label
+    from ..plots import _save, p_text, unit_label
+    from ..plots_style import journal_style
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 8), constrained_layout=True)
+    with journal_style():
+        return _save(_productivity_figure(cells, medians, correlations, trends_fit, planted, p_text, unit_label), path)
+
+
+def _productivity_figure(cells, medians, correlations, trends_fit, planted, p_text, unit_label):
+    from ..plots_style import journal_figure, legend_below, panel_letters
+
+    fig, axes = journal_figure(2, 2, width="double", height=150)
     tc = np.linspace(0, 100, 2)
-    for ax, (name, key, unit, letter) in zip(axes[0], (("NDVI", "ndvi_trend", "yr-1", "a"),
-                                                        ("GPP", "gpp_trend", "gC m-2 yr-2", "b"))):
+    for ax, (name, key, unit) in zip(axes[0], (("NDVI", "ndvi_trend", "yr-1"), ("GPP", "gpp_trend", "gC m-2 yr-2"))):
         frame = cells[cells["season"] == "EGS"]
         bins = medians[(medians["season"] == "EGS") & medians[name].notna()]
-        ax.scatter(frame["TC"], frame[name], s=10, color="0.7", label="cells")
-        ax.plot(bins["center"], bins[name], "o-", color="tab:green", label="median per 5 % TC bin")
+        ax.scatter(frame["TC"], frame[name], s=4, color="0.7", label="cells", lw=0)
+        ax.plot(bins["center"], bins[name], "o-", ms=3, color="tab:green", label="median per 5 % TC bin")
         if key in planted:
-            ax.plot(tc, planted[key]["intercept"] + planted[key]["per_pct_tc"] * tc, "--", color="k", lw=1, label="planted")
+            ax.plot(tc, planted[key]["intercept"] + planted[key]["per_pct_tc"] * tc, "--", color="k", lw=0.8, label="planted")
         ax.axhline(0, color="0.5", lw=0.5)
-        ax.set(xlabel="Tree cover (%)", ylabel=f"EGS {name} trend ({unit_label(unit)})", title=f"{letter}  {name} trend (EGS)")
-        ax.legend(fontsize=8)
+        ax.set(xlabel="Tree cover (%)", ylabel=f"{name} trend ({unit_label(unit)})", title=f"{name} trend, early season")
+        legend_below(ax, ncols=3)
     ax = axes[1, 0]
     tidy = correlations.tidy().merge(cells.groupby("region")[["lat", "lon"]].first(), left_on="region", right_index=True)
     lim = max(0.1, float(np.nanmax(np.abs(tidy["estimate"]))))
-    sc = ax.scatter(tidy["lon"], tidy["lat"], c=tidy["estimate"], cmap="RdBu_r", vmin=-lim, vmax=lim, s=40)
+    sc = ax.scatter(tidy["lon"], tidy["lat"], c=tidy["estimate"], cmap="RdBu_r", vmin=-lim, vmax=lim, s=12)
     sig = tidy[tidy["p_value"] < 0.05]
-    ax.scatter(sig["lon"], sig["lat"], s=40, facecolors="none", edgecolors="k", lw=0.8, label="p < 0.05")
-    fig.colorbar(sc, ax=ax, label="r (LUE GPP, net uptake), EGS")
-    ax.set(xlabel="Longitude", ylabel="Latitude", title="c  Correlation per cell (EGS)")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.scatter(sig["lon"], sig["lat"], s=12, facecolors="none", edgecolors="k", lw=0.5, label="p < 0.05")
+    fig.colorbar(sc, ax=ax, label="r (LUE GPP, net uptake)")
+    ax.set(xlabel="Longitude (°E)", ylabel="Latitude (°N)", title="Correlation per cell, early season")
+    legend_below(ax)
     ax = axes[1, 1]
     bins = medians[(medians["season"] == "ANN") & medians["GPP"].notna() & medians["NEE"].notna()]
-    sc = ax.scatter(bins["GPP"], bins["NEE"], c=bins["center"], cmap="viridis", s=60, vmin=0, vmax=100)
+    sc = ax.scatter(bins["GPP"], bins["NEE"], c=bins["center"], cmap="viridis", s=16, vmin=0, vmax=100)
     fig.colorbar(sc, ax=ax, label="Tree cover (%)")
     coef = trends_fit.tidy().set_index("term")["estimate"]
     x = np.linspace(bins["GPP"].min(), bins["GPP"].max(), 2)
-    ax.plot(x, coef["(Intercept)"] + coef["GPP"] * x, color="k", lw=1)
     glance = trends_fit.glance().iloc[0]
     p = trends_fit.tidy().set_index("term").loc["GPP", "p_value"]
-    ax.text(0.03, 0.95, f"R² = {glance['r_squared']:.2f}, p = {p:.2g}", transform=ax.transAxes, va="top")
+    ax.plot(x, coef["(Intercept)"] + coef["GPP"] * x, color="k", lw=0.8,
+            label=f"OLS: R² = {glance['r_squared']:.2f}, {p_text(p)}")
     ax.set(xlabel=f"GPP trend ({unit_label('gC m-2 yr-2')})", ylabel=f"Net uptake trend ({unit_label('gC m-2 yr-2')})",
-           title="d  Trends of TC bins (annual)")
-    if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path.with_suffix(".png"), dpi=150)
-        fig.savefig(path.with_suffix(".svg"))
-        plt.close(fig)
+           title="Tree-cover bins, annual")
+    legend_below(ax)
+    panel_letters(axes)
     return fig

@@ -74,7 +74,8 @@ def _paper_tables(out: Path, results: dict) -> tuple[list[Path], str]:
     folder = out / "tables" / "paper"
     folder.mkdir(parents=True, exist_ok=True)
     written, text = [], ["\n## Coefficient tables for the paper (pcstats.table)\n\nEach table is in tables/paper/ as "
-                         ".tex (booktabs), .md, .html, .docx and .csv; stars: + p < 0.1, * p < 0.05, ** p < 0.01, "
+                         ".tex (booktabs, numbers aligned by siunitx; a table wider than 16.5 cm is split into blocks of seasons "
+                         "that fit), .md, .html, .docx and .csv; stars: + p < 0.1, * p < 0.05, ** p < 0.01, "
                          "*** p < 0.001 (modelsummary's convention); standard errors (posterior SDs for the Bayesian model) in parentheses.\n"]
     for stem, (caption, specs, tab) in tables.items():
         for ext, write in ((".tex", tab.to_latex), (".md", tab.to_markdown), (".html", tab.to_html), (".csv", tab.to_csv),

@@ -214,32 +214,34 @@ def _truth(folder: Path) -> dict | None:
 
 
 def _figure(fits, classes, cells: pd.DataFrame, truth: dict | None, path: Path) -> None:
-    from ..plots import _pyplot
+    from ..plots import _save
+    from ..plots_style import journal_figure, journal_style, legend_below, panel_letters
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.3, 1]})
-    lgs = fits["estimate"].sel(variable="NEE", season="LGS").where(classes.notnull())
-    mesh = axes[0].pcolormesh(lgs["lon"], lgs["lat"], lgs.values, cmap="RdBu", shading="nearest",
-                              vmin=-np.nanmax(np.abs(lgs.values)), vmax=np.nanmax(np.abs(lgs.values)))
-    fig.colorbar(mesh, ax=axes[0], label="gC m⁻² yr⁻¹ per °C")
-    axes[0].set(title="LGS NEE sensitivity to spring temperature (natural cells)", xlabel="longitude (°E)",
-                ylabel="latitude (°N)")
-    nee = cells[(cells["variable"] == "NEE") & cells["natural"] & cells["region_class"].isin(["P", "NoP"])]
-    groups = [(s, r) for s in SEASONS for r in ("P", "NoP")]
-    data = [nee[(nee["season"] == s) & (nee["region_class"] == r)]["estimate"].dropna().to_numpy() for s, r in groups]
-    axes[1].boxplot(data, tick_labels=[f"{s}\n{r}" for s, r in groups], showfliers=False)
-    if truth is not None:
-        beta = truth["smap"]["beta"]
-        axes[1].scatter(range(1, len(groups) + 1), [beta[s][r] for s, r in groups], marker="D", color="crimson",
-                        zorder=3, label="planted")
-        axes[1].legend(frameon=False)
-    axes[1].axhline(0, color="grey", lw=0.8)
-    axes[1].set(title="NEE sensitivity per 9 km cell", ylabel="gC m⁻² yr⁻¹ per °C (net uptake positive)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    fig.savefig(path.with_suffix(".svg"))
-    plt.close(fig)
+    with journal_style():
+        fig, axes = journal_figure(1, 2, width="double", height=78, gridspec_kw={"width_ratios": [1.25, 1]})
+        axes = axes[0]
+        lgs = fits["estimate"].sel(variable="NEE", season="LGS").where(classes.notnull())
+        mesh = axes[0].pcolormesh(lgs["lon"], lgs["lat"], lgs.values, cmap="RdBu", shading="nearest",
+                                  vmin=-np.nanmax(np.abs(lgs.values)), vmax=np.nanmax(np.abs(lgs.values)))
+        fig.colorbar(mesh, ax=axes[0], label="NEE sensitivity (gC m⁻² yr⁻¹ K⁻¹)")
+        axes[0].set(title="Late-season NEE sensitivity to spring temperature", xlabel="Longitude (°E)",
+                    ylabel="Latitude (°N)")
+        nee = cells[(cells["variable"] == "NEE") & cells["natural"] & cells["region_class"].isin(["P", "NoP"])]
+        groups = [(s, r) for s in SEASONS for r in ("P", "NoP")]
+        data = [nee[(nee["season"] == s) & (nee["region_class"] == r)]["estimate"].dropna().to_numpy() for s, r in groups]
+        axes[1].boxplot(data, tick_labels=[f"{s}\n{r}" for s, r in groups], showfliers=False,
+                        medianprops={"color": "k", "lw": 0.8}, boxprops={"lw": 0.6}, whiskerprops={"lw": 0.6},
+                        capprops={"lw": 0.6})
+        if truth is not None:
+            beta = truth["smap"]["beta"]
+            axes[1].scatter(range(1, len(groups) + 1), [beta[s][r] for s, r in groups], marker="D", s=8, color="crimson",
+                            zorder=3, label="planted")
+            legend_below(axes[1])
+        axes[1].axhline(0, color="grey", lw=0.6)
+        axes[1].set(title="NEE sensitivity per 9 km natural cell", xlabel="Season and region",
+                    ylabel="NEE sensitivity (gC m⁻² yr⁻¹ K⁻¹, uptake +)")
+        panel_letters(axes)
+        _save(fig, path)
 
 
 def _summary(folder: Path, daily, cells: pd.DataFrame, table: pd.DataFrame, truth: dict | None, natural, cover) -> str:
