@@ -13,9 +13,14 @@ outputs (about a minute; they need the fixtures of a checkout).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import Directive
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's pcstats, whether or not it is installed
@@ -62,3 +67,38 @@ html_title = f"pcstats {release}"
 html_theme_options = {"description": "Seasonal CO2 flux statistics for northern permafrost regions",
                       "fixed_sidebar": True}
 html_static_path: list[str] = []
+
+
+class CliHelp(Directive):
+    """``{cli-help} SUBCOMMAND``: the ``pcstats SUBCOMMAND --help`` text, made at build time (never out of date)."""
+
+    optional_arguments = 1
+
+    def run(self):
+        from pcstats.cli import main
+
+        buffer = io.StringIO()
+        columns = os.environ.get("COLUMNS")
+        os.environ["COLUMNS"] = "100"  # argparse wraps at the terminal's width
+        try:
+            with contextlib.redirect_stdout(buffer):
+                try:
+                    main([*self.arguments, "--help"])
+                except SystemExit:
+                    pass
+        finally:
+            if columns is None:
+                os.environ.pop("COLUMNS", None)
+            else:
+                os.environ["COLUMNS"] = columns
+        text = buffer.getvalue().rstrip()
+        if not text:
+            raise self.error(f"pcstats {' '.join(self.arguments)} --help printed nothing")
+        block = nodes.literal_block(text, text)
+        block["language"] = "text"
+        return [block]
+
+
+def setup(app):
+    app.add_directive("cli-help", CliHelp)
+    return {"parallel_read_safe": True}
