@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import sys
 import time
 import warnings
@@ -174,8 +175,9 @@ class Display:
             from tqdm.auto import tqdm
 
             self._tqdm = tqdm
+            self.width, self.height = _size(self.file, len(self.names) + 2)
             self.total = tqdm(total=len(self.names), desc=title, unit="section", file=self.file, position=0,
-                              dynamic_ncols=True, bar_format="{desc}: {n_fmt}/{total_fmt} sections |{bar}| {elapsed}")
+                              ncols=self.width, nrows=self.height, bar_format="{desc}: {n_fmt}/{total_fmt} sections |{bar}| {elapsed}")
 
     def line(self, text: str) -> None:
         """A line above the bars (or on its own)."""
@@ -210,7 +212,7 @@ class Display:
         slot = min(set(range(1, len(self.names) + 1)) - {s for _, _, s in self.running.values()})
         if self.mode == "bars":
             bar = self._tqdm(total=None, desc=f"  {name}: starting", file=self.file, position=slot, leave=False,
-                             dynamic_ncols=True, bar_format="{desc} ({elapsed})")
+                             ncols=self.width, nrows=self.height, bar_format="{desc} ({elapsed})")
         elif self.verbose:
             self.line(f"{self.title}: {name} started")
         self.running[name] = (bar, time.perf_counter(), slot)
@@ -243,3 +245,12 @@ class Display:
         self.running.clear()
         if self.total is not None:
             self.total.close()
+
+
+def _size(file, rows: int) -> tuple[int, int]:
+    """The terminal's columns and rows (80 and ``rows`` at least: some pseudo-terminals report 0 x 0)."""
+    try:
+        size = os.get_terminal_size(file.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 80, rows
+    return size.columns or 80, max(size.lines, rows)
