@@ -150,7 +150,7 @@ print(json.dumps({"here": here, "ens": ens[["region", "season", "conf_low", "con
 @pytest.mark.slow
 def test_wheel_reproduces_from_outside_the_checkout(wheel, tmp_path):
     """The full install: ``pip check``, then ``pcstats reproduce --out results`` and a one-section rerun
-    (``--only trends``) from a folder outside the checkout. About 3-5 minutes on 2 shared cores."""
+    (``--only trends``) from a folder outside the checkout. 6.6 minutes on 2 busy cores (the full run is most of it)."""
     python = _venv(tmp_path / "venv", wheel, _host_view(tmp_path / "view", without_extras=False))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
