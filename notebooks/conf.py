@@ -65,7 +65,7 @@ napoleon_use_ivar = True
 html_theme = "alabaster"
 html_title = f"pcstats {release}"
 html_theme_options = {"description": "Seasonal CO2 flux statistics for northern permafrost regions",
-                      "fixed_sidebar": True}
+                      "fixed_sidebar": True, "page_width": "1240px", "sidebar_width": "250px"}
 html_static_path: list[str] = []
 
 
