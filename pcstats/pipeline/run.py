@@ -148,12 +148,17 @@ def _run(ctx: Context, names: list[str], jobs: int, progress: Mode, verbose: boo
                 futures = {pool.submit(_section_in_worker, name, ctx, verbose): name
                            for name in sorted(names, key=lambda n: START.index(n) if n in START else len(START))}
                 pending = set(futures)
-                while pending:
-                    ready, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    _drain(events, display)
-                    for future in ready:
-                        finished(futures[future], *future.result())
-                    display.refresh()
+                try:
+                    while pending:
+                        ready, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                        _drain(events, display)
+                        for future in ready:
+                            finished(futures[future], *future.result())
+                        display.refresh()
+                except BaseException:  # a section failed (or Ctrl-C): start no other; the running ones end first
+                    for future in pending:
+                        future.cancel()
+                    raise
             _drain(events, display)
     finally:
         display.close()
