@@ -27,6 +27,7 @@ import contextlib
 import logging
 import math
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -305,10 +306,15 @@ def _log_lines(args: argparse.Namespace):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022). "
-                                     "Exit codes: 0 done, 2 a mistake in the input (one line on stderr says which), "
-                                     "1 an internal error. Each command writes all its outputs or none.",
-                     epilog="Example:\n  pcstats reproduce --out results\n  pcstats fit --help",
+    parser = _Parser(prog="pcstats", description="Seasonal CO2 flux statistics (Liu et al. 2022).\n"
+                     "Exit codes: 0 done, 2 a mistake in the input (one line on stderr says which), 1 an internal\n"
+                     "error. Each command writes all its outputs or none.",
+                     epilog="Examples:\n"
+                            "  pcstats reproduce --out results                 the paper's analyses on the bundled data\n"
+                            "  pcstats ingest FOLDER --out tables              your product files, then:\n"
+                            "  pcstats seasonalize tables --out seasonal       months into seasons, then:\n"
+                            "  pcstats fit models/trend_seasonal.toml --data seasonal/seasonal.parquet --out fits\n"
+                            "  pcstats fit --help                              each command's options and example",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"pcstats {__version__}")
     switches = {"--debug": "show the Python traceback of an error instead of one line",
@@ -319,7 +325,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, text: str, run) -> argparse.ArgumentParser:
-        each = sub.add_parser(name, help=text, description=text, epilog=EXAMPLES[name],
+        each = sub.add_parser(name, help=text, description=textwrap.fill(text, 100), epilog=EXAMPLES[name],
                               formatter_class=argparse.RawDescriptionHelpFormatter)
         each.set_defaults(run=run)
         return each
