@@ -334,7 +334,7 @@ def forest_figure(res: Results, *, path: str | Path | None = None):
             part = part[part[k] == v]
         part = part.sort_values("level")
         suffix = part["level"].astype(str).str.split(":").str[-1]
-        colours = {s: palette[i % len(palette)] for i, s in enumerate(sorted(suffix.unique()))}
+        colours = {s: REGION_COLOURS.get(s, palette[i % len(palette)]) for i, s in enumerate(sorted(suffix.unique()))}
         y = np.arange(len(part))
         for (_, r), s_, yi in zip(part.iterrows(), suffix, y):
             ax.errorbar(r["estimate"], yi, xerr=[[r["estimate"] - r["conf_low"]], [r["conf_high"] - r["estimate"]]],
@@ -693,6 +693,7 @@ def sensitivity_figure(fits: dict[str, Results], *, term: str = "AirT", colour_b
                         fmt="o", ms=3, lw=0.8, color=_colour(group, i), label=str(group))
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xticks(np.arange(len(seasons)), seasons)
+        ax.set_xlabel("Season")
         ax.set_title(label if len(levels) == 1 else f"{label} ({getattr(res.spec, 'conf_level', 0.95):.0%} CI)")
         ax.grid(alpha=0.3)
     unit = res.units.get("gamma", f"{res.units.get(parse_response(res), 'gC m-2 d-1')} K-1")

@@ -60,6 +60,9 @@ def journal_figure(nrows: int = 1, ncols: int = 1, *, width: str | float = "doub
                    squeeze: bool = False, **kwargs: Any):
     """A figure at a journal's column width with constrained layout: ``(fig, axes)`` as ``plt.subplots``.
 
+    Draw on it inside :func:`journal_style` (or a function decorated with :func:`journal`): texts
+    take their font sizes when they are made.
+
     Parameters
     ----------
     width
@@ -124,7 +127,17 @@ def finish(fig) -> None:
     for t in fig.texts:  # a figure title wider than the figure goes on more lines
         _wrap(t, fig.bbox.width * 0.98, renderer)
     for ax in fig.axes:
-        if ax.get_visible() and ax.title.get_text():
+        if not (ax.get_visible() and ax.title.get_text()):
+            continue
+        letter = getattr(ax, "_left_title", None)
+        if letter is not None and letter.get_text() and _overlap(letter.get_window_extent(renderer).padded(2),
+                                                                  ax.title.get_window_extent(renderer), 0):
+            # a narrow panel: the title starts after its letter, left-aligned, as Nature sets them
+            start = (letter.get_window_extent(renderer).x1 - ax.bbox.x0 + 4 * fig.dpi / 72) / ax.bbox.width
+            ax.title.set_x(start)
+            ax.title.set_horizontalalignment("left")
+            _wrap(ax.title, ax.bbox.width * (1 - start), renderer)
+        else:
             _wrap(ax.title, ax.bbox.width * 1.05, renderer)
     if not below:
         return
@@ -137,6 +150,10 @@ def finish(fig) -> None:
             legend._pcstats_below = made
             if legend.get_window_extent(renderer).width <= ax.bbox.width or ncols == 1:
                 break
+        excess = legend.get_window_extent(renderer).width - ax.bbox.width
+        if excess > 0:  # one column is still too wide: its labels go on more lines
+            for text in legend.get_texts():
+                _wrap(text, text.get_window_extent(renderer).width - excess, renderer)
         axis = ax.xaxis.get_tightbbox(renderer)
         gap = max(0.0, ax.bbox.y0 - (axis.y0 if axis is not None else ax.bbox.y0)) / fig.dpi + 2 / 72  # inches
         legend.set_bbox_to_anchor((0.5, 0.0), transform=ax.transAxes + ScaledTranslation(0, -gap, fig.dpi_scale_trans))
