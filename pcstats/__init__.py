@@ -27,7 +27,7 @@ from .data.contract import LongTable  # noqa: E402
 from .data.design import DESIGNS, PAPER, StudyDesign  # noqa: E402
 from .engines import fit, prepare, run  # noqa: E402
 from .engines.prepare import long_table  # noqa: E402
-from . import robustness, soc  # noqa: E402
+from . import datasets, robustness, soc  # noqa: E402
 from .errors import ContractError, EngineError, FormulaError, PcstatsError, SpecError  # noqa: E402
 from .evaluation import skill  # noqa: E402
 from .comparisons import land_sink_correlation, mat_sensitivity, read_land_sink, tower_trends_vs_ensemble  # noqa: E402
