@@ -211,7 +211,7 @@ class Display:
         bar = None
         slot = min(set(range(1, len(self.names) + 1)) - {s for _, _, s in self.running.values()})
         if self.mode == "bars":
-            bar = self._tqdm(total=None, desc=f"  {name}: starting", file=self.file, position=slot, leave=False,
+            bar = self._tqdm(total=None, desc=f"  {name}: running", file=self.file, position=slot, leave=False,
                              ncols=self.width, nrows=self.height, bar_format="{desc} ({elapsed})")
         elif self.verbose:
             self.line(f"{self.title}: {name} started")

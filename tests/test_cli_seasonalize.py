@@ -22,6 +22,13 @@ def _ingested(tmp_path):
     return tmp_path / "tables"
 
 
+def test_quiet_ingest_and_seasonalize_print_only_their_final_line(tmp_path, capsys):
+    tables = _ingested(tmp_path)
+    assert capsys.readouterr() == (f"wrote monthly.parquet and ingest_report.json to {tables}\n", "")
+    assert main(["seasonalize", str(tables), "--out", str(tmp_path / "s"), "--quiet"]) == 0
+    assert capsys.readouterr() == (f"wrote seasonal.parquet to {tmp_path / 's'}\n", "")
+
+
 def test_ingest_then_seasonalize_then_fit(tmp_path, capsys):
     tables = _ingested(tmp_path)
     capsys.readouterr()
