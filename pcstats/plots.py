@@ -515,7 +515,7 @@ def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | 
         crmse = np.sqrt(1 + rr ** 2 - 2 * rr * np.cos(theta))
         contours = ax.contour(theta, rr, crmse, levels=np.arange(0.25, 2.01, 0.25), colors="grey", linewidths=0.6, alpha=0.7)
         ax.clabel(contours, fontsize=7, fmt="%.2g")
-        ax.plot([0], [1], marker="*", ms=8, color="black", ls="none", label="observed")
+        ax.plot([0], [1], marker="*", ms=8, color="black", ls="none", label="observed", clip_on=False, zorder=5)
         part = wide if value is None else wide[wide[panel] == value]
         for j, source in enumerate(sources):
             rows = part[part["source"] == source]
@@ -524,7 +524,8 @@ def taylor_figure(res: Results, *, panel: str | None = None, path: str | Path | 
             ax.plot(np.arccos(rows["r"].clip(-1, 1)), rows["sd_ratio"], ls="none", alpha=0.6 if others else 0.9,
                     label=source, **style)
         ax.set_title(SEASON_TITLES.get(str(value), str(value)) if value is not None else res.model)
-        ax.set_xlabel("σ$_{sim}$ / σ$_{obs}$")
+        ax.text(0.5, -0.09, "σ$_{sim}$ / σ$_{obs}$" if negative else "σ$_{sim}$ / σ$_{obs}$ (normalised SD)",
+                transform=ax.transAxes, ha="center", va="top")
         ax.text(np.radians(45), radius * 1.16, "correlation", rotation=-45, ha="center", va="center")
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside right center")

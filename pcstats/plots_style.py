@@ -216,9 +216,10 @@ def layout_problems(fig, *, min_font: float = MIN_FONT_PT, widths: Sequence[floa
             if len(covered) and (_within(covered, box.padded(-tolerance))).any():
                 problems.append(f"a legend ({_legend_name(legend)}) covers data of its panel")
     for ax in axes:
-        own = [t for a, t in texts if a is ax and t not in _tick_labels(ax)]
+        ticks = _tick_labels(ax)
+        own = [t for a, t in texts if a is ax and t not in ticks]
         for i, a in enumerate(own):
-            for b in own[i + 1:]:
+            for b in own[i + 1:] + ticks:
                 if _overlap(extent(a), extent(b), tolerance):
                     problems.append(f"texts {name(a)} and {name(b)} overlap")
     for t in fig.texts:  # a suptitle or figure text over a panel's texts

@@ -44,11 +44,14 @@ def test_layout_problems_finds_what_a_journal_would_send_back():
     right.text(0.5, 0.5, "one")
     right.text(0.5, 0.5, "two")  # on top of "one"
     right.text(3.0, 0.5, "far away")  # outside the figure
+    right.set_xlim(0, 1)
+    right.text(0.0, -0.01, "on a tick label", transform=right.transAxes, va="top")
     problems = layout_problems(fig)
     assert any("covers data" in p for p in problems)
     assert any("'small' is 5 pt" in p for p in problems)
     assert any("'one' and 'two' overlap" in p for p in problems)
     assert any("'far away' runs outside the figure" in p for p in problems)
+    assert any("'on a tick label' and '0.0' overlap" in p for p in problems)
     from matplotlib.figure import Figure
 
     wide = Figure(figsize=(6.4, 4.8))  # matplotlib's default size

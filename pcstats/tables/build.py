@@ -14,7 +14,7 @@ from ..errors import PcstatsError, did_you_mean
 from .layout import Row, Table
 from .options import STARS, is_missing, number_format, omitter, parse_results, parse_stars, renamer, row_format
 
-__all__ = ["table", "STARS", "GOF_LABELS", "KNOWN_GOF", "COMPONENT_LABELS", "HIDDEN_COMPONENTS"]
+__all__ = ["table", "ran_par_label", "STARS", "GOF_LABELS", "KNOWN_GOF", "COMPONENT_LABELS", "HIDDEN_COMPONENTS"]
 
 #: Row labels of the goodness-of-fit names; other glance() columns show under their own name.
 GOF_LABELS: Mapping[str, str] = {
