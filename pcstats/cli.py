@@ -45,7 +45,8 @@ def _fit(args: argparse.Namespace) -> int:
     from .export import write_results
     from .specs import load_spec
 
-    spec = load_spec(args.spec, trust=args.trust)
+    path = _spec_file(args.spec)
+    spec = load_spec(path, trust=args.trust)
     table = read_table(args.data)
     shown: set[str] = set()
     with warnings.catch_warnings(), backends_quiet(args.verbose), _monthly_hint(table, args.data):
@@ -55,12 +56,29 @@ def _fit(args: argparse.Namespace) -> int:
         else:
             warnings.simplefilter("ignore")  # printed below from the Results
         res = fit(spec, table)
-    paths = write_results(res, args.out, Path(args.spec).stem, source=str(args.spec))
+    paths = write_results(res, args.out, path.stem, source=str(path))
     _say(args, repr(res).splitlines()[0])  # the Results' one-line description; its warnings follow, once
     for w in res.warnings:
         _warn_once(args, w, shown)
     print(f"wrote {len(paths)} files to {args.shown_out}")
     return 0
+
+
+def _spec_file(text: str) -> Path:
+    """SPEC: a spec file, or the name of a bundled one (``trend_seasonal``, as in ``models/``) where no such file is."""
+    path = Path(text)
+    if path.is_file() or path.parent not in (Path("."), Path("models")):
+        return path
+    from .datasets import MODELS
+
+    bundled = MODELS / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
+    if bundled.is_file():
+        return bundled
+    if not path.suffix:  # a name, not a file name
+        names = ", ".join(sorted(p.stem for p in MODELS.glob("*.toml")))
+        raise PcstatsError(f"SPEC {text!r}: no such file, and no bundled spec of that name; give a .toml file or one "
+                           f"of the bundled specs: {names}.")
+    return path
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -173,11 +191,12 @@ def _robustness(args: argparse.Namespace) -> int:
     from .pipeline.robustness import robustness_set
     from .specs import load_spec
 
-    spec = load_spec(args.spec, trust=args.trust)
+    path = _spec_file(args.spec)
+    spec = load_spec(path, trust=args.trust)
     table = read_table(args.data)
     with _monthly_hint(table, args.data), backends_quiet(args.verbose):
         section = robustness_set(spec, table, args.out, windows=args.windows, seed=args.seed,
-                                 min_length=args.min_length, stem=Path(args.spec).stem, source=str(args.spec))
+                                 min_length=args.min_length, stem=path.stem, source=str(path))
     (Path(args.out) / "summary.md").write_text(section.summary.rstrip() + "\n", encoding="utf-8")
     _say(args, section.summary)
     shown: set[str] = set()
@@ -228,10 +247,12 @@ def _export(args: argparse.Namespace) -> int:
 
 #: the example at the foot of each command's --help
 EXAMPLES = {
-    "fit": """Example:
-  pcstats fit models/trend_seasonal.toml --data tests/reference/trend_input.csv --out fits
-  (writes fits/trend_seasonal_tidy.csv, _glance.csv, .md and .json; a monthly table needs
-  `pcstats seasonalize` first)""",
+    "fit": """Examples:
+  pcstats fit trend_seasonal --data results/data/seasonal_permafrost.csv --out fits
+  pcstats fit my_model.toml --data seasonal/seasonal.parquet --out fits
+  (SPEC is a spec file, or the name of a bundled one: trend_seasonal, glmm_trend, sem_lgs, ...;
+  the first writes fits/trend_seasonal_tidy.csv, _glance.csv, .md and .json; the data table is
+  one `pcstats reproduce` wrote; a monthly table needs `pcstats seasonalize` first)""",
     "reproduce": """Examples:
   pcstats reproduce --out results                      every section, into results/
   pcstats reproduce --out results --only bayes sem     rerun two sections, keep the others' results
@@ -245,7 +266,7 @@ EXAMPLES = {
   pcstats seasonalize monthly.csv --out seasonal --season GS=5,6,7,8,9,10 --season WIN=11,12,1,2,3,4
   then: pcstats fit models/trend_seasonal.toml --data seasonal/seasonal.parquet --out fits""",
     "robustness": """Example:
-  pcstats robustness models/trend_ensemble.toml --data tests/reference/trend_input.csv --windows 1000 --seed 1 --out rob
+  pcstats robustness trend_ensemble --data results/data/seasonal_permafrost.csv --windows 1000 --seed 1 --out rob
   (writes rob/summary.md, rob/tables/, rob/figures/)""",
     "export": """Examples:
   pcstats export results --format latex                 results/export/STEM.tex, one per saved fit
@@ -331,7 +352,7 @@ def _parser() -> argparse.ArgumentParser:
         return each
 
     p_fit = command("fit", "fit a spec file to a long table; write tidy/glance as CSV and Markdown", _fit)
-    p_fit.add_argument("spec", help="spec file (TOML), e.g. models/trend_seasonal.toml")
+    p_fit.add_argument("spec", help="spec file (TOML), or a bundled spec's name, e.g. trend_seasonal")
     p_fit.add_argument("--data", required=True, help="long table, .csv or .parquet")
     p_fit.add_argument("--out", required=True, help="output folder")
     p_fit.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
@@ -368,7 +389,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a season of your own (repeat for more; given, they replace EGS, LGS, WIN, ANN)")
     p_rob = command("robustness", "the paper's robustness checks of a trend spec: random windows, each source alone, "
                     "leave one out, the longest against the shortest", _robustness)
-    p_rob.add_argument("spec", help="a 'y ~ year' trend spec file, e.g. models/trend_ensemble.toml")
+    p_rob.add_argument("spec", help="a 'y ~ year' trend spec file, or a bundled spec's name, e.g. trend_ensemble")
     p_rob.add_argument("--data", required=True, help="seasonal long table, .csv or .parquet (with the ensemble rows if the "
                        "spec fits the ensemble)")
     p_rob.add_argument("--windows", type=_at_least(1), default=10_000, help="number of random windows (default 10000)")

@@ -7,6 +7,8 @@ import pytest
 import pcstats
 from pcstats.cli import main
 
+from .conftest import REFERENCE
+
 COMMANDS = ("fit", "reproduce", "ingest", "seasonalize", "robustness", "export")
 
 
@@ -70,3 +72,13 @@ def test_robustness_writes_summary_md(tmp_path, capsys):
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "50 windows" in summary and summary.strip() in printed
     assert printed.rstrip().splitlines()[-1].startswith("wrote summary.md, ")
+
+
+def test_spec_by_bundled_name_from_any_folder(tmp_path, monkeypatch, capsys):
+    data = str(REFERENCE / "trend_input.csv")
+    monkeypatch.chdir(tmp_path)  # no models/ here: the bundled spec is found by name
+    assert main(["fit", "trend_seasonal", "--data", data, "--out", "fits"]) == 0
+    assert (tmp_path / "fits" / "trend_seasonal_tidy.csv").is_file() and "56 of 56 groups fitted" in capsys.readouterr().out
+    assert main(["fit", "trend_seasonl", "--data", data, "--out", "fits"]) == 2
+    err = capsys.readouterr().err
+    assert "no bundled spec of that name" in err and "trend_seasonal, " in err.split("bundled specs: ")[1]
