@@ -1,6 +1,6 @@
 """The ``pcstats`` command.
 
-    pcstats fit SPEC --data TABLE --out DIR      fit one spec file to one long table
+    pcstats fit SPEC --data TABLE --out DIR      fit one spec file (or bundled spec, e.g. trend_seasonal) to one long table
     pcstats reproduce --out DIR [--only SECTION] the paper's analyses on the bundled fixtures
     pcstats ingest FOLDER --out DIR              product files (NetCDF, FLUXNET2015) into long tables (Parquet)
     pcstats seasonalize MONTHLY --out DIR        a monthly long table into seasons (EGS, LGS, WIN, ANN)
