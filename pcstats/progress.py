@@ -29,6 +29,7 @@ import io
 import logging
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -171,6 +172,7 @@ class Display:
         self.finished: list[str] = []
         self.running: dict[str, tuple[object, float, int]] = {}  # name -> (bar or None, start time, slot)
         self.total = None
+        self.lock = threading.Lock()  # the ticking thread redraws while sections start and finish
         if mode == "bars":
             from tqdm.auto import tqdm
 
@@ -215,13 +217,15 @@ class Display:
                              ncols=self.width, nrows=self.height, bar_format="{desc} ({elapsed})")
         elif self.verbose:
             self.line(f"{self.title}: {name} started")
-        self.running[name] = (bar, time.perf_counter(), slot)
+        with self.lock:
+            self.running[name] = (bar, time.perf_counter(), slot)
 
     def done(self, name: str, seconds: float, warnings: Sequence[str] = ()) -> None:
         """Section ``name`` finished in ``seconds``; ``warnings``: the messages it kept (shown when verbose)."""
-        bar, _, _ = self.running.pop(name, (None, 0.0, 0))
-        if bar is not None:
-            bar.close()
+        with self.lock:
+            bar, _, _ = self.running.pop(name, (None, 0.0, 0))
+            if bar is not None:
+                bar.close()
         self.finished.append(name)
         if self.verbose:
             for w in warnings:
@@ -234,15 +238,38 @@ class Display:
 
     def refresh(self) -> None:
         """Redraw the running sections' elapsed times."""
-        for bar, _, _ in self.running.values():
-            if bar is not None:
-                bar.refresh()
+        with self.lock:
+            for bar, _, _ in self.running.values():
+                if bar is not None:
+                    bar.refresh()
+
+    @contextlib.contextmanager
+    def ticking(self, every: float = 0.5) -> Iterator[None]:
+        """Redraw the elapsed times every ``every`` seconds while the block runs (sections in this process)."""
+        if self.mode != "bars":
+            yield
+            return
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(every):
+                self.refresh()
+
+        thread = threading.Thread(target=tick, name="pcstats-progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def close(self) -> None:
-        for bar, _, _ in self.running.values():
-            if bar is not None:
-                bar.close()
-        self.running.clear()
+        """Close every bar (the one over the sections stays on the screen)."""
+        with self.lock:
+            for bar, _, _ in self.running.values():
+                if bar is not None:
+                    bar.close()
+            self.running.clear()
         if self.total is not None:
             self.total.close()
 

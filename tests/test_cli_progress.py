@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import warnings
 
 import pytest
@@ -40,7 +41,9 @@ def test_display_modes(mode, verbose):
     display = progress.Display(["a", "b"], mode, verbose, file=file)
     for name in ("a", "b"):
         display.event(name, "start", logging.INFO, "")
-    display.event("a", "status", logging.INFO, "sampling season='LGS' (3/4)")
+    with display.ticking(every=0.01):  # elapsed times redrawn from a thread while a section runs here
+        display.event("a", "status", logging.INFO, "sampling season='LGS' (3/4)")
+        time.sleep(0.05)
     display.event("a", "log", logging.WARNING, "a warning")
     display.event("a", "log", logging.ERROR, "an error")
     display.done("a", 1.5, ["kept warning"])

@@ -137,7 +137,9 @@ def _run(ctx: Context, names: list[str], jobs: int, progress: Mode, verbose: boo
     try:
         if jobs <= 1 or len(names) == 1:
             for name in names:
-                finished(name, *_section(name, ctx, display.event, verbose))
+                with display.ticking():
+                    result = _section(name, ctx, display.event, verbose)
+                finished(name, *result)
         else:
             import multiprocessing
 
