@@ -40,14 +40,13 @@ __all__ = ["main"]
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from .data import read_table
     from .engines import fit
     from .export import write_results
     from .specs import load_spec
 
     path = _spec_file(args.spec)
     spec = load_spec(path, trust=args.trust)
-    table = read_table(args.data)
+    table = _read(args)
     shown: set[str] = set()
     with warnings.catch_warnings(), backends_quiet(args.verbose), _monthly_hint(table, args.data):
         if args.verbose:  # as they come; each once
@@ -62,6 +61,18 @@ def _fit(args: argparse.Namespace) -> int:
         _warn_once(args, w, shown)
     print(f"wrote {len(paths)} files to {args.shown_out}")
     return 0
+
+
+def _read(args: argparse.Namespace):
+    """The --data table; an unknown season name says how to accept it on the command line."""
+    from .data import read_table
+
+    try:
+        return read_table(args.data, seasons=args.seasons)
+    except PcstatsError as exc:
+        if "Unknown season" in str(exc):
+            raise PcstatsError(f"{_one_line(exc)} On the command line: --seasons NAME,...") from exc
+        raise
 
 
 def _spec_file(text: str) -> Path:
@@ -109,6 +120,7 @@ def _monthly_hint(table, path: str):
 
 def _seasonalize(args: argparse.Namespace) -> int:
     from .data import read_table, seasonalize, write_table
+    from .data.seasons import SEASONS
 
     path = Path(args.table)
     if path.is_dir():  # the folder `pcstats ingest` wrote
@@ -126,13 +138,22 @@ def _seasonalize(args: argparse.Namespace) -> int:
     name = f"seasonal{'.csv' if path.suffix.lower() == '.csv' else '.parquet'}"
     write_table(seasonal, Path(args.out) / name)
     seasons = ", ".join(seasonal["season"].unique())
+    own = [name for name, _ in args.season if name not in SEASONS]
     _say(args, f"{len(table)} monthly rows -> {len(seasonal)} seasonal rows ({seasons}; how={args.how!r}, "
-               f"winter={args.winter!r})")
+               f"winter={args.winter!r})" + (f"; fit them with --seasons {','.join(own)}" if own else ""))
     shown: set[str] = set()
     for w in caught:
         _warn_once(args, str(w.message), shown)
     print(f"wrote {name} to {args.shown_out}")
     return 0
+
+
+def _names(text: str) -> list[str]:
+    """An argparse type: NAME,NAME,..."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"give names separated by commas, e.g. GS,NGS, not {text!r}")
+    return names
 
 
 def _season(text: str) -> tuple[str, tuple[int, ...]]:
@@ -187,13 +208,12 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _robustness(args: argparse.Namespace) -> int:
-    from .data import read_table
     from .pipeline.robustness import robustness_set
     from .specs import load_spec
 
     path = _spec_file(args.spec)
     spec = load_spec(path, trust=args.trust)
-    table = read_table(args.data)
+    table = _read(args)
     with _monthly_hint(table, args.data), backends_quiet(args.verbose):
         section = robustness_set(spec, table, args.out, windows=args.windows, seed=args.seed,
                                  min_length=args.min_length, stem=path.stem, source=str(path))
@@ -356,6 +376,8 @@ def _parser() -> argparse.ArgumentParser:
     p_fit.add_argument("--data", required=True, help="long table, .csv or .parquet")
     p_fit.add_argument("--out", required=True, help="output folder")
     p_fit.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
+    p_fit.add_argument("--seasons", type=_names, default=None, metavar="NAME,...",
+                       help="season names to accept besides EGS, LGS, WIN, ANN (made by seasonalize --season)")
     from .data.design import DESIGNS
 
     p_rep = command("reproduce", "the paper's analyses on the bundled fixtures", _reproduce)
@@ -397,6 +419,8 @@ def _parser() -> argparse.ArgumentParser:
     p_rob.add_argument("--min-length", type=int, default=10, help="shortest window in years (default 10)")
     p_rob.add_argument("--out", default="robustness", help="output folder (default: robustness)")
     p_rob.add_argument("--trust", action="store_true", help="accept formulas outside the safe vocabulary")
+    p_rob.add_argument("--seasons", type=_names, default=None, metavar="NAME,...",
+                       help="season names to accept besides EGS, LGS, WIN, ANN (made by seasonalize --season)")
     p_exp = command("export", "one coefficient table per saved fit (STEM_tidy.csv + STEM_glance.csv) as LaTeX, "
                     "Markdown, HTML, Word or CSV", _export)
     p_exp.add_argument("results_dir", help="folder written by `pcstats fit` or `pcstats reproduce` (its tables/ is read)")

@@ -81,8 +81,13 @@ def test_seasonalize_options_match_the_function(tmp_path, capsys):
     assert set(written["season"]) == {"GS", "WIN"} and len(written) == len(expected)
     np.testing.assert_allclose(written["value"].to_numpy(), expected["value"].to_numpy(), rtol=1e-9)
     assert "gC m-2 season-1" in set(written["unit"])
-    err = capsys.readouterr().err  # the spanning winter of the last year lacks its next January: said once
-    assert err.count("lack one or more months") == 1
+    captured = capsys.readouterr()  # the spanning winter of the last year lacks its next January: said once
+    assert captured.err.count("lack one or more months") == 1 and "fit them with --seasons GS" in captured.out
+    spec = tmp_path / "gs.toml"
+    spec.write_text('family = "trend"\nformula = "NEE ~ year"\nby = ["source", "region", "season"]\n')
+    fit = ["fit", str(spec), "--data", str(tmp_path / "s" / "seasonal.csv"), "--out", str(tmp_path / "f")]
+    assert main(fit) == 2 and "Unknown season 'GS'" in (err := capsys.readouterr().err) and "--seasons NAME" in err
+    assert main([*fit, "--seasons", "GS"]) == 0
 
 
 def test_seasonalize_refuses_a_seasonal_table_and_a_bad_season(tmp_path, capsys):
