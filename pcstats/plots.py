@@ -192,7 +192,7 @@ def mixed_trend_figure(res: Results, *, slope: str = "year_c", group: str = "sou
     panels = tidy[keys].drop_duplicates().itertuples(index=False) if keys else [()]
     panels = list(panels)
     fig, axes = journal_figure(1, len(panels), width="double", height=20 + 5 * modes["level"].nunique(), sharey=True)
-    colors = dict(zip(levels, ("#1b6ca8", "#d1495b")))
+    colors = {level: REGION_COLOURS.get(str(level), ("#66a182", "#edae49")[i % 2]) for i, level in enumerate(levels)}
     for ax, key in zip(axes.ravel(), panels):
         mask = np.ones(len(tidy), dtype=bool)
         for k, v in zip(keys, key):
@@ -367,7 +367,7 @@ def ppc_figure(res: Results, *, path: str | Path | None = None):
     for ax in axes.ravel()[len(native):]:
         ax.set_visible(False)
     panel_letters(axes.ravel()[:len(native)])
-    fig.suptitle(f"{res.model}: observed NEE (black) and 100 posterior predictive draws (blue)")
+    fig.suptitle(f"{res.model}: observed NEE (black), 100 posterior predictive draws (blue) and their mean (orange)")
     return _save(fig, path)
 
 
@@ -439,8 +439,8 @@ def trend_map_figure(trends, *, variable: str = "estimate", p_value: str = "p_va
     ncols = min(len(keys), 4)
     nrows = int(np.ceil(len(keys) / ncols))
     wide = len(keys) > 2
-    fig, axes = journal_figure(nrows, ncols, width="double" if wide else "single", subplot_kw={"projection": projection},
-                               height=(183 / ncols if wide else 89 / ncols) * nrows + 22)
+    fig, axes = journal_figure(nrows, ncols, width="double" if wide else "onehalf" if len(keys) == 2 else "single",
+                               subplot_kw={"projection": projection}, height=(183 if wide else 120) / ncols * nrows + 24)
     for ax in axes.ravel()[len(keys):]:
         ax.set_visible(False)
     for ax, key in zip(axes.ravel(), keys):

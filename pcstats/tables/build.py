@@ -325,6 +325,8 @@ def _body(tidies, columns, statistic, style, thresholds, fmt, coef_map, componen
     for key, recs in records.items():  # one number format per row: no standard error shows as 0.000
         number = row_format(fmt, [r.get("std_error", np.nan) for r in recs if r is not None])
         cells[key] = [("", "") if r is None else _cell(r, statistic, style, thresholds, number) for r in recs]
+    if "ran_pars" in order:  # the residual SD closes the random-effect rows, as lme4's summary does
+        order["ran_pars"].sort(key=lambda label: label.endswith(" Residual"))
     if coef_map is not None:
         pos = long.groupby(["component", "_label"])["_order"].min()
         order = {c: sorted(ls, key=lambda lab: pos[(c, lab)]) for c, ls in order.items()}
