@@ -108,7 +108,9 @@ def prepare(
     model = model_formula(formula, keys + present, ordered_columns(table))  # read once; carried in Prepared.model
     for b in by:
         if b not in keys:
-            raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.")
+            hint = (" The table is monthly: make its seasons first (pcstats.seasonalize(table), or "
+                    "`pcstats seasonalize TABLE --out SEASONAL`)." if b == "season" and "month" in keys else "")
+            raise SpecError(f"by={tuple(by)!r}: {b!r} is not a key column.{did_you_mean(b, keys)} Key columns: {', '.join(keys)}.{hint}")
     filter_names = where_names(where) if where else set()
     names = list(dict.fromkeys(list(model.names) + list(extra)))
     _refuse_months_as_years(table, formula, names, by, filter_names)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..data.design import PAPER, StudyDesign
 from ..engines import fit
+from ..progress import status
 from ..export import write_results
 from ..specs import load_spec
 
@@ -53,6 +54,7 @@ def fit_file(section: Section, out: Path, models: Path, stem: str, spec_file: st
     ``design``: the study design that made ``table``, recorded in the Results' provenance (and so in STEM.json).
     """
     spec_path = models / spec_file
+    status(f"fitting {stem} ({spec_file})")
     res = quietly(fit, load_spec(spec_path), table)
     if design is not None:
         res = dataclasses.replace(res, provenance=dataclasses.replace(res.provenance, design=design.describe()))
