@@ -317,3 +317,22 @@ def test_bayesian_fit_in_a_table(ols):
     assert est and not est.endswith("*") and cell(tab, TREND, ("Bayes", ""), after=1).startswith("[")
     assert cell(tab, "LOOIC", ("Bayes", ""), "gof") != "" and cell(tab, "LOOIC", ("OLS", "ANN"), "gof") == ""
     assert any(n.startswith("No stars for Bayes") for n in tab.notes)
+
+
+def test_group_rename_labels_the_by_values_of_the_header(sem, glmm):
+    tab = table({"SEM": sem}, group_rename={"dgvm": "TRENDY-like models", "eddy_covariance": "Flux towers"})
+    assert [label for label, _ in tab.header[-1]] == ["TRENDY-like models", "Flux towers", "inversion"]
+    with pytest.raises(PcstatsError, match=r"group_rename=.*give a mapping"):
+        table({"SEM": sem}, group_rename=["dgvm"])
+    labels = [r.label for r in table([glmm.subset(season="ANN")], gof=None).rows if r.kind == "estimate"]
+    assert labels[-1] == "SD Residual" and "SD (Intercept), source" in labels  # the residual closes the variances
+
+
+def test_no_standard_error_prints_as_zero(trend_table):
+    tiny = quiet(pc.TrendSpec("NEE ~ year", by="season", where="source == 'ensemble' and region == 'P'"),
+                 trend_table.assign(value=trend_table["value"] * 1e-3))
+    tab = table([tiny], fmt=3)
+    errors = [c for r in tab.rows if r.kind == "statistic" for c in r.cells]
+    assert errors and not any(c in ("(0.000)", "(-0.000)") for c in errors)
+    se = tiny.tidy().query("term == 'year' and season == 'ANN'")["std_error"].iloc[0]  # ~8e-5: two significant digits
+    assert f"({se:.{int(np.floor(-np.log10(se))) + 2}f})" in errors

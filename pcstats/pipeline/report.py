@@ -50,7 +50,15 @@ def write_outputs(out: Path, sections: dict[str, Section], previous: Path | None
 
 def _paper_tables(out: Path, results: dict) -> tuple[list[Path], str]:
     """The paper's coefficient tables side by side (pcstats.table), as LaTeX, Markdown, HTML, Word and CSV."""
+    from ..plots import KIND_LABELS, VARIABLE_LABELS
     from ..tables import table
+
+    def _sem_term(term: str) -> str:  # "gpp ~ airt" -> "GPP ← Tair", "gpp r2" -> "GPP"
+        names = {k: v.replace("$_{EGS}$", " (EGS)") for k, v in VARIABLE_LABELS.items()}
+        if " ~ " in term:
+            lhs, rhs = term.split(" ~ ", 1)
+            return f"{names.get(lhs, lhs)} ← {names.get(rhs, rhs)}"
+        return names.get(term.removesuffix(" r2"), term) if term.endswith(" r2") else term
 
     trend = "Trend (gC m⁻² yr⁻²)"
     tables = {
@@ -62,8 +70,9 @@ def _paper_tables(out: Path, results: dict) -> tuple[list[Path], str]:
                                 coef_omit=r"Intercept|^region", gof=("nobs", "r_squared", "aic"), span="group",
                                 title="Seasonal NEE trends (gC m⁻² yr⁻²)")),
         "table2_sem": ("The SEMs' paths per data kind", ["models/sem_egs.toml", "models/sem_lgs.toml"],
-                       table({"EGS": results["sem_egs"], "LGS": results["sem_lgs"]},
-                             gof=("nobs", "cfi", "rmsea", "rmsea_pvalue", "srmr"), title="Structural equation models")),
+                       table({"EGS": results["sem_egs"], "LGS": results["sem_lgs"]}, coef_rename=_sem_term,
+                             group_rename=KIND_LABELS, gof=("nobs", "cfi", "rmsea", "rmsea_pvalue", "srmr"),
+                             title="Structural equation models (unstandardised paths)")),
         "table3_gamma": ("The towers' temperature sensitivity γ three ways",
                          ["models/gamma_pooled.toml", "models/gamma_mixed.toml", "models/panel_gamma.toml"],
                          table({"pooled OLS": results["gamma_towers_pooled"], "random site intercepts": results["gamma_towers_mixed"],

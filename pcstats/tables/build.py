@@ -60,6 +60,7 @@ def table(
     components: Sequence[str] | None = None,
     gof: Sequence[str] | Mapping[str, str] | None = DEFAULT_GOF,
     span: Literal["model", "group"] = "model",
+    group_rename: Mapping[str, str] | None = None,
     title: str | None = None,
     notes: Sequence[str] = (),
     max_columns: int | None = 30,
@@ -114,6 +115,9 @@ def table(
         season); only the keys every fit has span, a fit's other keys join its label (``OLS, P``
         for an OLS fit by region and season beside a GLMM by season). A key value that every column shares (all ``season = LGS``) is stated once in a note
         instead.
+    group_rename
+        ``{value: label}`` for the ``by`` values in the column headers, e.g.
+        ``{"dgvm": "TRENDY-like models", "EGS": "Early season"}``.
     title, notes
         Caption and extra note lines.
     max_columns
@@ -187,6 +191,11 @@ def table(
     rows += _gof_rows(gof, fits, glances, columns, number)
     shared = _shared(columns)
     header = _header(columns, [tuple(kv for kv in g if kv not in shared) for _, _, g in columns], span)
+    if group_rename:
+        if not isinstance(group_rename, Mapping):
+            raise PcstatsError(f"table(group_rename={group_rename!r}): give a mapping {{by value: header label}}.")
+        header = tuple(tuple((", ".join(str(group_rename.get(part, part)) for part in label.split(", ")), n)
+                             for label, n in line) for line in header)
     keys = (f"All columns: {', '.join(f'{k} = {v}' for k, v in shared)}.",) if shared else ()
     return Table(header=header, rows=tuple(rows), title=title,
                  notes=_notes(fits, labels, tidies, statistic, thresholds, (*keys, *notes)))
