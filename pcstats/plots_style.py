@@ -230,19 +230,31 @@ def layout_problems(fig, *, min_font: float = MIN_FONT_PT, widths: Sequence[floa
 
 
 def _wrap(text, width: float, renderer) -> None:
-    """Break ``text`` at spaces so that each line is at most ``width`` pixels wide."""
-    if text.get_window_extent(renderer).width <= width or "\n" in text.get_text() or "$" in text.get_text():
+    """Break ``text`` so that each line is at most ``width`` pixels wide: after commas if that is
+    enough, else at spaces."""
+    original = text.get_text()
+    if text.get_window_extent(renderer).width <= width or "\n" in original or "$" in original:
         return
-    words, lines, original = text.get_text().split(" "), [], text.get_text()
-    for word in words:
-        trial = f"{lines[-1]} {word}" if lines else word
-        text.set_text(trial)
-        if lines and text.get_window_extent(renderer).width <= width:
-            lines[-1] = trial
-        elif lines:
-            lines.append(word)
-        else:
-            lines = [word]
+
+    def fill(pieces: list[str], joint: str) -> list[str]:
+        lines: list[str] = []
+        for piece in pieces:
+            trial = f"{lines[-1]}{joint}{piece}" if lines else piece
+            text.set_text(trial)
+            if lines and text.get_window_extent(renderer).width <= width:
+                lines[-1] = trial
+            else:
+                lines.append(piece)
+        return lines
+
+    def fits(lines: list[str]) -> bool:
+        text.set_text("\n".join(lines))
+        return text.get_window_extent(renderer).width <= width
+
+    lines = fill(original.split(", "), ", ")
+    lines = [f"{line}," for line in lines[:-1]] + lines[-1:]
+    if not fits(lines):
+        lines = fill(original.split(" "), " ")
     text.set_text("\n".join(lines) if lines else original)
 
 
