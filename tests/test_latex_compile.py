@@ -42,9 +42,12 @@ def compile_tex(tex: str, folder: Path, name: str, *, landscape: bool = False) -
 
 
 def assert_fits(log: str, *, shrink: float = 1.0) -> list[float]:
-    """No overfull box; each tabular no wider than ``shrink`` x the line (1.0: never scaled down)."""
+    """No overfull box, no float taller than the page; each tabular no wider than ``shrink`` x the line
+    (1.0: never scaled down)."""
     overfull = re.findall(r"^Overfull \\hbox .*$", log, flags=re.M)
     assert not overfull, overfull
+    tall = re.findall(r"Float too large for page by [\d.]+pt", log)
+    assert not tall, tall
     assert "Missing character" not in log
     widths = [(float(w), float(line)) for w, line in re.findall(r"TABLEWIDTH ([\d.]+)pt ?OF ([\d.]+)pt", log)]
     assert widths, "no tabular measured"
@@ -93,7 +96,8 @@ def test_paper_tables_of_reproduce_compile_and_fit_the_page(fits, tmp_path):
     for tex in texs:
         widths = assert_fits(compile_tex(tex.read_text(), tmp_path, f"doc_{tex.stem}"))
         assert len(widths) >= 2, f"{tex.name}: the seasons (or SEMs) were not split into blocks"
-    table1 = texs[0].read_text()
+    table1 = texs[0].read_text()  # four seasons: one block each, in floats of one table number
+    assert table1.count(r"\begin{tabular}{l") == 4 and table1.count(r"\addtocounter{table}{-1}") == table1.count("(continued)") >= 1
     assert "SD Residual" in table1 and "sd\\_\\_" not in table1 and r"\begin{tabular}{lS[" in table1
     table3 = texs[2].read_text()  # coef_omit="Intercept" once dropped the random intercept's SD too
     assert "SD (Intercept), site" in table3

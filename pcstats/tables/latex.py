@@ -75,29 +75,46 @@ _CHAR_PT = 4.6  # mean width of a character of the \small font (9 pt Computer Mo
 _COLSEP_PT = 12.0  # 2 \tabcolsep
 
 
-def render_latex(tab: Table, *, align: bool = True, max_width: float = 470.0, landscape: bool = False) -> str:
-    r"""The table as a LaTeX float (``table``, or ``sidewaystable`` when ``landscape``).
+def render_latex(tab: Table, *, align: bool = True, max_width: float = 470.0, max_height: float = 560.0,
+                 landscape: bool = False) -> str:
+    r"""The table as LaTeX floats (``table``, or ``sidewaystable`` when ``landscape``).
 
     ``align``: numbers in siunitx ``S`` columns, aligned on the decimal point (stars and parentheses
     beside them); False writes centred ``c`` columns. ``max_width`` (pt): when the estimated width
     of the tabular exceeds it, the data columns are split into blocks along the top header's groups
-    (e.g. one block per season), stacked in the one float, each repeating the row labels. Every
-    block is also shrunk to ``\linewidth`` if LaTeX finds it still wider, so nothing overflows.
+    (e.g. one block per season), each repeating the row labels. Blocks are stacked in one float
+    while their estimated height stays under ``max_height`` (pt); the next ones go into further
+    floats with the same table number, captioned "(continued)". Every block is also shrunk to
+    ``\linewidth`` if LaTeX finds it still wider, so nothing overflows.
     """
     env = "sidewaystable" if landscape else "table"
-    lines = [rf"\begin{{{env}}}[htbp]", r"\centering", r"\small"]
-    if tab.title:
-        lines.append(r"\caption{" + escape(tab.title) + "}")
-    blocks = _blocks(tab, max_width)
-    for i, columns in enumerate(blocks):
-        if i:
-            lines.append(r"\par\bigskip")
-        lines += _tabular(tab, columns, align)
-    if tab.notes:
-        lines.append(r"\par\smallskip")
-        lines.append(r"\parbox{\linewidth}{\footnotesize " + r" \\ ".join(escape(n) for n in tab.notes) + "}")
-    lines.append(rf"\end{{{env}}}")
+    floats: list[list[list[int]]] = []
+    for columns in _blocks(tab, max_width):
+        if floats and sum(_height(tab, c) for c in floats[-1]) + _height(tab, columns) + 14 <= max_height:
+            floats[-1].append(columns)
+        else:
+            floats.append([columns])
+    lines: list[str] = []
+    for k, blocks in enumerate(floats):
+        lines += [rf"\begin{{{env}}}[htbp]", r"\centering", r"\small"]
+        if tab.title:
+            if k:
+                lines.append(r"\addtocounter{table}{-1}")  # the same number as the first part
+            lines.append(r"\caption{" + escape(tab.title) + (" (continued)" if k else "") + "}")
+        for i, columns in enumerate(blocks):
+            if i:
+                lines.append(r"\par\bigskip")
+            lines += _tabular(tab, columns, align)
+        if tab.notes and k == len(floats) - 1:
+            lines.append(r"\par\smallskip")
+            lines.append(r"\parbox{\linewidth}{\footnotesize " + r" \\ ".join(escape(n) for n in tab.notes) + "}")
+        lines.append(rf"\end{{{env}}}")
     return "\n".join(lines) + "\n"
+
+
+def _height(tab: Table, columns: list[int]) -> float:
+    """Estimated height (pt) of a block's tabular at \\small: 11 pt a row, the header and rules."""
+    return 11.0 * (len(_block_rows(tab, columns)) + 2 * len(tab.header)) + 12.0
 
 
 def standalone_document(body: str, *, landscape: bool = False) -> str:

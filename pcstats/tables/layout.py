@@ -54,19 +54,20 @@ class Table:
         return body
 
     def to_latex(self, path: str | Path | None = None, *, align: bool = True, max_width: float = 470.0,
-                 landscape: bool = False, standalone: bool = False) -> str:
+                 max_height: float = 560.0, landscape: bool = False, standalone: bool = False) -> str:
         """LaTeX (booktabs) float, written to ``path`` if given; needs the packages
         :data:`pcstats.tables.latex.LATEX_PACKAGES` (booktabs, siunitx, graphicx; rotating when ``landscape``).
 
         ``align``: numbers aligned on the decimal point (siunitx ``S`` columns). ``max_width`` (pt, 470
         = 16.5 cm): a wider table is split into blocks of its top header's column groups (one per
-        season, say), stacked in one float; each block is shrunk to ``\\linewidth`` only if still too
-        wide, so no table runs off the page. ``landscape``: a ``sidewaystable`` (try ``max_width=650``).
+        season, say); each block is shrunk to ``\\linewidth`` only if still too wide, so no table runs
+        off the page. ``max_height`` (pt, 560 = 19.8 cm): blocks that would make a float taller go on in
+        further floats with the same table number, captioned "(continued)". ``landscape``: a ``sidewaystable`` (try ``max_width=650``).
         ``standalone``: a complete document that pdflatex compiles as it is.
         """
         from .latex import render_latex, standalone_document
 
-        text = render_latex(self, align=align, max_width=max_width, landscape=landscape)
+        text = render_latex(self, align=align, max_width=max_width, max_height=max_height, landscape=landscape)
         return _written(standalone_document(text, landscape=landscape) if standalone else text, path)
 
     def to_markdown(self, path: str | Path | None = None) -> str:
