@@ -169,3 +169,8 @@ def test_reproduce_writes_tables_figures_and_manifest(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pcstats.cli", "reproduce", "--out", str(out), "--only", "trends",
                            "--design", "threshold"], capture_output=True, text=True)
     assert proc.returncode == 2 and "study design 'paper'" in proc.stderr
+    # the paper tables of a real run compile without overfull boxes (skipped without pdflatex and siunitx)
+    from .test_latex_compile import HAVE_LATEX, assert_fits, compile_tex
+
+    for tex in sorted((out / "tables" / "paper").glob("*.tex")) if HAVE_LATEX else []:
+        assert_fits(compile_tex(tex.read_text(), tmp_path, f"doc_{tex.stem}"))

@@ -20,9 +20,10 @@ from pcstats.tables.latex import standalone_document
 
 from .conftest import REFERENCE
 
+HAVE_LATEX = not (shutil.which("pdflatex") is None or shutil.which("kpsewhich") is None
+                  or subprocess.run(["kpsewhich", "siunitx.sty"], capture_output=True, text=True).stdout.strip() == "")
 pytestmark = pytest.mark.skipif(
-    shutil.which("pdflatex") is None or shutil.which("kpsewhich") is None
-    or subprocess.run(["kpsewhich", "siunitx.sty"], capture_output=True, text=True).stdout.strip() == "",
+    not HAVE_LATEX,
     reason="pdflatex with siunitx not installed (apt-get install --no-install-recommends texlive-latex-base "
            "texlive-latex-recommended texlive-science)")
 

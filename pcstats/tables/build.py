@@ -184,7 +184,7 @@ def table(
         raise PcstatsError(
             f"table(): {sum(per_fit)} columns (each by group of each fit is a column; {labels[wide]!r} has "
             f"{per_fit[wide]} groups of {tuple(fits[wide].by)}). Choose groups with "
-            "res.subset(season='ANN', ...) (for random windows use rw.summary()), or pass max_columns=None.")
+            "res.subset(season='ANN', ...) (for random windows use rw.distribution()), or pass max_columns=None.")
     columns = _columns(fits, labels, tidies, glances, span)
 
     rows = _body(tidies, columns, statistic, style, thresholds, fmt, coef_map, components)
