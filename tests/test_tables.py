@@ -207,7 +207,7 @@ def test_bad_results_are_named(ols):
 def test_random_windows_ask_for_a_subset(trend_table):
     spec = pc.TrendSpec("NEE ~ year", by=("region", "season"), where="source == 'ensemble'")
     rw = pc.robustness.random_windows(spec, trend_table, n=20, seed=1)
-    with pytest.raises(PcstatsError, match=r"rw.summary\(\)"):
+    with pytest.raises(PcstatsError, match=r"rw.distribution\(\)"):
         table([rw])
     tab = table([rw.subset(window=0, season="ANN")])
     assert tab.header[1] == (("NoP", 1), ("P", 1)) and "All columns: window = 0, season = ANN." in tab.notes

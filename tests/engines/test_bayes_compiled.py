@@ -53,11 +53,16 @@ def test_cached_model_gives_the_draws_of_a_fresh_compile(monkeypatch):
     assert set(fit_c.tidy().query("component == 'ran_vals'")["level"]) == set(c["region"])
 
 
-def test_posterior_predictive_draws_only_the_response(caplog):
+def test_posterior_predictive_draws_only_the_response(caplog, monkeypatch):
     """The posterior predictive keeps every parameter's posterior draws (the LKJ factor of correlated random
-    effects and the SDs depend on pm.Data scales, which PyMC would otherwise draw anew from their priors)."""
+    effects and the SDs depend on pm.Data scales, which PyMC would otherwise draw anew from their priors).
+    PyMC's own INFO line says what it samples; the engine keeps the backends at WARNING, so let it through."""
+    import contextlib
     import logging
 
+    import pcstats.engines.bayes_pymc as engine
+
+    monkeypatch.setattr(engine, "backends_quiet", lambda verbose=False: contextlib.nullcontext())
     table = pc.read_table(REFERENCE / "mixed_cells.csv")
     spec = SPEC.replace(formula="NEE ~ year_c + (1 + year_c | region)")
     with caplog.at_level(logging.INFO, logger="pymc"):
