@@ -31,7 +31,7 @@ SEASON_TITLES = {"ANN": "Annual", "EGS": "Early season (May–Aug)", "LGS": "Lat
                  "WIN": "Winter (Nov–Apr)"}
 #: Axis and node names of the flux variables a reader knows them by.
 VARIABLE_LABELS = {"nee": "NEE", "gpp": "GPP", "ter": "TER", "airt": "Tair", "tc": "TC", "sm": "SM", "par": "PAR",
-                   "p": "Prec", "pregpp": "GPP$_{EGS}$", "ndvi": "NDVI", "lue": "LUE"}
+                   "p": "P (%)", "pregpp": "GPP$_{EGS}$", "ndvi": "NDVI", "lue": "LUE"}
 #: Data kinds as a reader names them.
 KIND_LABELS = {"inversion": "Inversions", "dgvm": "TRENDY-like models", "eddy_covariance": "Flux towers"}
 
