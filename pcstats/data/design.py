@@ -26,12 +26,15 @@ import pandas as pd
 
 from ..errors import ContractError, did_you_mean
 
-__all__ = ["StudyDesign", "PAPER", "PAPER_CODE", "THRESHOLD", "DESIGNS", "IPA_ZONES", "IPA_PERMAFROST", "NOT_NATURAL_IGBP"]
+__all__ = ["StudyDesign", "PAPER", "PAPER_CODE", "THRESHOLD", "DESIGNS", "IPA_ZONE_CODES", "IPA_PERMAFROST",
+           "IPA_NO_PERMAFROST", "NOT_NATURAL_IGBP"]
 
-#: IPA permafrost zones (Brown et al. 2002, NSIDC GGD318) as the codes the readers and fixtures use
-IPA_ZONES = {1: "continuous", 2: "discontinuous", 3: "sporadic", 4: "isolated", 0: "none"}
-#: the zones the paper's code counts as permafrost (isolated counts as NoP)
-IPA_PERMAFROST = (1, 2, 3)
+#: IPA permafrost zones (Brown et al. 2002, NSIDC GGD318) as numeric codes: the one convention of the long tables,
+#: the fixtures and the IPA reader (:func:`pcstats.products.ipa_zones`)
+IPA_ZONE_CODES = {"continuous": 1, "discontinuous": 2, "sporadic": 3, "isolated": 4, "none": 0, "glacier": -1}
+#: the zones the paper's code counts as permafrost, and as none (isolated counts as NoP; glaciers are neither)
+IPA_PERMAFROST = tuple(IPA_ZONE_CODES[z] for z in ("continuous", "discontinuous", "sporadic"))
+IPA_NO_PERMAFROST = tuple(IPA_ZONE_CODES[z] for z in ("isolated", "none"))
 #: IGBP classes of MCD12Q1 (LC_Type1) that are not natural vegetation: croplands, urban, cropland/natural mosaics
 NOT_NATURAL_IGBP = (12, 13, 14)
 
@@ -88,7 +91,8 @@ class StudyDesign:
         if self.permafrost == "ipa":
             _need(cells, ("IPA",), "permafrost='ipa'")
             zone = cells["IPA"]
-            return pd.Series(np.where(zone.isna(), None, zone.isin(IPA_PERMAFROST)), index=cells.index, dtype=object)
+            return pd.Series(np.select([zone.isin(IPA_PERMAFROST), zone.isin(IPA_NO_PERMAFROST)], [True, False], None),
+                             index=cells.index, dtype=object)
         _need(cells, ("P",), "permafrost='percent'")
         p = cells["P"]
         inside = p >= self.p_split if self.contrast == "permafrost" else p > self.p_split
@@ -133,7 +137,7 @@ class StudyDesign:
     def text(self) -> str:
         """One line: what this design compares."""
         years = "all years" if self.years is None else f"{self.years[0]}-{self.years[1]}"
-        extent = (f"IPA zones continuous/discontinuous/sporadic (isolated counts as NoP)" if self.permafrost == "ipa"
+        extent = ("IPA zones continuous/discontinuous/sporadic (isolated counts as NoP)" if self.permafrost == "ipa"
                   else f"permafrost extent {'>=' if self.contrast == 'permafrost' else '>'} {self.p_split:g} %")
         regions = (f"P: TC < {self.tc_split:g} % and {extent}; NoP: TC > {self.tc_split:g} % and no permafrost"
                    if self.contrast == "tree_cover" else f"P: {extent}; NoP: the rest")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from ..progress import status
 from ..export import write_results
 from ..specs import load_spec
 
-__all__ = ["Context", "Section", "fit_file", "quietly"]
+__all__ = ["Context", "Section", "fit_file", "fixture_truth", "quietly"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class Section:
     summary: str = ""
     messages: list[str] = field(default_factory=list)
     results: dict = field(default_factory=dict)  # fits the report reuses (summary, paper tables)
+
+
+def fixture_truth(fixtures: Path) -> dict:
+    """The planted truths of the fixtures (``truth.json``), or ``{}`` for a folder without them."""
+    path = Path(fixtures) / "truth.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def quietly(function, *args, **kwargs):

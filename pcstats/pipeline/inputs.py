@@ -44,9 +44,13 @@ def regional_tables(nee_monthly: pd.DataFrame, covariates_annual: pd.DataFrame, 
     The ``permafrost`` table compares the design's P and NoP; the class and bin schemes keep every cell the
     design's mask keeps. All are restricted to the design's years and averaged as it says (``zonal``).
     """
+    return _regional_tables(nee_monthly, covariates_annual, study_cells(covariates_annual, covariates_monthly), design)
+
+
+def _regional_tables(nee_monthly: pd.DataFrame, covariates_annual: pd.DataFrame, cells: pd.DataFrame,
+                     design: StudyDesign) -> tuple[dict[str, pd.DataFrame], dict[str, pd.Series], list[str]]:
     messages: list[str] = []
     nee = design.within(convert_units(nee_monthly))  # inversions carry positive='up'; out: gC m-2 d-1, uptake positive
-    cells = study_cells(covariates_annual, covariates_monthly)
     natural = design.natural(cells)
     groups = {column: cells[column].where(natural) for column in SCHEMES} | {"permafrost": design.regions(cells)}
     tables = {}
@@ -79,9 +83,8 @@ def seasonal_tables(fixtures: Path, design: StudyDesign = PAPER) -> tuple[dict[s
     """
     nee = read_table(fixtures / "inversions" / "inversions_monthly.parquet")
     annual = read_table(fixtures / "covariates" / "covariates_annual.parquet")
-    monthly = read_table(fixtures / "covariates" / "covariates_monthly.parquet")
-    tables, gradients, messages = regional_tables(nee, annual, design, monthly)
-    cells = study_cells(annual, monthly)
+    cells = study_cells(annual, read_table(fixtures / "covariates" / "covariates_monthly.parquet"))
+    tables, gradients, messages = _regional_tables(nee, annual, cells, design)
     tables["trendy_tc_bins"] = _trendy_bins(read_table(fixtures / "trendy" / "trendy_monthly.parquet"), cells, design)
     return tables, gradients, tuple(messages)
 

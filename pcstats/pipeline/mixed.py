@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
-from .context import Context, Section
+from .context import Context, Section, fixture_truth
 from .trends import Run, fit_runs
 
 __all__ = ["MIXED_RUNS", "mixed"]
@@ -28,19 +25,18 @@ def mixed(ctx: Context) -> Section:
     path = ctx.out / "figures" / "glmm_trends.png"
     mixed_trend_figure(results["glmm_trend"], path=path)
     section.figures.append(path)
-    section.summary = recovered_difference(results["glmm_trend"], ctx.fixtures / "truth.json")
+    section.summary = recovered_difference(results["glmm_trend"], fixture_truth(ctx.fixtures))
     return section
 
 
-def recovered_difference(glmm, truth_file: Path) -> str:
+def recovered_difference(glmm, truth: dict) -> str:
     """The GLMM's P − NoP trend difference beside the published one and the fixture's planted one.
 
     The GLMM's fixed effects are the inversions' mean trends; the fixture's inversion deviations are centred
     over the six inversions, so its planted P − NoP difference is the difference of the region trends.
     """
-    if not truth_file.is_file():
+    if "trend_by_source_and_region" not in truth:
         return ""
-    truth = json.loads(truth_file.read_text())
     published = truth["trend_by_region"]
     per_source = truth["trend_by_source_and_region"]
     tidy = glmm.tidy().query("component == 'fixed' and term == 'year_c:regionP'").set_index("season")

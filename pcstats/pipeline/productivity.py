@@ -17,7 +17,6 @@ cells), not weighted except in the area-weighted shares.
 from __future__ import annotations
 
 import functools
-import json
 import warnings
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from ..engines import fit
 from ..productivity import (association, balance_paths, bin_medians, cell_correlations, cell_trends, correlation_shares, pearson,
                             sem_table, trend_frame)
 from ..specs import load_spec
-from .context import Context, Section, quietly
+from .context import Context, Section, fixture_truth, quietly
 from .inputs import study_cells
 
 __all__ = ["YEARS", "NDVI_MIN", "SEM_RUNS", "productivity", "productivity_tables"]
@@ -107,7 +106,7 @@ def productivity(ctx: Context) -> Section:
     data = {k: (v[natural] if k == "cells" else v[v["region"].isin(natural.index[natural])]) for k, v in data.items()}
     data["cells"] = data["cells"].drop(columns=[c for c in ("IPA", "LC", "NDVI") if c in data["cells"].columns])
     cells, prod, nee = data["cells"], data["productivity"], data["nee"]
-    truth = json.loads((ctx.fixtures / "truth.json").read_text(encoding="utf-8"))
+    truth = fixture_truth(ctx.fixtures)
     planted = truth.get("productivity", {})
 
     def write(res, stem: str, source: str) -> None:

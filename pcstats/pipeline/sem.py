@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
 from ..data import read_table
 from ..sem_compare import partial_invariance
 from ..specs import load_spec
-from .context import Context, Section, fit_file, quietly
+from .context import Context, Section, fit_file, fixture_truth, quietly
 
 __all__ = ["SEM_RUNS", "SEM_KINDS", "sem"]
 
@@ -38,7 +35,7 @@ def sem(ctx: Context) -> Section:
     section.written.append(path)
     section.messages += [f"sem_lgs_kinds: {w}" for res in kinds.fits.values() for w in res.warnings]
     section.results["sem_lgs_kinds"] = kinds
-    section.summary = controls_summary(section.results, ctx.fixtures / "truth.json")
+    section.summary = controls_summary(section.results, fixture_truth(ctx.fixtures))
     return section
 
 
@@ -47,9 +44,9 @@ PUBLISHED_CONTROL = {("EGS", "eddy_covariance"): "GPP", ("EGS", "inversion"): "G
                      ("LGS", "eddy_covariance"): "TER", ("LGS", "inversion"): "TER", ("LGS", "dgvm"): "GPP"}
 
 
-def controls_summary(results: dict, truth_file: Path) -> str:
+def controls_summary(results: dict, truth: dict) -> str:
     """Published, planted and recovered: which flux controls NEE (the larger standardised path into NEE)."""
-    if not truth_file.is_file() or "sem" not in (truth := json.loads(truth_file.read_text())):
+    if "sem" not in truth:
         return ""
     rows = []
     for stem, season in (("sem_egs", "EGS"), ("sem_lgs", "LGS")):

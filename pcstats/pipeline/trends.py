@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -12,7 +10,7 @@ from ..export import to_markdown, write_results
 from ..results import compare
 from ..second_stage import difference_test, trend_gradient
 from ..data.design import DESIGNS, PAPER_CODE, THRESHOLD, WHY_NOT_CODE, StudyDesign
-from .context import Context, Section, fit_file
+from .context import Context, Section, fit_file, fixture_truth
 from .inputs import GRADIENTS, long_tables, seasonal_tables
 
 __all__ = ["Run", "TREND_RUNS", "trends"]
@@ -94,7 +92,7 @@ def trends(ctx: Context) -> Section:
     section.figures += [figures / "fig3d_tc_bins.png", figures / "fig4_trendy_vs_inversions.png"]
     keep = ("trend_seasonal", "trend_interaction", "difference_P_minus_NoP")  # what the report reads
     section.results = {k: results[k] for k in keep}
-    section.summary = design_summary(ctx.design) + recovered_summary(seasonal, diff, ctx.fixtures / "truth.json")
+    section.summary = design_summary(ctx.design) + recovered_summary(seasonal, diff, fixture_truth(ctx.fixtures))
     return section
 
 
@@ -113,11 +111,8 @@ def design_summary(design: StudyDesign) -> str:
     return "\n\n".join(lines) + "\n"
 
 
-def recovered_summary(seasonal, diff, truth_file: Path) -> str:
+def recovered_summary(seasonal, diff, truth: dict) -> str:
     """Published, planted and recovered ensemble trends (and P - NoP) per season, when the fixtures' truth is at hand."""
-    if not truth_file.is_file():
-        return ""
-    truth = json.loads(truth_file.read_text())
     if "ensemble_target_by_region" not in truth:
         return ""
     tidy = seasonal.tidy().query("source == 'ensemble' and term == 'year'").set_index(["region", "season"])

@@ -22,7 +22,7 @@ projection (read by pyproj; a shapefile without one is refused).
 
 The zone is a category (``continuous``, ``discontinuous``, ``sporadic``, ``isolated``, ``none``,
 ``glacier``; missing over lakes, sea and cells without information) with a numeric code
-(:data:`ZONE_CODES`: 4, 3, 2, 1, 0, -1). :data:`PAPER_RULE` is Liu et al.'s: continuous,
+(:data:`ZONE_CODES`, the codes of the long tables and of :class:`pcstats.StudyDesign`: 1, 2, 3, 4, 0, -1). :data:`PAPER_RULE` is Liu et al.'s: continuous,
 discontinuous and sporadic are ``P``; isolated and none are ``NoP`` (their code: "1: no
 permafrost, 2: isolated" both to no permafrost); glaciers are left out.
 """
@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..data.design import IPA_NO_PERMAFROST, IPA_PERMAFROST, IPA_ZONE_CODES
 from ..errors import ProductError
 from .._optional import optional_import
 
@@ -48,9 +49,10 @@ _COMBOS = ["chf", "dhf", "shf", "ihf", "cmf", "dmf", "smf", "imf", "clf", "dlf",
 #: NUM_CODE -> COMBO (1-20: extent, ground-ice content, overburden), then the special codes
 NUM_CODES: dict[int, str] = {i + 1: c for i, c in enumerate(_COMBOS)} | {21: "g", 22: "r", 23: "l", 24: "o", 25: "ld"}
 EXTENTS = {"C": "continuous", "D": "discontinuous", "S": "sporadic", "I": "isolated"}
-ZONE_CODES = {"continuous": 4, "discontinuous": 3, "sporadic": 2, "isolated": 1, "none": 0, "glacier": -1}
-#: zone -> the paper's permafrost class (glaciers are left out: missing)
-PAPER_RULE = {"continuous": "P", "discontinuous": "P", "sporadic": "P", "isolated": "NoP", "none": "NoP"}
+ZONE_CODES = IPA_ZONE_CODES
+#: zone -> the paper's permafrost class (glaciers are left out: missing), as StudyDesign(permafrost="ipa") decides it
+PAPER_RULE = {zone: "P" if code in IPA_PERMAFROST else "NoP" for zone, code in ZONE_CODES.items() if code in
+              IPA_PERMAFROST + IPA_NO_PERMAFROST}
 #: the original EASE-Grid north (EPSG:3408): cell size (m) by raster side
 EASE_NORTH = {"epsg": 3408, 1441: 12533.7625, 721: 25067.525}
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..data.design import NOT_NATURAL_IGBP
 from ..errors import ProductError
 from .._optional import optional_import
 
@@ -40,7 +41,7 @@ IGBP = {1: "Evergreen Needleleaf Forests", 2: "Evergreen Broadleaf Forests", 3: 
         8: "Woody Savannas", 9: "Savannas", 10: "Grasslands", 11: "Permanent Wetlands", 12: "Croplands",
         13: "Urban and Built-up Lands", 14: "Cropland/Natural Vegetation Mosaics", 15: "Permanent Snow and Ice",
         16: "Barren", 17: "Water Bodies"}
-MANAGED = (12, 13, 14)
+MANAGED = NOT_NATURAL_IGBP  # croplands, urban, cropland/natural mosaics: what StudyDesign's mask leaves out
 NOT_VEGETATED = (15, 16, 17)
 NATURAL = tuple(range(1, 12))
 MCD12Q1_FILE_NAME = r"MCD12Q1\.A(?P<year>\d{4})(?P<doy>\d{3})\.h(?P<h>\d{2})v(?P<v>\d{2})\.(?P<collection>\d{3})\.\d{13}\.hdf$"
